@@ -1,0 +1,138 @@
+"""The one batched potential interface every model, reference and wrapper shares.
+
+    from symbreak.potentials import Structure, load_potential
+    pot = load_potential("toy")
+    result = pot.compute([Structure(positions, numbers, cell)])
+    result.energies[0], result.forces[0], result.virials[0]
+
+Conventions (eV and Angstrom throughout):
+- ``Structure.cell`` holds lattice vectors as *rows* (ASE convention); ``None``
+  means an isolated system (no periodic images).
+- positions may be wrapped or unwrapped: potentials apply the minimum image.
+- the virial is W = -dE/d(strain), W_ab = sum_i F_i,a r_i,b for a finite system;
+  it is not assumed symmetric (a non-invariant model has an antisymmetric part).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Positions (n, 3) in Angstrom, atomic numbers (n,), cell rows (3, 3) or None."""
+
+    positions: np.ndarray
+    numbers: np.ndarray
+    cell: np.ndarray | None = None
+
+    def __post_init__(self):
+        pos = np.asarray(self.positions, dtype=np.float64)
+        num = np.asarray(self.numbers, dtype=np.int64)
+        if pos.ndim != 2 or pos.shape[1] != 3:
+            raise ValueError(f"positions must have shape (n, 3), got {pos.shape}")
+        if num.shape != (pos.shape[0],):
+            raise ValueError(
+                f"numbers must have shape ({pos.shape[0]},) to match positions, got {num.shape}"
+            )
+        object.__setattr__(self, "positions", pos)
+        object.__setattr__(self, "numbers", num)
+        if self.cell is not None:
+            cell = np.asarray(self.cell, dtype=np.float64)
+            if cell.shape != (3, 3):
+                raise ValueError(f"cell must have shape (3, 3) or be None, got {cell.shape}")
+            object.__setattr__(self, "cell", cell)
+
+    @property
+    def n_atoms(self) -> int:
+        return len(self.numbers)
+
+    @property
+    def periodic(self) -> bool:
+        return self.cell is not None
+
+    def rotated(self, rotation: np.ndarray) -> "Structure":
+        """The structure with every position and cell vector mapped r -> R r."""
+        rot = np.asarray(rotation)
+        cell = None if self.cell is None else self.cell @ rot.T
+        return Structure(self.positions @ rot.T, self.numbers, cell)
+
+    @classmethod
+    def from_atoms(cls, atoms) -> "Structure":
+        """From ase.Atoms: periodic when any pbc flag is set and the cell is non-zero."""
+        cell = np.array(atoms.cell) if atoms.pbc.any() and atoms.cell.rank == 3 else None
+        return cls(atoms.positions.copy(), atoms.numbers.copy(), cell)
+
+    def to_atoms(self):
+        from ase import Atoms
+
+        if self.cell is None:
+            return Atoms(numbers=self.numbers, positions=self.positions)
+        return Atoms(numbers=self.numbers, positions=self.positions, cell=self.cell, pbc=True)
+
+
+@dataclass
+class Evaluation:
+    """Results for a batch: energies (B,), forces [(n_b, 3)], virials (B, 3, 3). eV, eV/A."""
+
+    energies: np.ndarray
+    forces: list[np.ndarray]
+    virials: np.ndarray
+    extras: list[dict] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.energies)
+
+    @classmethod
+    def concatenate(cls, parts: Sequence["Evaluation"]) -> "Evaluation":
+        extras = [x for p in parts for x in (p.extras or [{}] * len(p))]
+        return cls(
+            np.concatenate([p.energies for p in parts]),
+            [f for p in parts for f in p.forces],
+            np.concatenate([p.virials for p in parts]),
+            extras,
+        )
+
+
+class Potential(ABC):
+    """Maps a batch of structures to energies, forces and virials.
+
+    Subclasses implement :meth:`compute`. ``chunk_size`` is the number of
+    structures a wrapper should hand over per call when it has many (rotated
+    copies, beads): large boxes are memory-bound on few cores, so batching
+    more is not always faster; ``None`` means "all at once".
+    """
+
+    name: str = "potential"
+    chunk_size: int | None = None
+    #: atomic numbers this potential can handle, or None for any
+    species: frozenset[int] | None = None
+
+    @abstractmethod
+    def compute(self, structures: Sequence[Structure]) -> Evaluation:
+        """Energies, forces and virials of every structure in the batch."""
+
+    def __call__(self, structures: Sequence[Structure]) -> Evaluation:
+        return self.compute(structures)
+
+    def compute_one(self, structure: Structure) -> tuple[float, np.ndarray, np.ndarray]:
+        out = self.compute([structure])
+        return float(out.energies[0]), out.forces[0], out.virials[0]
+
+    def check_species(self, numbers: np.ndarray) -> None:
+        """Raise ValueError naming the atomic numbers this potential cannot handle."""
+        if self.species is None:
+            return
+        unknown = sorted(set(np.unique(numbers).tolist()) - set(self.species))
+        if unknown:
+            raise ValueError(
+                f"potential '{self.name}' cannot handle atomic numbers {unknown}; "
+                f"it knows {sorted(self.species)}"
+            )
+
+    def describe(self) -> str:
+        return self.name
