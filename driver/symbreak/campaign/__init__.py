@@ -1,0 +1,1 @@
+"""Starting i-PI and its clients for a named case, and collecting the outputs."""

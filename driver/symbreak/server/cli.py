@@ -1,0 +1,90 @@
+"""`symbreak serve`: serve a potential, wrapped in a symmetrization strategy, to i-PI.
+
+    symbreak serve --potential toy --strategy 2i --unix --address h2o
+    symbreak serve --potential default --strategy random:42 --host 127.0.0.1 --port 31415
+
+Each force call returns diagnostics as i-PI extras (JSON, eV and Angstrom):
+the plain and averaged energies, the spread of E and F over the grid, the
+plain model's net force and torque, the strategy label and the seed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ..potentials.registry import load_potential
+from ..symmetry.strategies import STRATEGY_HELP, parse_strategy
+from .protocol import IPIClient, connect_tcp, connect_unix
+from .service import ForceService
+
+
+def add_arguments(parser) -> None:
+    parser.epilog = "strategies:\n" + STRATEGY_HELP
+    parser.formatter_class = __import__("argparse").RawDescriptionHelpFormatter
+    parser.add_argument("--potential", default="default", help="toy, default, qtip4pf or a checkpoint path (default: default)")
+    parser.add_argument("--strategy", default="plain", help="symmetrization strategy (default: plain; see below)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--unix", action="store_true", help="connect to a UNIX socket (sockets-prefix + address)")
+    parser.add_argument("--address", default="localhost", help="UNIX socket name, or TCP host name (default: localhost)")
+    parser.add_argument("--host", default=None, help="TCP host (overrides --address for TCP)")
+    parser.add_argument("--port", type=int, default=31415, help="TCP port (default: 31415)")
+    parser.add_argument("--sockets-prefix", default="/tmp/ipi_", help="prefix of UNIX socket paths (default: /tmp/ipi_)")
+    parser.add_argument("--structure", default=None, help="file with the species (i-PI's initial xyz); default: water, O H H repeated")
+    parser.add_argument("--vacuum", action="store_true", help="ignore the cell: an isolated system (no periodic images)")
+    parser.add_argument("--chunk-size", type=int, default=None, help="structures per batched model call (default: the potential's)")
+    parser.add_argument("--no-diagnostics", action="store_true", help="skip the extras (saves one plain evaluation per call)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for i-PI's socket (default: 60)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def read_numbers(path: str):
+    import ase.io
+
+    try:
+        return ase.io.read(path, index=0).numbers
+    except FileNotFoundError:
+        raise FileNotFoundError(f"structure file not found: {path}") from None
+    except Exception as err:  # ase raises many kinds for unreadable files
+        raise ValueError(f"cannot read the structure file {path}: {err}") from None
+
+
+def build_service(args) -> ForceService:
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    potential = load_potential(args.potential)
+    strategy = parse_strategy(args.strategy, potential, chunk_size=args.chunk_size, diagnostics=not args.no_diagnostics)
+    numbers = read_numbers(args.structure) if args.structure else None
+    return ForceService(strategy, numbers, vacuum=args.vacuum)
+
+
+def run(args) -> int:
+    service = build_service(args)
+    if args.unix:
+        target = args.sockets_prefix + args.address
+        sock = connect_unix(target, timeout=args.timeout)
+    else:
+        host = args.host or args.address
+        target = f"{host}:{args.port}"
+        sock = connect_tcp(host, args.port, timeout=args.timeout)
+    log = (lambda msg: None) if args.quiet else (lambda msg: print(f"symbreak serve: {msg}", file=sys.stderr, flush=True))
+    log(f"connected to {target}; serving {service.potential.name}")
+    last = [time.monotonic()]
+
+    def progress(calls: int) -> None:
+        now = time.monotonic()
+        if now - last[0] > 10.0:
+            last[0] = now
+            per_call = 1e3 * service.seconds / max(service.calls, 1)
+            log(f"{calls} calls, {service.structures} structures, {per_call:.1f} ms per call")
+
+    client = IPIClient(sock, service, on_call=progress)
+    try:
+        client.run()
+    finally:
+        sock.close()
+    log(f"i-PI sent EXIT after {client.calls} calls; bye")
+    return 0

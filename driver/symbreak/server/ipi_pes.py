@@ -1,0 +1,58 @@
+"""symbreak as an in-process i-PI PES (no sockets): `<ffdirect pes='custom'>` or `i-pi-py_driver -m custom`.
+
+    i-pi-py_driver -m custom -P "$(python -m symbreak.server.ipi_pes)" -o potential=toy,strategy=2i -u -a h2o
+    <ffdirect name='model' pes='custom'>
+      <pes_path> .../symbreak/server/ipi_pes.py </pes_path>
+      <parameters>{potential: toy, strategy: 2i, vacuum: true}</parameters>
+    </ffdirect>
+
+The path of this file is printed by ``python -m symbreak.server.ipi_pes``.
+Parameters: potential, strategy, structure (species file), vacuum, chunk_size,
+diagnostics. Evaluation goes through the same :class:`ForceService` as the
+socket server, batched when i-PI batches.
+"""
+
+from __future__ import annotations
+
+from ipi.pes.dummy import Dummy_driver
+
+__DRIVER_NAME__ = "symbreak"
+__DRIVER_CLASS__ = "SymbreakDriver"
+
+
+def _flag(value) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+class SymbreakDriver(Dummy_driver):
+    """i-PI PES wrapping a symbreak potential in a strategy (see the module docstring)."""
+
+    def __init__(self, potential="toy", strategy="plain", structure=None, vacuum=False, chunk_size=None,
+                 diagnostics=True, *args, **kwargs):
+        from symbreak.potentials.registry import load_potential
+        from symbreak.symmetry.strategies import parse_strategy
+        from symbreak.server.cli import read_numbers
+        from symbreak.server.service import ForceService
+
+        kwargs.pop("verbosity", None)
+        wrapped = parse_strategy(
+            str(strategy),
+            load_potential(str(potential)),
+            chunk_size=int(chunk_size) if chunk_size not in (None, "", "None") else None,
+            diagnostics=_flag(diagnostics),
+        )
+        numbers = read_numbers(structure) if structure else None
+        self.service = ForceService(wrapped, numbers, vacuum=_flag(vacuum))
+        super().__init__(*args, **kwargs)
+
+    def compute_structure(self, cell, pos):
+        return self.service([cell], [pos])[0]
+
+    def compute(self, cell, pos):
+        if isinstance(cell, list):
+            return self.service(cell, pos)
+        return self.compute_structure(cell, pos)
+
+
+if __name__ == "__main__":
+    print(__file__)

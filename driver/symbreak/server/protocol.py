@@ -1,0 +1,212 @@
+"""i-PI's socket protocol, client side: framing and one connection's message loop.
+
+    client = IPIClient(connect_unix("/tmp/ipi_h2o", timeout=60), evaluate)
+    client.run()      # returns when i-PI sends EXIT
+
+``evaluate(cells, positions) -> list[(pot, forces, virial, extras_str)]`` works
+on i-PI's native data (cells h with lattice vectors as columns, positions in
+Bohr; results in Hartree) for a batch of structures: one structure in the
+classic protocol, ``batch_size`` of them when i-PI announces batching in INIT.
+
+Messages (12-byte headers): STATUS -> NEEDINIT | READY | HAVEDATA;
+INIT (id, string); POSDATA (h, h^-1, natoms, positions) or, batched,
+(natoms, batch x (h, h^-1), batch x positions); GETFORCE -> FORCEREADY
+(energy, natoms, forces, virial, extras) or its batched form; EXIT.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Callable
+
+import numpy as np
+
+HEADER_LENGTH = 12
+
+
+def header(name: str) -> bytes:
+    return name.upper().ljust(HEADER_LENGTH).encode()
+
+
+STATUS, INIT, POSDATA, GETFORCE, EXIT = (header(m) for m in ("STATUS", "INIT", "POSDATA", "GETFORCE", "EXIT"))
+NEEDINIT, READY, HAVEDATA, FORCEREADY = (header(m) for m in ("NEEDINIT", "READY", "HAVEDATA", "FORCEREADY"))
+
+
+class ProtocolError(ConnectionError):
+    """i-PI sent something the protocol does not allow, or the data cannot be served."""
+
+
+class Disconnected(ConnectionError):
+    """i-PI closed the connection without sending EXIT."""
+
+
+Evaluator = Callable[[list, list], list]
+
+
+def connect_unix(path: str, timeout: float = 60.0, poll: float = 0.1) -> socket.socket:
+    """Connect to i-PI's UNIX socket, waiting up to ``timeout`` s for it to appear."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if os.path.exists(path):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(path)
+                return sock
+            except (ConnectionRefusedError, FileNotFoundError):
+                sock.close()
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"no i-PI socket at {path} after {timeout:g} s: start i-PI first "
+                "(with <ffsocket mode='unix'>) or check --address / --sockets-prefix"
+            )
+        time.sleep(poll)
+
+
+def connect_tcp(host: str, port: int, timeout: float = 60.0, poll: float = 0.2) -> socket.socket:
+    """Connect to i-PI's TCP socket, retrying until ``timeout`` s while it is not listening."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            sock = socket.create_connection((host, port), timeout=max(timeout, 1.0))
+            sock.settimeout(None)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return sock
+        except (ConnectionRefusedError, socket.timeout, OSError) as err:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"i-PI is not listening on {host}:{port} after {timeout:g} s ({err}): start i-PI first "
+                    "(with <ffsocket mode='inet'>) or check --host / --port"
+                ) from None
+            time.sleep(poll)
+
+
+def parse_batch_size(init_string: str) -> int:
+    """The batch size i-PI announces in INIT ('..., batch_size:N'), 1 if absent."""
+    for token in init_string.split(","):
+        key, sep, value = token.strip().partition(":")
+        if sep and key.strip() == "batch_size":
+            try:
+                return max(1, int(value))
+            except ValueError:
+                raise ProtocolError(f"i-PI sent an invalid batch size in INIT: '{value}'") from None
+    return 1
+
+
+class IPIClient:
+    """One connection to i-PI, answering force requests with ``evaluate`` until EXIT."""
+
+    def __init__(self, sock: socket.socket, evaluate: Evaluator, on_call: Callable[[int], None] | None = None):
+        self.sock = sock
+        self.evaluate = evaluate
+        self.on_call = on_call
+        self.initialized = False
+        self.batch_size = 1
+        self.init_string = ""
+        self.replica_id = -1
+        self.n_atoms: int | None = None
+        self.results: list | None = None
+        self.calls = 0
+
+    # -- framing ---------------------------------------------------------
+    def _recv_into(self, buffer: memoryview) -> None:
+        got = 0
+        while got < len(buffer):
+            n = self.sock.recv_into(buffer[got:])
+            if n == 0:
+                raise Disconnected("i-PI closed the connection without sending EXIT")
+            got += n
+
+    def _recv_array(self, shape, dtype=np.float64) -> np.ndarray:
+        out = np.empty(shape, dtype=dtype)
+        self._recv_into(memoryview(out).cast("B"))
+        return out
+
+    def _recv_int(self) -> int:
+        return int(self._recv_array((), np.int32))
+
+    def _recv_header(self) -> bytes:
+        buf = bytearray(HEADER_LENGTH)
+        self._recv_into(memoryview(buf))
+        return bytes(buf)
+
+    # -- messages --------------------------------------------------------
+    def run(self) -> None:
+        """Serve until i-PI sends EXIT (returns) or the connection breaks (raises)."""
+        while True:
+            msg = self._recv_header()
+            if msg == STATUS:
+                self.sock.sendall(NEEDINIT if not self.initialized else HAVEDATA if self.results is not None else READY)
+            elif msg == INIT:
+                self._on_init()
+            elif msg == POSDATA:
+                self._on_posdata()
+            elif msg == GETFORCE:
+                self._on_getforce()
+            elif msg == EXIT:
+                return
+            else:
+                raise ProtocolError(f"unexpected message from i-PI: {msg!r}")
+
+    def _on_init(self) -> None:
+        self.replica_id = self._recv_int()
+        length = self._recv_int()
+        self.init_string = bytes(self._recv_array((length,), np.uint8)).decode("utf-8", "replace")
+        self.batch_size = parse_batch_size(self.init_string)
+        self.initialized = True
+
+    def _check_atoms(self, n_atoms: int) -> None:
+        if self.n_atoms is None:
+            self.n_atoms = n_atoms
+        elif n_atoms != self.n_atoms:
+            raise ProtocolError(f"the number of atoms changed during the run: {self.n_atoms} -> {n_atoms}")
+
+    def _on_posdata(self) -> None:
+        if self.batch_size == 1:
+            cell = self._recv_array((3, 3))
+            self._recv_array((3, 3))  # inverse cell: not needed
+            n_atoms = self._recv_int()
+            self._check_atoms(n_atoms)
+            cells, positions = [cell], [self._recv_array((n_atoms, 3))]
+        else:
+            n_atoms = self._recv_int()
+            self._check_atoms(n_atoms)
+            cell_block = self._recv_array((self.batch_size, 2, 3, 3))
+            cells = list(cell_block[:, 0])
+            positions = list(self._recv_array((self.batch_size, n_atoms, 3)))
+        self.results = self.evaluate(cells, positions)
+        if len(self.results) != len(positions):
+            raise ProtocolError(f"evaluator returned {len(self.results)} results for {len(positions)} structures")
+
+    def _on_getforce(self) -> None:
+        if self.results is None:
+            raise ProtocolError("i-PI asked for forces before sending positions")
+        n = self.n_atoms
+        extras = [r[3].encode("utf-8") for r in self.results]
+        if self.batch_size == 1:
+            pot, forces, virial, _ = self.results[0]
+            payload = [
+                FORCEREADY,
+                np.float64(pot).tobytes(),
+                np.int32(n).tobytes(),
+                np.asarray(forces, np.float64).tobytes(),
+                np.asarray(virial, np.float64).tobytes(),
+                np.int32(len(extras[0])).tobytes(),
+                extras[0],
+            ]
+        else:
+            payload = [
+                FORCEREADY,
+                np.array([r[0] for r in self.results], np.float64).tobytes(),
+                np.int32(n).tobytes(),
+                np.array([np.asarray(r[1], np.float64).reshape(3 * n) for r in self.results]).tobytes(),
+                np.array([np.asarray(r[2], np.float64).reshape(3, 3) for r in self.results]).tobytes(),
+            ]
+            for e in extras:
+                payload += [np.int32(len(e)).tobytes(), e]
+        self.sock.sendall(b"".join(payload))
+        self.results = None
+        self.calls += 1
+        if self.on_call is not None:
+            self.on_call(self.calls)

@@ -1,0 +1,13 @@
+"""Rotations, rotation quadratures, symmetrization strategies and symmetry metrics."""
+
+from .quadrature import RotationQuadrature, legendre_quadrature, lebedev_quadrature
+from .strategies import StrategySpec, parse_strategy, parse_strategy_spec
+
+__all__ = [
+    "RotationQuadrature",
+    "legendre_quadrature",
+    "lebedev_quadrature",
+    "StrategySpec",
+    "parse_strategy",
+    "parse_strategy_spec",
+]
