@@ -1,7 +1,7 @@
 """symbreak as an in-process i-PI PES (no sockets): `<ffdirect pes='custom'>` or `i-pi-py_driver -m custom`.
 
     i-pi-py_driver -m custom -P "$(python -m symbreak.server.ipi_pes)" -o potential=toy,strategy=2i -u -a h2o
-    <ffdirect name='model' pes='custom'>
+    <ffdirect name='model'><pes>custom</pes>
       <pes_path> .../symbreak/server/ipi_pes.py </pes_path>
       <parameters>{potential: toy, strategy: 2i, vacuum: true}</parameters>
     </ffdirect>

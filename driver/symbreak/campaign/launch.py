@@ -1,0 +1,46 @@
+"""Run one i-PI simulation with its clients and wait for it: the building block of every case.
+
+    seconds = run_simulation(workdir, structure, xml_text, servers=[["symbreak", "serve", ...]])
+
+Writes ``init.xyz`` and ``input.xml`` into ``workdir``, starts i-PI, then the
+clients, waits for i-PI to finish, checks that every client exited cleanly,
+and stops whatever is left, whatever happened.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from .ipi_xml import write_ipi_xyz
+from .processes import ProcessFailed, ProcessGroup, executable
+
+
+def symbreak_command(*args: str) -> list[str]:
+    """The command line that runs ``symbreak ARGS`` with this Python."""
+    return [sys.executable, "-m", "symbreak.cli", *args]
+
+
+def run_simulation(workdir, structure, xml_text: str, servers: list[list[str]], timeout: float | None = None,
+                   init_file: str = "init.xyz") -> float:
+    """Run i-PI on ``xml_text`` with ``servers``; return the wall time of i-PI in seconds."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    write_ipi_xyz(workdir / init_file, structure)
+    (workdir / "input.xml").write_text(xml_text)
+    with ProcessGroup(workdir) as group:
+        start = time.perf_counter()
+        ipi = group.start("ipi", [executable("i-pi"), "input.xml"])
+        for k, command in enumerate(servers):
+            group.start(f"server{k}", command)
+        group.wait_for(ipi, timeout=timeout)
+        seconds = time.perf_counter() - start
+        for client in group.processes[1:]:
+            try:
+                code = client.popen.wait(timeout=30)
+            except Exception:
+                raise ProcessFailed(f"{client.name} did not exit after i-PI finished; see {client.log_path}") from None
+            if code != 0:
+                raise ProcessFailed(f"{client.name} exited with code {code}:\n{client.tail()}")
+    return seconds
