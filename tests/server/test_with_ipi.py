@@ -8,13 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from symbreak.campaign.ipi_xml import ForceTerm, SimulationSpec, SocketSpec
+from symbreak.campaign.ipi_xml import DirectSpec, ForceTerm, RotationsSpec, SimulationSpec, SocketSpec
 from symbreak.campaign.processes import free_tcp_port, unique_socket_name
 from symbreak.potentials import testing
 
 from .ipi_run import read_properties, run_ipi, symbreak_command
-
-IPI_PES = __import__("symbreak.server.ipi_pes", fromlist=["x"]).__file__
 
 
 def extras_records(path):
@@ -69,19 +67,8 @@ def test_beads_batched_and_two_servers(tmp_path, water_molecule):
         assert len(extras_records(tmp_path / f"simulation.extras_{bead}")) == 4
 
 
-def ffdirect(name, strategy):
-    return (
-        f"<ffdirect name='{name}'><pes>custom</pes><pes_path>{IPI_PES}</pes_path>"
-        f"<parameters>{{potential: toy, strategy: {strategy}}}</parameters></ffdirect>"
-    )
-
-
-def ffrotations(name, mode, order, inversion):
-    inner = ffdirect(name + "_inner", "plain")
-    return (
-        f"<ffrotations name='{name}'><grid_mode>{mode}</grid_mode><grid_order>{order}</grid_order>"
-        f"<inversion>{inversion}</inversion>{inner}</ffrotations>"
-    )
+def toy_direct(name, strategy):
+    return DirectSpec(name, {"potential": "toy", "strategy": strategy})
 
 
 GRIDS = [("legendre", 2, False), ("legendre", 2, True), ("lebedev", 3, False), ("lebedev", 3, True)]
@@ -93,17 +80,18 @@ def test_grid_averages_agree_with_ipi_ffrotations(tmp_path):
     forcefields, forces = [], []
     for k, (mode, order, inv) in enumerate(GRIDS):
         label = f"{mode}:{order}" + (":i" if inv else "")
-        forcefields += [ffrotations(f"rot{k}", mode, order, inv), ffdirect(f"sym{k}", label)]
+        forcefields += [
+            RotationsSpec(f"rot{k}", toy_direct(f"inner{k}", "plain"), mode, order, inv),
+            toy_direct(f"sym{k}", label),
+        ]
         forces += [ForceTerm(f"rot{k}", weight=1e-9), ForceTerm(f"sym{k}", weight=1e-9)]
     n = len(forces)
     spec = SimulationSpec(
-        "init.xyz", 1, [], forces, ensemble="nve",
+        "init.xyz", 1, forcefields, forces, ensemble="nve",
         properties=["step"] + [f"pot_component_raw({k}){{electronvolt}}" for k in range(n)],
         trajectories=[],
     )
-    text = __import__("symbreak.campaign.ipi_xml", fromlist=["x"]).simulation_xml(spec)
-    text = text.replace("<system>", "\n  ".join(forcefields) + "\n  <system>")
-    run_ipi(tmp_path, box, spec, [], input_text=text)
+    run_ipi(tmp_path, box, spec, [])
     pots = read_properties(tmp_path / "simulation.out")[:, 1:]
     assert pots.shape == (2, n)
     for k in range(len(GRIDS)):

@@ -37,6 +37,44 @@ class SocketSpec:
 
 
 @dataclass
+class DirectSpec:
+    """An in-process <ffdirect> running symbreak's PES (no sockets): parameters as for `symbreak serve`."""
+
+    name: str
+    parameters: dict
+    batch_size: int = 1
+
+    def xml(self) -> str:
+        from symbreak.server import ipi_pes
+
+        pars = ", ".join(f"{k}: {v}" for k, v in self.parameters.items())
+        batch = f"<batch_size>{self.batch_size}</batch_size>" if self.batch_size > 1 else ""
+        return (
+            f"<ffdirect name='{self.name}'><pes>custom</pes><pes_path>{escape(ipi_pes.__file__)}</pes_path>"
+            f"<parameters>{{{escape(pars)}}}</parameters>{batch}</ffdirect>"
+        )
+
+
+@dataclass
+class RotationsSpec:
+    """i-PI's own <ffrotations> (one request per rotation) around a socket or direct forcefield."""
+
+    name: str
+    inner: "SocketSpec | DirectSpec"
+    grid_mode: str = "legendre"
+    grid_order: int = 2
+    inversion: bool = False
+    random: bool = False
+
+    def xml(self) -> str:
+        return (
+            f"<ffrotations name='{self.name}'><grid_mode>{self.grid_mode}</grid_mode>"
+            f"<grid_order>{self.grid_order}</grid_order><inversion>{self.inversion}</inversion>"
+            f"<random>{self.random}</random>{self.inner.xml()}</ffrotations>"
+        )
+
+
+@dataclass
 class ForceTerm:
     """A <force> component: forcefield name, weight, optional MTS weights."""
 

@@ -1,0 +1,85 @@
+"""The PET-style model behind symbreak's batched Potential interface.
+
+    from symbreak.potentials import load_potential
+    pot = load_potential("default")                  # or PETPotential(PETModel(PETHypers()))
+    result = pot.compute([structure_a, structure_b])  # one batched forward + backward pass
+
+Structures are evaluated in chunks of ``chunk_size`` (None: all at once):
+large boxes are memory-bound on few cores, so wrappers that evaluate many
+rotated copies read ``chunk_size`` to split their work.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ..base import Evaluation, Potential, Structure
+from .batch import collate, topology
+from .model import PETModel
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def as_dtype(dtype: str | torch.dtype) -> torch.dtype:
+    """as_dtype("float64") -> torch.float64; ValueError for anything but float32/float64."""
+    if isinstance(dtype, torch.dtype) and dtype in _DTYPES.values():
+        return dtype
+    if dtype in _DTYPES:
+        return _DTYPES[dtype]
+    raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+
+
+class PETPotential(Potential):
+    """PETPotential(model, dtype="float32", chunk_size=None): energies, forces, virials from a PETModel.
+
+    ``symbreak serve --potential default`` and ``load_potential(path)`` build
+    one of these from a checkpoint.
+    """
+
+    name = "pet"
+
+    def __init__(self, model: PETModel, dtype: str | torch.dtype = "float32", chunk_size: int | None = None, name: str | None = None):
+        self.dtype = as_dtype(dtype)
+        self.model = model.to(self.dtype).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.chunk_size = chunk_size
+        self.species = frozenset(int(z) for z in model.hypers.species)
+        if name is not None:
+            self.name = name
+
+    def compute(self, structures: Sequence[Structure]) -> Evaluation:
+        """pot.compute([Structure, ...]) -> Evaluation with energies (B,), forces, virials (B, 3, 3)."""
+        structures = list(structures)
+        if not structures:
+            return Evaluation(np.zeros(0), [], np.zeros((0, 3, 3)))
+        for s in structures:
+            self.check_species(s.numbers)
+        size = self.chunk_size or len(structures)
+        parts = [self._compute_chunk(structures[k : k + size]) for k in range(0, len(structures), size)]
+        return parts[0] if len(parts) == 1 else Evaluation.concatenate(parts)
+
+    def _compute_chunk(self, structures: list[Structure]) -> Evaluation:
+        h = self.model.hypers
+        topologies = [topology(s, h.cutoff) for s in structures]
+        batch = collate(topologies, [s.positions for s in structures], [s.cell for s in structures], h.species, self.dtype)
+        energies, forces, virials = self.model.compute(batch)
+        forces = forces.detach().to(torch.float64).numpy()
+        splits = np.cumsum([s.n_atoms for s in structures])[:-1]
+        return Evaluation(
+            energies.detach().to(torch.float64).numpy(),
+            [f.copy() for f in np.split(forces, splits)],
+            virials.detach().to(torch.float64).numpy(),
+            [{} for _ in structures],
+        )
+
+    def describe(self) -> str:
+        h = self.model.hypers
+        n_params = sum(p.numel() for p in self.model.parameters())
+        return (
+            f"{self.name}: PET-style, {h.n_blocks}x{h.n_layers} layers, width {h.d_model}, "
+            f"cutoff {h.cutoff} A, {n_params} parameters, {str(self.dtype).replace('torch.', '')}"
+        )

@@ -1,0 +1,125 @@
+"""Save and load PET-style model checkpoints (plain dicts of tensors and JSON-like values).
+
+    save_model("model/best.pt", model, metadata={"epoch": 12})
+    pot = load_model("model/")              # a file, or a directory holding best.pt
+    pot = load_default_model(dtype="float64")
+
+A checkpoint is one ``torch.save`` file holding
+``{"format": "symbreak-pet", "version": 1, "hypers": {...}, "state_dict": {...},
+"metadata": {...}}``; only tensors, numbers, strings, lists and dicts, so it is
+read with ``torch.load(..., weights_only=True)`` (no code is unpickled).
+Training state (optimizer, epoch) lives in separate files (see
+:mod:`symbreak.training.train`), never in the model checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from .pet.model import PETHypers, PETModel
+from .pet.potential import PETPotential
+
+FORMAT = "symbreak-pet"
+VERSION = 1
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default.pt"
+
+
+def checkpoint_dict(model: PETModel, metadata: dict | None = None) -> dict:
+    """ckpt = checkpoint_dict(model, metadata): the dict that :func:`save_model` writes."""
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "hypers": model.hypers.to_dict(),
+        "state_dict": state,
+        "metadata": dict(metadata or {}),
+    }
+
+
+def save_model(path: str | os.PathLike, model: PETModel, metadata: dict | None = None) -> None:
+    """save_model(path, model, metadata=None): write atomically (a temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(checkpoint_dict(model, metadata), tmp)
+    os.replace(tmp, path)
+
+
+def resolve_path(path: str | os.PathLike) -> Path:
+    """resolve_path("model/") -> model/best.pt; a file path is returned as is. FileNotFoundError if missing."""
+    path = Path(path)
+    if path.is_dir():
+        best = path / "best.pt"
+        if not best.is_file():
+            raise FileNotFoundError(f"no best.pt in model directory {path}: train there with `symbreak train --out {path}`")
+        return best
+    if not path.is_file():
+        raise FileNotFoundError(f"model checkpoint {path} does not exist")
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """ckpt = read_checkpoint(path): the raw dict, checked; ValueError naming what is wrong with the file."""
+    path = resolve_path(path)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for truncated or foreign files
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"cannot read model checkpoint {path} (corrupted, or not written by symbreak train): {reason}") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a symbreak PET checkpoint (no format '{FORMAT}')")
+    version = ckpt.get("version")
+    if not isinstance(version, int) or version > VERSION:
+        raise ValueError(f"{path} has checkpoint version {version}; this symbreak reads versions <= {VERSION}: upgrade symbreak")
+    for key in ("hypers", "state_dict"):
+        if not isinstance(ckpt.get(key), dict):
+            raise ValueError(f"{path} is missing '{key}': corrupted checkpoint")
+    return ckpt
+
+
+def model_from_checkpoint(ckpt: dict, source: str = "checkpoint") -> PETModel:
+    """model = model_from_checkpoint(ckpt): a PETModel with the checkpoint's hyperparameters and weights."""
+    try:
+        hypers = PETHypers.from_dict(ckpt["hypers"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{source} has incompatible hyperparameters: {err}") from None
+    model = PETModel(hypers)
+    missing, unexpected = model.state_dict().keys() - ckpt["state_dict"].keys(), ckpt["state_dict"].keys() - model.state_dict().keys()
+    if missing or unexpected:
+        raise ValueError(
+            f"{source} does not match its hyperparameters: missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}"
+        )
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()
+        raise ValueError(f"{source} does not match its hyperparameters: {first[-1].strip() if first else err}") from None
+    return model
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[PETModel, dict]:
+    """model, metadata = load_checkpoint(path): a float32 PETModel in eval mode and the training metadata."""
+    path = resolve_path(path)
+    ckpt = read_checkpoint(path)
+    return model_from_checkpoint(ckpt, str(path)).eval(), dict(ckpt.get("metadata") or {})
+
+
+def load_model(path: str | os.PathLike, dtype: str = "float32", chunk_size: int | None = None) -> PETPotential:
+    """pot = load_model("model/" or "model/best.pt", dtype="float32", chunk_size=None): a PETPotential."""
+    model, _ = load_checkpoint(path)
+    return PETPotential(model, dtype=dtype, chunk_size=chunk_size, name=f"pet:{Path(path).name}")
+
+
+def load_default_model(dtype: str = "float32", chunk_size: int | None = None) -> PETPotential:
+    """pot = load_default_model(dtype="float32"): the model shipped in symbreak/models/default.pt."""
+    if not DEFAULT_MODEL.is_file():
+        raise FileNotFoundError(
+            f"the default model is not shipped yet ({DEFAULT_MODEL} is missing): "
+            "train one with `symbreak train` and pass its directory instead of 'default'"
+        )
+    pot = load_model(DEFAULT_MODEL, dtype=dtype, chunk_size=chunk_size)
+    pot.name = "default"
+    return pot

@@ -1,0 +1,395 @@
+"""Training the PET-style model on energies and forces with random O(3) augmentation.
+
+    config = TrainConfig(epochs=20, batch_size=4)
+    summary = train(config, read_labelled("train.xyz"), read_labelled("valid.xyz"), "model/")
+    summary = train(config, train_set, valid_set, "model/", resume=True)   # after an interruption
+
+Every step rotates each structure by its own Haar-random rotation (times an
+inversion with probability 1/2): positions, cell and target forces together.
+The model is not invariant by construction and learns invariance only from
+this augmentation, as in the study. The loss is
+``energy_weight * mean((dE / n_atoms)^2) + force_weight * mean(dF^2)``.
+
+Outputs in the ``out`` directory, written atomically at the end of every epoch:
+``best.pt`` (model checkpoint with the lowest validation loss, what
+``load_potential(out)`` reads), ``last.pt`` (model + optimizer + epoch, for
+``resume``) and ``log.tsv`` (one line per epoch).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..potentials.base import Structure
+from ..potentials.pet.batch import Topology, collate, topology
+from ..potentials.pet.model import PETHypers, PETModel
+from ..potentials.pet.potential import as_dtype
+from ..potentials.pet_checkpoint import checkpoint_dict, model_from_checkpoint, save_model
+
+ENERGY_KEYS = ("energy", "REF_energy", "ref_energy", "Energy", "total_energy", "potential_energy")
+FORCE_KEYS = ("forces", "REF_forces", "ref_forces", "force", "Forces")
+
+
+@dataclass
+class TrainConfig:
+    """TrainConfig(epochs=100, batch_size=8, ...): training settings with documented defaults."""
+
+    #: passes over the training set
+    epochs: int = 100
+    #: structures per optimizer step
+    batch_size: int = 8
+    #: initial Adam learning rate
+    lr: float = 1e-3
+    #: the learning rate decays (cosine over all steps) to lr * lr_final_fraction
+    lr_final_fraction: float = 0.02
+    #: weight of the squared energy error per atom (eV^2)
+    energy_weight: float = 1.0
+    #: weight of the squared force component error (eV^2/A^2)
+    force_weight: float = 1.0
+    #: random O(3) rotation of every structure at every step (the study's augmentation)
+    augment: bool = True
+    #: include inversions (det -1) with probability 1/2 in the augmentation
+    inversion: bool = True
+    #: seed of the weight initialisation, shuffling and rotations
+    seed: int = 0
+    #: torch intra-op threads
+    threads: int = 1
+    #: "float32" or "float64" for the weights and the arithmetic
+    dtype: str = "float32"
+    #: stop after the epoch during which this many minutes of training have passed (None: no limit)
+    max_minutes: float | None = None
+    #: PET hyperparameters overriding the defaults (species are taken from the data when absent)
+    hypers: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """config.to_dict(): plain dict, JSON-compatible."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        """TrainConfig.from_dict(d): inverse of to_dict, ignoring unknown keys."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class Labelled:
+    """A structure with reference energy (eV) and forces (n, 3) in eV/A."""
+
+    structure: Structure
+    energy: float
+    forces: np.ndarray
+
+
+def _frame_energy(atoms, index: int, path) -> float:
+    for key in ENERGY_KEYS:
+        if key in atoms.info:
+            return float(atoms.info[key])
+    if atoms.calc is not None:
+        try:
+            return float(atoms.get_potential_energy())
+        except Exception:  # a calculator without stored energy
+            pass
+    raise ValueError(f"{path}: frame {index} has no energy (looked for info keys {', '.join(ENERGY_KEYS)} and a calculator)")
+
+
+def _frame_forces(atoms, index: int, path) -> np.ndarray:
+    for key in FORCE_KEYS:
+        if key in atoms.arrays:
+            return np.asarray(atoms.arrays[key], dtype=np.float64).copy()
+    if atoms.calc is not None:
+        try:
+            return np.asarray(atoms.get_forces(), dtype=np.float64).copy()
+        except Exception:
+            pass
+    raise ValueError(f"{path}: frame {index} has no forces (looked for arrays {', '.join(FORCE_KEYS)} and a calculator)")
+
+
+def read_labelled(path: str | os.PathLike) -> list[Labelled]:
+    """data = read_labelled("train.xyz"): every frame of an extxyz (or any ase-readable) file with energy and forces."""
+    import ase.io
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"data file {path} does not exist")
+    try:
+        frames = ase.io.read(path, index=":")
+    except Exception as err:
+        raise ValueError(f"cannot read {path} with ase.io.read: {err}") from None
+    if not frames:
+        raise ValueError(f"{path} contains no structures")
+    return [
+        Labelled(Structure.from_atoms(atoms), _frame_energy(atoms, k, path), _frame_forces(atoms, k, path))
+        for k, atoms in enumerate(frames)
+    ]
+
+
+def species_of(data: Sequence[Labelled]) -> tuple[int, ...]:
+    """species_of(data) -> sorted atomic numbers present in the data."""
+    return tuple(sorted(set(np.concatenate([d.structure.numbers for d in data]).tolist())))
+
+
+def fit_baseline(data: Sequence[Labelled], species: Sequence[int]) -> np.ndarray:
+    """baseline = fit_baseline(data, species): per-species energies (eV) fitting E ~ sum_Z n_Z e_Z by least squares.
+
+    With collinear compositions (all water) the minimum-norm solution is taken;
+    only the energy per formula unit is determined, which is all that matters.
+    """
+    index = {z: k for k, z in enumerate(species)}
+    counts = np.zeros((len(data), len(species)))
+    for row, d in enumerate(data):
+        for z, c in zip(*np.unique(d.structure.numbers, return_counts=True)):
+            counts[row, index[int(z)]] = c
+    energies = np.array([d.energy for d in data])
+    baseline, *_ = np.linalg.lstsq(counts, energies, rcond=None)
+    return baseline
+
+
+def force_scale(data: Sequence[Labelled]) -> float:
+    """force_scale(data) -> RMS force component (eV/A), the natural energy unit of the network's output."""
+    rms = float(np.sqrt(np.mean(np.concatenate([d.forces.ravel() for d in data]) ** 2)))
+    return rms if rms > 1e-8 else 1.0
+
+
+def random_rotations(rng: np.random.Generator, n: int, inversion: bool) -> np.ndarray:
+    """R = random_rotations(rng, n, inversion): (n, 3, 3) Haar-random rotations, each inverted with p = 1/2."""
+    from scipy.spatial.transform import Rotation
+
+    rotations = Rotation.random(n, random_state=rng).as_matrix()
+    if inversion:
+        rotations *= np.where(rng.random(n) < 0.5, -1.0, 1.0)[:, None, None]
+    return rotations
+
+
+def make_batch(
+    items: Sequence[Labelled],
+    topologies: Sequence[Topology],
+    species: Sequence[int],
+    dtype: torch.dtype,
+    rotations: np.ndarray | None = None,
+):
+    """batch, energies, forces, n_atoms = make_batch(items, topologies, species, dtype, rotations=None).
+
+    With ``rotations`` (B, 3, 3), positions, cells and target forces are
+    rotated together (r -> R r); the topology is unchanged by rotations.
+    """
+    positions, cells, forces = [], [], []
+    for k, item in enumerate(items):
+        s = item.structure
+        rot = np.eye(3) if rotations is None else rotations[k]
+        positions.append(s.positions @ rot.T)
+        cells.append(None if s.cell is None else s.cell @ rot.T)
+        forces.append(item.forces @ rot.T)
+    batch = collate(topologies, positions, cells, species, dtype)
+    energies = torch.tensor([item.energy for item in items], dtype=dtype)
+    n_atoms = torch.tensor([item.structure.n_atoms for item in items], dtype=dtype)
+    return batch, energies, torch.tensor(np.concatenate(forces), dtype=dtype), n_atoms
+
+
+def loss_terms(model: PETModel, batch, energies, forces, n_atoms, create_graph: bool):
+    """energy_mse_per_atom, force_mse, energy_abs_per_atom (B,), force_abs (N, 3) of the model on a batch."""
+    pred_e, pred_f, _ = model.compute(batch, create_graph=create_graph)
+    de = (pred_e - energies) / n_atoms
+    df = pred_f - forces
+    return (de**2).mean(), (df**2).mean(), de.detach().abs(), df.detach().abs()
+
+
+def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
+    """learning_rate(config, step, total_steps): cosine decay from lr to lr * lr_final_fraction."""
+    progress = min(step / max(total_steps, 1), 1.0)
+    final = config.lr * config.lr_final_fraction
+    return final + 0.5 * (config.lr - final) * (1.0 + math.cos(math.pi * progress))
+
+
+def evaluate_set(model: PETModel, data: Sequence[Labelled], topologies, config: TrainConfig) -> dict:
+    """metrics = evaluate_set(model, data, topologies, config): loss and MAE/RMSE (eV/atom, eV/A), unrotated."""
+    dtype = as_dtype(config.dtype)
+    species = model.hypers.species
+    e_abs, f_abs, e_sq, f_sq = [], [], [], []
+    for k in range(0, len(data), config.batch_size):
+        batch, energies, forces, n_atoms = make_batch(data[k : k + config.batch_size], topologies[k : k + config.batch_size], species, dtype)
+        _, _, de, df = loss_terms(model, batch, energies, forces, n_atoms, create_graph=False)
+        e_abs.append(de.numpy().astype(np.float64))
+        f_abs.append(df.numpy().ravel().astype(np.float64))
+    e_abs, f_abs = np.concatenate(e_abs), np.concatenate(f_abs)
+    e_mse, f_mse = float(np.mean(e_abs**2)), float(np.mean(f_abs**2))
+    return {
+        "loss": config.energy_weight * e_mse + config.force_weight * f_mse,
+        "energy_mae_per_atom": float(e_abs.mean()),
+        "energy_rmse_per_atom": math.sqrt(e_mse),
+        "force_mae": float(f_abs.mean()),
+        "force_rmse": math.sqrt(f_mse),
+    }
+
+
+def build_model(config: TrainConfig, train_data: Sequence[Labelled]) -> PETModel:
+    """model = build_model(config, train_data): fresh PETModel, species from the data, baseline and scale fitted.
+
+    The energy heads' output layers start at zero: the untrained model is the baseline.
+    """
+    hypers = dict(config.hypers)
+    hypers.setdefault("species", list(species_of(train_data)))
+    hypers = PETHypers.from_dict(hypers)
+    missing = sorted(set(species_of(train_data)) - set(hypers.species))
+    if missing:
+        raise ValueError(f"training data contains atomic numbers {missing} not in the model's species {list(hypers.species)}")
+    torch.manual_seed(config.seed)
+    model = PETModel(hypers)
+    model.baseline.copy_(torch.tensor(fit_baseline(train_data, hypers.species)))
+    model.energy_scale.fill_(force_scale(train_data))
+    # start from the baseline: zero output layers, so that the first steps do not have to
+    # undo a random energy of order (neighbours x atoms) x scale
+    with torch.no_grad():
+        for block in model.blocks:
+            for head in (block.center_head, block.edge_head):
+                head[-1].weight.zero_()
+                head[-1].bias.zero_()
+    return model.to(as_dtype(config.dtype))
+
+
+def _save_state(path: Path, state: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def _format_epoch(row: dict) -> str:
+    return (
+        f"epoch {row['epoch']:4d}  lr {row['lr']:.2e}  "
+        f"train E {1000 * row['train_energy_mae_per_atom']:7.3f} meV/atom  F {1000 * row['train_force_mae']:7.2f} meV/A  |  "
+        f"valid E {1000 * row['valid_energy_mae_per_atom']:7.3f} meV/atom  F {1000 * row['valid_force_mae']:7.2f} meV/A  "
+        f"loss {row['valid_loss']:.3e}{' *' if row['best'] else '  '}  {row['seconds']:6.1f} s"
+    )
+
+
+def train(
+    config: TrainConfig,
+    train_data: Sequence[Labelled],
+    valid_data: Sequence[Labelled],
+    out: str | os.PathLike,
+    resume: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """summary = train(config, train_data, valid_data, out, resume=False, log=print): train, keep best.pt/last.pt.
+
+    With ``resume`` the model, optimizer, epoch and best validation loss come
+    from ``out/last.pt``; ``config`` still decides epochs and max_minutes.
+    Returns the best epoch's validation metrics and where the files are.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(max(1, int(config.threads)))
+    dtype = as_dtype(config.dtype)
+    if not train_data or not valid_data:
+        raise ValueError("training and validation sets must both contain at least one structure")
+
+    history: list[dict] = []
+    start_epoch, best_loss = 0, math.inf
+    if resume:
+        last = out / "last.pt"
+        if not last.is_file():
+            raise FileNotFoundError(f"cannot resume: {last} does not exist (train without --resume first)")
+        try:
+            state = torch.load(last, map_location="cpu", weights_only=True)
+        except Exception as err:
+            raise ValueError(f"cannot resume from {last} (corrupted?): {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+        model = model_from_checkpoint(state["model"], str(last)).to(dtype)
+        start_epoch, best_loss, history = int(state["epoch"]), float(state["best_valid_loss"]), list(state["history"])
+    else:
+        model = build_model(config, train_data)
+    species = model.hypers.species
+    for d in list(train_data) + list(valid_data):
+        unknown = sorted(set(d.structure.numbers.tolist()) - set(species))
+        if unknown:
+            raise ValueError(f"data contains atomic numbers {unknown} not in the model's species {list(species)}")
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    if resume:
+        optimizer.load_state_dict(state["optimizer"])
+
+    cutoff = model.hypers.cutoff
+    train_topo = [topology(d.structure, cutoff) for d in train_data]
+    valid_topo = [topology(d.structure, cutoff) for d in valid_data]
+    steps_per_epoch = math.ceil(len(train_data) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    n_params = sum(p.numel() for p in model.parameters())
+    log(
+        f"training {n_params} parameters on {len(train_data)} structures ({len(valid_data)} validation), "
+        f"{steps_per_epoch} steps/epoch, epochs {start_epoch + 1}..{config.epochs}, {config.threads} thread(s)"
+    )
+    started = time.perf_counter()
+    with open(out / "log.tsv", "a") as log_file:
+        if start_epoch == 0:
+            log_file.write("epoch\tlr\ttrain_energy_mae_per_atom\ttrain_force_mae\tvalid_energy_mae_per_atom\tvalid_force_mae\tvalid_loss\tseconds\n")
+        for epoch in range(start_epoch, config.epochs):
+            t0 = time.perf_counter()
+            rng = np.random.default_rng([config.seed, epoch])
+            order = rng.permutation(len(train_data))
+            model.train()
+            e_abs, f_abs = [], []
+            for step, k in enumerate(range(0, len(order), config.batch_size)):
+                lr = learning_rate(config, epoch * steps_per_epoch + step, total_steps)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                idx = order[k : k + config.batch_size]
+                rotations = random_rotations(rng, len(idx), config.inversion) if config.augment else None
+                batch, energies, forces, n_atoms = make_batch(
+                    [train_data[i] for i in idx], [train_topo[i] for i in idx], species, dtype, rotations
+                )
+                e_mse, f_mse, de, df = loss_terms(model, batch, energies, forces, n_atoms, create_graph=True)
+                loss = config.energy_weight * e_mse + config.force_weight * f_mse
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                e_abs.append(de.numpy().astype(np.float64))
+                f_abs.append(df.numpy().ravel().astype(np.float64))
+            model.eval()
+            valid = evaluate_set(model, valid_data, valid_topo, config)
+            improved = valid["loss"] < best_loss
+            row = {
+                "epoch": epoch + 1,
+                "lr": lr,
+                "train_energy_mae_per_atom": float(np.concatenate(e_abs).mean()),
+                "train_force_mae": float(np.concatenate(f_abs).mean()),
+                **{f"valid_{k}": v for k, v in valid.items()},
+                "best": improved,
+                "seconds": time.perf_counter() - t0,
+            }
+            history.append(row)
+            metadata = {"epoch": epoch + 1, "config": config.to_dict(), "valid": valid}
+            if improved:
+                best_loss = valid["loss"]
+                save_model(out / "best.pt", model, metadata)
+            _save_state(
+                out / "last.pt",
+                {
+                    "model": checkpoint_dict(model, metadata),
+                    "optimizer": optimizer.state_dict(),
+                    "epoch": epoch + 1,
+                    "best_valid_loss": best_loss,
+                    "history": history,
+                    "config": config.to_dict(),
+                },
+            )
+            log_file.write(
+                "\t".join(
+                    str(row[k])
+                    for k in ("epoch", "lr", "train_energy_mae_per_atom", "train_force_mae", "valid_energy_mae_per_atom", "valid_force_mae", "valid_loss", "seconds")
+                )
+                + "\n"
+            )
+            log_file.flush()
+            log(_format_epoch(row))
+            if config.max_minutes is not None and time.perf_counter() - started > 60.0 * config.max_minutes:
+                log(f"stopping after epoch {epoch + 1}: --max-minutes {config.max_minutes} reached")
+                break
+    best = min(history, key=lambda r: r["valid_loss"]) if history else None
+    return {"best": best, "epochs_done": len(history), "out": str(out), "best_path": str(out / "best.pt")}

@@ -1,0 +1,118 @@
+"""`symbreak train`: train the PET-style model on extxyz files with energies and forces.
+
+    symbreak train --train train.xyz --valid valid.xyz --out model/ --epochs 50 --threads 1
+    symbreak train --train train.xyz --valid valid.xyz --out model/ --resume      # after an interruption
+    symbreak train ... --hypers d_model=32 n_blocks=3                              # or a JSON object
+
+Writes model/best.pt (load it with ``--potential model/``), model/last.pt,
+model/log.tsv and model/config.json; progress is printed once per epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .train import TrainConfig, read_labelled, train
+
+# command-line flag -> TrainConfig field; None defaults mean "not given" so that --resume keeps saved values
+_OVERRIDES = {
+    "epochs": int,
+    "batch_size": int,
+    "lr": float,
+    "lr_final_fraction": float,
+    "energy_weight": float,
+    "force_weight": float,
+    "seed": int,
+    "threads": int,
+    "dtype": str,
+    "max_minutes": float,
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """add_arguments(parser): the options of `symbreak train`."""
+    defaults = TrainConfig()
+    parser.add_argument("--train", required=True, help="training structures (extxyz with energy and forces)")
+    parser.add_argument("--valid", required=True, help="validation structures (extxyz with energy and forces)")
+    parser.add_argument("--out", required=True, help="output directory for best.pt, last.pt, log.tsv")
+    for name, kind in _OVERRIDES.items():
+        flag = "--" + name.replace("_", "-")
+        extra = {"choices": ["float32", "float64"]} if name == "dtype" else {}
+        parser.add_argument(flag, type=kind, default=None, help=f"default {getattr(defaults, name)}", **extra)
+    parser.add_argument("--no-augment", action="store_true", help="no random O(3) augmentation (for comparison only)")
+    parser.add_argument("--no-inversion", action="store_true", help="augment with proper rotations only")
+    parser.add_argument("--hypers", nargs="+", default=None, metavar="KEY=VALUE", help="PET hyperparameters (KEY=VALUE ... or one JSON object)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt (model, optimizer, epoch)")
+
+
+def parse_hypers(items: list[str] | None) -> dict:
+    """parse_hypers(["d_model=32", "n_blocks=3"]) or parse_hypers(['{"d_model": 32}']) -> dict."""
+    if not items:
+        return {}
+    if len(items) == 1 and items[0].lstrip().startswith("{"):
+        try:
+            data = json.loads(items[0])
+        except json.JSONDecodeError as err:
+            raise ValueError(f"--hypers is not a valid JSON object: {err}") from None
+        return dict(data)
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--hypers expects KEY=VALUE, got {item!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def build_config(args: argparse.Namespace) -> TrainConfig:
+    """config = build_config(args): defaults, then the saved config when resuming, then the flags given."""
+    config = TrainConfig()
+    if args.resume:
+        import torch
+
+        last = Path(args.out) / "last.pt"
+        if not last.is_file():
+            raise FileNotFoundError(f"cannot resume: {last} does not exist (train without --resume first)")
+        try:
+            saved = torch.load(last, map_location="cpu", weights_only=True)["config"]
+        except Exception as err:
+            raise ValueError(f"cannot resume from {last} (corrupted?): {type(err).__name__}") from None
+        config = TrainConfig.from_dict(saved)
+    for name in _OVERRIDES:
+        value = getattr(args, name)
+        if value is not None:
+            setattr(config, name, value)
+    if args.no_augment:
+        config.augment = False
+    if args.no_inversion:
+        config.inversion = False
+    if args.hypers:
+        if args.resume:
+            raise ValueError("--hypers cannot change a model being resumed; drop --hypers or train into a new --out")
+        config.hypers = parse_hypers(args.hypers)
+    if config.epochs < 1 or config.batch_size < 1:
+        raise ValueError("--epochs and --batch-size must be >= 1")
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    """run(args) -> exit code of `symbreak train`."""
+    config = build_config(args)
+    train_data = read_labelled(args.train)
+    valid_data = read_labelled(args.valid)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(config.to_dict(), indent=1) + "\n")
+    summary = train(config, train_data, valid_data, out, resume=args.resume, log=lambda line: print(line, flush=True))
+    best = summary["best"]
+    if best is not None:
+        print(
+            f"best epoch {best['epoch']}: valid E MAE {1000 * best['valid_energy_mae_per_atom']:.3f} meV/atom, "
+            f"F MAE {1000 * best['valid_force_mae']:.2f} meV/A -> {summary['best_path']}"
+        )
+    return 0

@@ -1,0 +1,135 @@
+"""Training: reading labels, baseline, augmentation, and a tiny end-to-end run with resume.
+
+    pytest tests/training/test_train.py -q
+"""
+
+import json
+
+import ase.io
+import numpy as np
+import pytest
+import torch
+from ase.calculators.singlepoint import SinglePointCalculator
+
+from symbreak.cli import main
+from symbreak.potentials import load_potential
+from symbreak.potentials.testing import water_box, water_molecule
+from symbreak.potentials.toy import ToyWater
+from symbreak.training.train import (
+    Labelled,
+    TrainConfig,
+    fit_baseline,
+    learning_rate,
+    make_batch,
+    random_rotations,
+    read_labelled,
+)
+from symbreak.potentials.pet import topology
+
+torch.set_num_threads(1)
+
+TINY_HYPERS = ["d_model=8", "n_heads=2", "n_blocks=1", "n_layers=1", "d_feedforward=16", "n_radial=4"]
+
+
+def write_labelled(path, structures, style="info"):
+    """Label structures with the exactly invariant part of the toy water and write extxyz."""
+    toy = ToyWater()
+    out = toy.invariant_part(structures)
+    frames = []
+    for s, e, f in zip(structures, out.energies, out.forces):
+        atoms = s.to_atoms()
+        if style == "info":
+            atoms.info["REF_energy"] = float(e)
+            atoms.arrays["REF_forces"] = f
+        else:
+            atoms.calc = SinglePointCalculator(atoms, energy=float(e), forces=f)
+        frames.append(atoms)
+    ase.io.write(path, frames, format="extxyz")
+    return out
+
+
+@pytest.mark.parametrize("style", ["info", "calculator"])
+def test_read_labelled(tmp_path, style):
+    structures = [water_box(seed=1), water_molecule(seed=2)]
+    ref = write_labelled(tmp_path / "d.xyz", structures, style)
+    data = read_labelled(tmp_path / "d.xyz")
+    assert len(data) == 2 and data[1].structure.cell is None and data[0].structure.cell is not None
+    assert data[0].energy == pytest.approx(ref.energies[0])
+    np.testing.assert_allclose(data[1].forces, ref.forces[1], atol=1e-6)
+
+
+def test_read_labelled_errors(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_labelled(tmp_path / "missing.xyz")
+    ase.io.write(tmp_path / "bare.xyz", water_molecule().to_atoms(), format="extxyz")
+    with pytest.raises(ValueError, match="frame 0 has no energy"):
+        read_labelled(tmp_path / "bare.xyz")
+
+
+def test_fit_baseline_recovers_composition_energies():
+    rng = np.random.default_rng(0)
+    data = []
+    for n_o, n_h in [(1, 2), (2, 3), (3, 1), (1, 1)]:
+        numbers = np.array([8] * n_o + [1] * n_h)
+        s = water_molecule()  # any positions; only numbers matter here
+        from symbreak.potentials import Structure
+
+        s = Structure(rng.standard_normal((len(numbers), 3)), numbers, None)
+        data.append(Labelled(s, -430.0 * n_o - 13.6 * n_h, np.zeros((len(numbers), 3))))
+    np.testing.assert_allclose(fit_baseline(data, (1, 8)), [-13.6, -430.0], atol=1e-9)
+
+
+def test_random_rotations_and_rotated_batch():
+    rng = np.random.default_rng(1)
+    rots = random_rotations(rng, 64, inversion=True)
+    np.testing.assert_allclose(rots @ rots.transpose(0, 2, 1), np.broadcast_to(np.eye(3), rots.shape), atol=1e-12)
+    dets = np.linalg.det(rots)
+    assert (dets > 0).any() and (dets < 0).any()
+    assert (np.linalg.det(random_rotations(rng, 16, inversion=False)) > 0).all()
+    s = water_box(seed=3)
+    item = Labelled(s, -1.0, np.arange(s.n_atoms * 3, dtype=float).reshape(-1, 3))
+    batch, _, forces, _ = make_batch([item], [topology(s, 4.0)], (1, 8), torch.float64, rots[:1])
+    np.testing.assert_allclose(forces.numpy(), item.forces @ rots[0].T)
+    np.testing.assert_allclose(batch.cells[0].numpy(), s.cell @ rots[0].T)
+    config = TrainConfig(lr=1e-3, lr_final_fraction=0.1)
+    assert learning_rate(config, 0, 10) == pytest.approx(1e-3)
+    assert learning_rate(config, 10, 10) == pytest.approx(1e-4)
+
+
+def test_train_resume_and_load(tmp_path, capsys):
+    train = [water_box(seed=10 + k) for k in range(4)] + [water_molecule(seed=20 + k) for k in range(2)]
+    write_labelled(tmp_path / "train.xyz", train)
+    write_labelled(tmp_path / "valid.xyz", [water_box(seed=30), water_molecule(seed=31)])
+    out = tmp_path / "model"
+    args = ["train", "--train", str(tmp_path / "train.xyz"), "--valid", str(tmp_path / "valid.xyz"), "--out", str(out)]
+    assert main(args + ["--epochs", "2", "--batch-size", "3", "--seed", "1", "--hypers", *TINY_HYPERS]) == 0
+    text = capsys.readouterr().out
+    assert "epoch    1" in text and "epoch    2" in text and "meV/atom" in text
+    assert {"best.pt", "last.pt", "log.tsv", "config.json"} <= {p.name for p in out.iterdir()}
+    assert json.loads((out / "config.json").read_text())["hypers"]["d_model"] == 8
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert state["epoch"] == 2 and "state" in state["optimizer"]
+
+    assert main(args + ["--resume", "--epochs", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "epochs 3..3" in text and "epoch    3" in text and "epoch    1 " not in text
+    assert len((out / "log.tsv").read_text().strip().splitlines()) == 1 + 3
+    assert torch.load(out / "last.pt", weights_only=True)["epoch"] == 3
+
+    pot = load_potential(str(out))
+    result = pot.compute([water_molecule(seed=40)])
+    assert np.isfinite(result.energies).all()
+    # the fitted per-species baseline puts energies at the right scale before any training
+    labels = read_labelled(tmp_path / "valid.xyz")
+    assert abs(pot.compute([labels[0].structure]).energies[0] - labels[0].energy) < 0.1 * abs(labels[0].energy) + 5.0
+
+
+def test_train_cli_errors(tmp_path, capsys):
+    write_labelled(tmp_path / "t.xyz", [water_molecule(seed=1)])
+    args = ["train", "--train", str(tmp_path / "t.xyz"), "--valid", str(tmp_path / "t.xyz"), "--out", str(tmp_path / "m")]
+    assert main(args + ["--resume"]) == 2
+    assert "cannot resume" in capsys.readouterr().err
+    assert main(args + ["--hypers", "d_model"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
+    assert main(args + ["--hypers", "d_model=10", "n_heads=4"]) == 2
+    assert "multiple of n_heads" in capsys.readouterr().err
