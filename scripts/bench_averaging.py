@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: rotational averaging inside the server vs i-PI's <ffrotations>, and server vs in-process.
 
-    python scripts/bench_averaging.py [--potential default] [--strategy 2i] [--steps 20] [--repeats 2]
+    python scripts/bench_averaging.py [--potential default] [--strategy 2i] [--steps 300] [--box-steps 8] [--repeats 2]
 
 For one molecule and for a 64-molecule box, times one MD step of i-PI with
   server     : `symbreak serve --strategy 2i` (all rotations batched in the server)
@@ -11,9 +11,10 @@ For one molecule and for a 64-molecule box, times one MD step of i-PI with
 Per-step times are i-PI's own: for the molecule, its average over blocks of
 100 steps (verbosity medium, which keeps i-PI's logging out of the timing);
 for the box, where a step costs far more than logging, the time of every step
-(verbosity high), dropping the first two steps (connection, warm-up); medians. Configurations are run side by side, interleaved; only the ratios are
-meant to be compared (this machine is noisy). Targets: ffrotations/server >= 10 (one
-molecule) and >= 1.3 (64 molecules); in-process/server >= 0.95.
+(verbosity high), dropping the first two steps (connection, warm-up); medians.
+Configurations are run side by side, interleaved; only the ratios are meant
+to be compared (this machine is noisy). Targets: ffrotations/server >= 10
+(one molecule) and >= 1.3 (64 molecules); in-process/server >= 0.95.
 """
 
 from __future__ import annotations

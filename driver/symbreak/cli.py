@@ -13,6 +13,8 @@ import sys
 
 # name -> (module, one-line help). Each module defines add_arguments(parser) and run(args) -> int.
 COMMANDS = {
+    "study": ("symbreak.campaign.study", "the main job: run the study for several strategies and report"),
+    "run": ("symbreak.campaign.cli", "run a named simulation case (i-PI + servers) into an output folder"),
     "serve": ("symbreak.server.cli", "serve a potential to i-PI over a socket, wrapped in a symmetrization strategy"),
     "reference": ("symbreak.potentials.qtip4pf_cli", "run the LAMMPS q-TIP4P/F reference as an i-PI client (fix ipi)"),
     "label": ("symbreak.potentials.label_cli", "label structures with reference energies, forces and stress"),
@@ -25,6 +27,12 @@ COMMANDS = {
 
 class CLIError(Exception):
     """An error at the command-line boundary: printed as one line, exit code 2."""
+
+
+def _user_errors() -> tuple:
+    from .campaign.processes import ProcessFailed
+
+    return (CLIError, ValueError, FileNotFoundError, ConnectionError, TimeoutError, ProcessFailed)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,12 +56,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     module = importlib.import_module(COMMANDS[args.command][0])
+    USER_ERRORS = _user_errors()
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
         print("symbreak: interrupted", file=sys.stderr)
         return 130
-    except (CLIError, ValueError, FileNotFoundError, ConnectionError, TimeoutError) as err:
+    except USER_ERRORS as err:
         print(f"symbreak {args.command}: error: {err}", file=sys.stderr)
         return 2
 

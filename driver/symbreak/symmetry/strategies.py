@@ -275,8 +275,9 @@ class GridAverageStrategy(Strategy):
 class DeltaStrategy(GridAverageStrategy):
     """Averaged minus plain: the slow correction applied on the outer step of MTS.
 
-    In i-PI: `<nmts>[1,10]</nmts>`, the plain server with mts_weights [1,0]
-    ... and this one with [0,1] (or plain [-1,1] and averaged [1,0]).
+    In i-PI: `<nmts>[1,10]</nmts>`; mts_weights list the outer level first, so the
+    plain server gets [0,1] (inner) and this one [1,0] (outer), or equivalently
+    plain [-1,1] and the averaged server [1,0].
     """
 
     def compute(self, structures):

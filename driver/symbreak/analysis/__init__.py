@@ -1,0 +1,1 @@
+"""Observables of broken symmetry, computed from i-PI's own output files."""

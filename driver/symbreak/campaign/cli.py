@@ -1,0 +1,41 @@
+"""`symbreak run`: run a named simulation case with i-PI and symbreak servers.
+
+    symbreak run --list
+    symbreak run gas-nve --potential default --strategy 2i --steps 400 --out runs/gas-2i
+"""
+
+from __future__ import annotations
+
+from .cases import list_cases
+from .runner import RunConfig, run_case
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("case", nargs="?", help="case name (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--strategy", default="plain", help="symmetrization strategy (see `symbreak serve --help`)")
+    parser.add_argument("--potential", default="default", help="toy, default, qtip4pf or a checkpoint path")
+    parser.add_argument("--steps", type=int, default=None, help="MD steps (default: the case's)")
+    parser.add_argument("--beads", type=int, default=None, help="path-integral beads (default: the case's)")
+    parser.add_argument("--servers", type=int, default=1, help="model servers sharing the work (default: 1)")
+    parser.add_argument("--transport", choices=["unix", "inet"], default="unix", help="socket kind (default: unix)")
+    parser.add_argument("--seed", type=int, default=31415, help="seed of i-PI and of the initial structure")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per server (default: 1)")
+    parser.add_argument("--out", default=None, help="output folder (default: runs/CASE-STRATEGY)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def run(args) -> int:
+    if args.list or not args.case:
+        for name, description in list_cases():
+            print(f"{name:12s} {description}")
+        return 0 if args.list else 2
+    out = args.out or f"runs/{args.case}-{args.strategy.replace(':', '_')}"
+    config = RunConfig(
+        case=args.case, out=out, strategy=args.strategy, potential=args.potential, steps=args.steps,
+        beads=args.beads, servers=args.servers, seed=args.seed, transport=args.transport,
+        threads=args.threads, quiet=args.quiet,
+    )
+    result = run_case(config)
+    print(f"symbreak run: {result.steps} steps of {args.case} ({args.strategy}) in {result.seconds:.1f} s -> {result.out}")
+    return 0
