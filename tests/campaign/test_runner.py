@@ -1,0 +1,54 @@
+"""`symbreak run`: a real i-PI + server run of a case, its manifest, and its failure paths."""
+
+import json
+import subprocess
+
+import pytest
+
+from symbreak.campaign.cases import CASES, get_case
+from symbreak.campaign.launch import symbreak_command
+from symbreak.campaign.processes import ProcessFailed
+from symbreak.campaign.runner import RunConfig, run_case
+
+
+def test_gas_nve_run_writes_outputs_and_manifest(tmp_path):
+    out = tmp_path / "gas"
+    result = run_case(RunConfig(case="gas-nve", out=str(out), strategy="2i", potential="toy", steps=5, quiet=True))
+    assert result.steps == 5
+    lines = [l for l in (out / "simulation.out").read_text().splitlines() if not l.startswith("#")]
+    assert len(lines) == 6
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["case"] == "gas-nve" and manifest["config"]["strategy"] == "2i"
+    assert "finished" in manifest and "ipi" in manifest["versions"]
+    assert "--vacuum" in manifest["commands"]["servers"][0]
+
+
+def test_liquid_run_over_tcp(tmp_path):
+    out = tmp_path / "liquid"
+    run_case(RunConfig(case="liquid-nvt", out=str(out), strategy="plain", potential="toy", steps=3,
+                       transport="inet", quiet=True))
+    assert (out / "simulation.positions_0.xyz").exists()
+
+
+def test_a_dying_server_is_named(tmp_path):
+    with pytest.raises(ProcessFailed, match="server0 exited with code 2"):
+        run_case(RunConfig(case="gas-nve", out=str(tmp_path / "x"), potential="no-such-model", steps=5, quiet=True))
+
+
+def test_refuses_to_overwrite(tmp_path):
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "file").write_text("x")
+    with pytest.raises(ValueError, match="not empty"):
+        run_case(RunConfig(case="gas-nve", out=str(tmp_path / "busy"), potential="toy", steps=1))
+
+
+def test_unknown_case_lists_the_known_ones():
+    with pytest.raises(ValueError, match="gas-nve"):
+        get_case("gas-npt")
+
+
+def test_cli_list():
+    out = subprocess.run(symbreak_command("run", "--list"), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    for name in CASES:
+        assert name in out.stdout
