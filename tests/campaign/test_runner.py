@@ -20,7 +20,7 @@ def test_gas_nve_run_writes_outputs_and_manifest(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["case"] == "gas-nve" and manifest["config"]["strategy"] == "2i"
     assert "finished" in manifest and "ipi" in manifest["versions"]
-    assert "--vacuum" in manifest["commands"]["servers"][0]
+    assert "--vacuum" in manifest["commands"]["clients"][0]
 
 
 def test_liquid_run_over_tcp(tmp_path):

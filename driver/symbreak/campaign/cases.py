@@ -1,67 +1,105 @@
-"""The named simulation cases: what system, which ensemble, which defaults.
+"""The named simulation cases: which system, which ensemble, which defaults.
 
-    case = get_case("gas-nve")
-    case.structure(seed=0)      # a Structure to start from
-    list_cases()                # names with one-line descriptions
+    case = get_case("liquid-pimd")
+    case.structure(seed=0, size=None)   # the starting Structure
+    list_cases()                         # names with one-line descriptions
 
 A case fixes the physics (system, ensemble, thermostat, time step,
-temperature, vacuum or not); the runner adds the potential, the strategy,
-the number of steps and beads.
+temperature, beads, multiple time stepping, vacuum); the runner adds the
+potential, the strategy, the number of steps, beads and servers.
+
+Bead counts: q-TIP4P/F water needs ~32 PILE beads at 300 K for a converged
+centroid-virial kinetic energy (P T ~ 10^4 K); the defaults (8 at 300 K, 8 at
+200 K) are sized for 2 cores and under-converge K_cv by roughly 10-15 %;
+pass --beads 32 for production.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from ..potentials.base import Structure
 
-
-def _gas_molecule(seed: int) -> Structure:
-    from ..potentials.testing import water_molecule
-
-    return water_molecule(seed=seed, distortion=0.0)
+ICE_SIZES = {96: (3, 2, 2), 128: (2, 2, 4), 192: (3, 2, 4), 288: (3, 3, 4), 768: (4, 4, 6)}
 
 
-def _liquid_box(n_per_side: int) -> Callable[[int], Structure]:
-    def build(seed: int) -> Structure:
-        from ..potentials.testing import water_box
+def _gas(seed: int, size: int | None) -> Structure:
+    from ..structures import molecule
 
-        # molecules on a cubic lattice at 0.997 g/cm3, random orientations
-        spacing = (18.015 / 0.997 / 0.6022) ** (1.0 / 3.0)
-        return water_box(n_per_side=n_per_side, spacing=spacing, seed=seed)
+    return molecule(seed=seed)
 
-    return build
+
+def _liquid(seed: int, size: int | None) -> Structure:
+    from ..structures import liquid_box
+
+    return liquid_box(size or 64, density=0.997, seed=seed)
+
+
+def _ice(seed: int, size: int | None) -> Structure:
+    from ..structures import ice_ih
+
+    size = size or 96
+    if size not in ICE_SIZES:
+        raise ValueError(f"ice supercells come in {sorted(ICE_SIZES)} molecules, not {size}")
+    return ice_ih(ICE_SIZES[size], seed=seed)
 
 
 @dataclass(frozen=True)
 class Case:
-    """One simulation setting; units fs and K."""
+    """One simulation setting; units fs, K and bar."""
 
     name: str
     description: str
-    structure: Callable[[int], Structure]
-    ensemble: str = "nvt"
+    system: Callable[[int, int | None], Structure]
+    motion: str = "dynamics"  # dynamics | minimize | replay
+    ensemble: str = "nvt"  # nve | nvt | npt
     thermostat: str = "svr"
     thermostat_tau_fs: float = 10.0
+    barostat_tau_fs: float = 200.0
+    pressure_bar: float = 1.0
     timestep_fs: float = 0.5
     temperature_k: float = 300.0
     vacuum: bool = False
+    mts: bool = False
+    beads: int = 1
     default_steps: int = 200
-    default_beads: int = 1
     stride: int = 1
-    trajectories: tuple[str, ...] = field(default=("positions", "momenta", "forces", "extras"))
+    reference: bool = True  # record the q-TIP4P/F energy at weight 0 alongside the model
 
+    def structure(self, seed: int = 0, size: int | None = None) -> Structure:
+        return self.system(seed, size)
+
+
+_GAS = dict(system=_gas, vacuum=True)
+_LIQUID = dict(system=_liquid, stride=10)
+_ICE = dict(system=_ice, temperature_k=200.0, stride=10)
 
 CASES = {
     c.name: c
     for c in [
-        Case("gas-nve", "one H2O in vacuum, NVE, 0.5 fs, 300 K initial velocities, fixcom",
-             _gas_molecule, ensemble="nve", vacuum=True, default_steps=400),
-        Case("gas-nvt", "one H2O in vacuum, NVT (Langevin, 100 fs), 300 K",
-             _gas_molecule, thermostat="langevin", thermostat_tau_fs=100.0, vacuum=True, default_steps=400),
-        Case("liquid-nvt", "64 H2O at 0.997 g/cm3, 300 K, NVT (SVR, tau 10 fs)",
-             _liquid_box(4), default_steps=100, stride=10),
+        Case("gas-nve", "one H2O in vacuum, NVE, 0.5 fs, 300 K initial velocities, fixcom", ensemble="nve",
+             default_steps=400, **_GAS),
+        Case("gas-nvt", "one H2O in vacuum, NVT (Langevin, tau 100 fs), 300 K", thermostat="langevin",
+             thermostat_tau_fs=100.0, default_steps=400, **_GAS),
+        Case("gas-mts", "one H2O in vacuum, NVT, MTS: plain every 0.5 fs, averaged-minus-plain every 5 fs",
+             thermostat="langevin", thermostat_tau_fs=100.0, timestep_fs=5.0, mts=True, default_steps=40, **_GAS),
+        Case("liquid-nvt", "64 H2O (--size 216, 512) at 0.997 g/cm3, 300 K, NVT (SVR, tau 10 fs), 0.5 fs",
+             default_steps=100, **_LIQUID),
+        Case("liquid-mts", "liquid water NVT with MTS: plain every 0.5 fs, averaged-minus-plain every 5 fs",
+             timestep_fs=5.0, mts=True, default_steps=10, **_LIQUID),
+        Case("liquid-pimd", "liquid water, 300 K, 8 beads PILE-L (tau 100 fs), 0.25 fs", thermostat="pile_l",
+             thermostat_tau_fs=100.0, timestep_fs=0.25, beads=8, default_steps=40, **_LIQUID),
+        Case("ice-nvt", "proton-disordered ice Ih (96 H2O; --size 128..768), 200 K, NVT (SVR)",
+             default_steps=100, **_ICE),
+        Case("ice-npt", "proton-disordered ice Ih, 200 K, 1 bar, NPT (isotropic barostat, tau 200 fs)",
+             ensemble="npt", default_steps=100, **_ICE),
+        Case("ice-pimd", "proton-disordered ice Ih, 200 K, 8 beads PILE-L, 0.25 fs", thermostat="pile_l",
+             thermostat_tau_fs=100.0, timestep_fs=0.25, beads=8, default_steps=40, **_ICE),
+        Case("ice-geop", "fixed-cell L-BFGS relaxation of one proton-disordered ice Ih cell (--seed picks it)",
+             motion="minimize", default_steps=200, reference=False, **_ICE),
+        Case("replay", "evaluate a saved trajectory (--trajectory) with plain, i, 2, 2i, 3i and the reference",
+             system=None, motion="replay", default_steps=1000),
     ]
 }
 

@@ -91,19 +91,28 @@ class ForceTerm:
 
 @dataclass
 class SimulationSpec:
-    """Everything an input of a dynamics run needs; units: fs, K, and i-PI's own elsewhere."""
+    """Everything an i-PI input needs; units fs, K, bar and i-PI's own elsewhere.
+
+    ``motion`` is dynamics (ensemble nve, nvt or npt), minimize (L-BFGS at
+    fixed cell) or replay (of ``replay_file``). ``nmts`` (e.g. (1, 10)) turns
+    on multiple time stepping; the force terms then carry ``mts_weights``.
+    """
 
     init_file: str
     steps: int
     forcefields: list
     forces: list
-    ensemble: str = "nve"  # nve | nvt
+    motion: str = "dynamics"
+    ensemble: str = "nve"  # nve | nvt | npt
     thermostat: str = "svr"  # svr | langevin | pile_l
     thermostat_tau_fs: float = 10.0
+    barostat_tau_fs: float = 200.0
+    pressure_bar: float = 1.0
     temperature_k: float = 300.0
     timestep_fs: float = 0.5
     nbeads: int = 1
     nmts: tuple[int, ...] | None = None
+    replay_file: str | None = None
     seed: int = 31415
     prefix: str = "simulation"
     stride: int = 1
@@ -118,30 +127,63 @@ class SimulationSpec:
     restart_stride: int = 100
     verbosity: str = "low"
 
-    def thermostat_xml(self) -> str:
-        if self.ensemble == "nve":
-            return ""
-        tau = f"<tau units='femtosecond'>{self.thermostat_tau_fs:g}</tau>"
-        if self.thermostat == "svr":
-            return f"<thermostat mode='svr'>{tau}</thermostat>"
-        if self.thermostat == "langevin":
-            return f"<thermostat mode='langevin'>{tau}</thermostat>"
-        if self.thermostat == "pile_l":
+    def thermostat_xml(self, mode: str | None = None, tau_fs: float | None = None) -> str:
+        mode = mode or self.thermostat
+        tau = f"<tau units='femtosecond'>{tau_fs or self.thermostat_tau_fs:g}</tau>"
+        if mode in ("svr", "langevin"):
+            return f"<thermostat mode='{mode}'>{tau}</thermostat>"
+        if mode == "pile_l":
             return f"<thermostat mode='pile_l'>{tau}<pile_lambda>0.5</pile_lambda></thermostat>"
-        raise ValueError(f"unknown thermostat '{self.thermostat}': use svr, langevin or pile_l")
+        raise ValueError(f"unknown thermostat '{mode}': use svr, langevin or pile_l")
+
+    def motion_xml(self) -> str:
+        if self.motion == "minimize":
+            return (
+                "<motion mode='minimize'><optimizer mode='lbfgs'><tolerances>"
+                "<energy>1e-7</energy><force>2e-4</force><position>1e-3</position>"
+                "</tolerances></optimizer></motion>"
+            )
+        if self.motion == "replay":
+            if not self.replay_file:
+                raise ValueError("a replay needs the trajectory to replay (replay_file)")
+            return f"<motion mode='replay'><file mode='xyz'>{escape(self.replay_file)}</file></motion>"
+        if self.motion != "dynamics":
+            raise ValueError(f"unknown motion '{self.motion}': use dynamics, minimize or replay")
+        if self.ensemble not in ("nve", "nvt", "npt"):
+            raise ValueError(f"unknown ensemble '{self.ensemble}': use nve, nvt or npt")
+        inner = f"<timestep units='femtosecond'>{self.timestep_fs:g}</timestep>"
+        if self.ensemble in ("nvt", "npt"):
+            inner += self.thermostat_xml()
+        if self.ensemble == "npt":
+            inner += (
+                f"<barostat mode='isotropic'><tau units='femtosecond'>{self.barostat_tau_fs:g}</tau>"
+                f"{self.thermostat_xml('langevin', 100.0)}</barostat>"
+            )
+        if self.nmts is not None:
+            inner += "<nmts>[" + ", ".join(map(str, self.nmts)) + "]</nmts>"
+        return (
+            f"<motion mode='dynamics'><fixcom>{self.fixcom}</fixcom>"
+            f"<dynamics mode='{self.ensemble}'>{inner}</dynamics></motion>"
+        )
+
+    def ensemble_xml(self) -> str:
+        pressure = f"<pressure units='bar'>{self.pressure_bar:g}</pressure>" if self.ensemble == "npt" else ""
+        return f"<ensemble><temperature units='kelvin'>{self.temperature_k:g}</temperature>{pressure}</ensemble>"
 
 
 def simulation_xml(spec: SimulationSpec) -> str:
-    """The complete i-PI input for a dynamics run described by ``spec``."""
-    if spec.ensemble not in ("nve", "nvt"):
-        raise ValueError(f"unknown ensemble '{spec.ensemble}': use nve or nvt")
+    """The complete i-PI input described by ``spec``."""
     props = ", ".join(spec.properties)
     trajs = "\n    ".join(
-        f"<trajectory filename='{t}' stride='{spec.stride}'> {t} </trajectory>" for t in spec.trajectories
+        f"<trajectory filename='{t.split('(')[0].replace('_component_raw', '')}{_index(t)}' stride='{spec.stride}'> {t} </trajectory>"
+        for t in spec.trajectories
     )
     ffs = "\n  ".join(ff.xml() for ff in spec.forcefields)
     forces = "".join(f.xml() for f in spec.forces)
-    nmts = "" if spec.nmts is None else "<nmts>[" + ", ".join(map(str, spec.nmts)) + "]</nmts>"
+    velocities = (
+        f"<velocities mode='thermal' units='kelvin'>{spec.temperature_k:g}</velocities>"
+        if spec.motion == "dynamics" else ""
+    )
     return f"""<simulation verbosity='{spec.verbosity}' safe_stride='{spec.restart_stride}'>
   <output prefix='{spec.prefix}'>
     <properties stride='{spec.stride}' filename='out'> [ {props} ] </properties>
@@ -154,46 +196,16 @@ def simulation_xml(spec: SimulationSpec) -> str:
   <system>
     <initialize nbeads='{spec.nbeads}'>
       <file mode='xyz'>{escape(spec.init_file)}</file>
-      <velocities mode='thermal' units='kelvin'>{spec.temperature_k:g}</velocities>
+      {velocities}
     </initialize>
     <forces>{forces}</forces>
-    <motion mode='dynamics'>
-      <fixcom>{spec.fixcom}</fixcom>
-      <dynamics mode='{spec.ensemble}'>
-        <timestep units='femtosecond'>{spec.timestep_fs:g}</timestep>
-        {spec.thermostat_xml()}{nmts}
-      </dynamics>
-    </motion>
-    <ensemble><temperature units='kelvin'>{spec.temperature_k:g}</temperature></ensemble>
+    {spec.motion_xml()}
+    {spec.ensemble_xml()}
   </system>
 </simulation>
 """
 
 
-def write_ipi_xyz(path, structure, comment_extra: str = "") -> None:
-    """Write a Structure (Angstrom) as an i-PI xyz with its cell (100 A cube when isolated)."""
-    import numpy as np
-    from ase.data import chemical_symbols
-
-    if structure.cell is None:
-        abc, angles = (100.0, 100.0, 100.0), (90.0, 90.0, 90.0)
-    else:
-        from ase.geometry import cell_to_cellpar
-
-        par = cell_to_cellpar(structure.cell)
-        abc, angles = par[:3], par[3:]
-    header = "# CELL(abcABC): {:.8f} {:.8f} {:.8f} {:.5f} {:.5f} {:.5f}  positions{{angstrom}} cell{{angstrom}}".format(
-        *abc, *angles
-    )
-    positions = structure.positions
-    if structure.cell is not None:
-        # i-PI rebuilds an upper-triangular cell from a, b, c, angles: express positions in that frame
-        from ase.geometry import cellpar_to_cell
-
-        frame = cellpar_to_cell(np.r_[abc, angles])
-        positions = positions @ np.linalg.solve(structure.cell, frame)
-    lines = [str(structure.n_atoms), header + comment_extra]
-    for z, r in zip(structure.numbers, positions):
-        lines.append(f"{chemical_symbols[z]:2s} {r[0]:16.10f} {r[1]:16.10f} {r[2]:16.10f}")
-    with open(path, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
+def _index(trajectory: str) -> str:
+    """File-name suffix for component outputs: 'extras_component_raw(1)' -> '_c1'."""
+    return f"_c{trajectory.split('(')[1].rstrip(')')}" if "(" in trajectory else ""

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from .ipi_xml import write_ipi_xyz
+from ..structures.io import write_ipi_xyz
 from .processes import ProcessFailed, ProcessGroup, executable
 
 

@@ -1,26 +1,38 @@
-"""Run a named case: fill the i-PI input, start i-PI and the model servers, show progress, write a manifest.
+"""Run a named case: fill the i-PI input, start i-PI, the model servers and the reference, show progress.
 
     result = run_case(RunConfig(case="gas-nve", strategy="2i", steps=200, out="runs/gas-2i"))
-    result.out / "simulation.out"      # i-PI's own outputs
+    result.out / "simulation.out"      # i-PI's own outputs, next to manifest.json
 
-Every process is stopped when the run ends, fails or is interrupted; a
-failing process is named with the last lines of its log.
+Forcefields of a run (their order is the component index k of i-PI's
+``pot_component_raw(k)`` outputs, listed in the manifest):
+  model        the potential wrapped in the strategy (weight 1)
+  plain, correction   with MTS: plain on the inner step, delta:STRATEGY on the outer one
+  replay:S     for the replay case, one per strategy S (weight 0)
+  reference    q-TIP4P/F by LAMMPS at weight 0, so every frame has the true energy
+Every process is stopped when the run ends, fails or is interrupted; a failing
+process is named with the last lines of its log. Re-running into a folder that
+holds an unfinished run resumes it from i-PI's checkpoint.
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import shutil
 import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .cases import get_case
-from .ipi_xml import ForceTerm, SimulationSpec, SocketSpec, simulation_xml, write_ipi_xyz
+from ..structures.io import write_ipi_xyz
+from ..symmetry.strategies import parse_strategy_spec
+from .cases import Case, get_case
+from .ipi_xml import ForceTerm, SimulationSpec, SocketSpec, simulation_xml
 from .launch import symbreak_command
 from .processes import ProcessFailed, ProcessGroup, executable, free_tcp_port, unique_socket_name
+
+REPLAY_STRATEGIES = ("plain", "i", "2", "2i", "3i")
 
 
 @dataclass
@@ -33,12 +45,30 @@ class RunConfig:
     potential: str = "default"
     steps: int | None = None
     beads: int | None = None
+    size: int | None = None
     servers: int = 1
     seed: int = 31415
     transport: str = "unix"  # unix | inet
+    host: str = "127.0.0.1"
     threads: int = 1
+    reference: bool | None = None  # None: the case's default
+    trajectory: str | None = None  # for replay
+    replay_strategies: tuple[str, ...] = REPLAY_STRATEGIES
     quiet: bool = False
-    extra_serve_args: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Forcefield:
+    """One forcefield of the run and the command line of its client(s)."""
+
+    name: str
+    role: str
+    command: list[str]
+    strategy: str | None = None
+    weight: float = 1.0
+    mts_weights: tuple[float, ...] | None = None
+    address: str = ""
+    port: int | None = None
 
 
 @dataclass
@@ -46,6 +76,7 @@ class RunResult:
     out: Path
     steps: int
     seconds: float
+    resumed: bool = False
 
 
 def _versions() -> dict:
@@ -60,7 +91,7 @@ def _versions() -> dict:
     return versions
 
 
-def _count_steps(path: Path) -> int:
+def _data_rows(path: Path) -> int:
     try:
         with open(path) as fh:
             return sum(1 for line in fh if line.strip() and not line.startswith("#"))
@@ -69,29 +100,36 @@ def _count_steps(path: Path) -> int:
 
 
 class Progress:
-    """Prints steps done, speed (ns/day) and ETA every few seconds from i-PI's properties file."""
+    """Prints steps done, speed (ns/day, ms/step) and ETA every few seconds from i-PI's properties file."""
 
-    def __init__(self, path: Path, total: int, timestep_fs: float, quiet: bool, every: float = 5.0):
-        self.path, self.total, self.dt, self.quiet, self.every = path, total, timestep_fs, quiet, every
+    def __init__(self, path: Path, total: int, stride: int, timestep_fs: float, quiet: bool, every: float = 10.0):
+        self.path, self.total, self.stride, self.dt, self.quiet, self.every = path, total, stride, timestep_fs, quiet, every
         self.start = time.monotonic()
+        self.first = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
+    def steps_done(self) -> int:
+        return max(_data_rows(self.path) - 1, 0) * self.stride
+
     def _loop(self):
+        self.first = self.steps_done()
         while not self._stop.wait(self.every):
             self.report()
 
     def report(self, final: bool = False):
         if self.quiet:
             return
-        done = max(_count_steps(self.path) - 1, 0)
+        done = min(self.steps_done(), self.total)
         elapsed = time.monotonic() - self.start
-        rate = done / elapsed if elapsed > 0 else 0.0
-        ns_day = rate * self.dt * 1e-6 * 86400
-        eta = (self.total - done) / rate if rate > 0 else float("nan")
-        tail = "done" if final else f"ETA {eta:.0f} s"
-        print(f"  step {done}/{self.total}  {ns_day:.3f} ns/day  {1e3 / rate if rate else float('nan'):.1f} ms/step  {tail}",
-              file=sys.stderr, flush=True)
+        rate = (done - (self.first or 0)) / elapsed if elapsed > 0 else 0.0
+        if rate > 0:
+            ns_day = rate * self.dt * 1e-6 * 86400
+            speed = f"{ns_day:.3f} ns/day  {1e3 / rate:.1f} ms/step"
+            tail = "done" if final else f"ETA {(self.total - done) / rate:.0f} s"
+        else:
+            speed, tail = "starting", ""
+        print(f"  step {done}/{self.total}  {speed}  {tail}", file=sys.stderr, flush=True)
 
     def __enter__(self):
         self._thread.start()
@@ -102,34 +140,100 @@ class Progress:
         self._thread.join()
 
 
-def prepare(config: RunConfig) -> tuple[SimulationSpec, list[list[str]], dict]:
-    """The i-PI spec, the server command lines and the manifest for a run (nothing started)."""
+class Endpoints:
+    """Hands out socket addresses: unique UNIX names, or free TCP ports on ``host``."""
+
+    def __init__(self, config: RunConfig):
+        self.config = config
+
+    def new(self, role: str) -> tuple[str, int | None, list[str]]:
+        if self.config.transport == "unix":
+            name = unique_socket_name(f"{self.config.case}-{role}")
+            return name, None, ["--unix", "--address", name]
+        port = free_tcp_port()
+        return self.config.host, port, ["--host", self.config.host, "--port", str(port)]
+
+
+def _serve(config: RunConfig, strategy: str, where: list[str], vacuum: bool) -> list[str]:
+    command = symbreak_command(
+        "serve", "--potential", config.potential, "--strategy", strategy, *where,
+        "--threads", str(config.threads), "--quiet", "--structure", "init.xyz",
+    )
+    return command + (["--vacuum"] if vacuum else [])
+
+
+def forcefields_for(config: RunConfig, case: Case) -> list[Forcefield]:
+    """The forcefields (and their clients) a case needs with this configuration."""
+    spec = parse_strategy_spec(config.strategy)  # validates the strategy string early
+    endpoints = Endpoints(config)
+    fields: list[Forcefield] = []
+
+    def add(name, role, strategy, weight=1.0, mts=None):
+        address, port, where = endpoints.new(name)
+        fields.append(Forcefield(name, role, _serve(config, strategy, where, case.vacuum), strategy, weight, mts,
+                                 address, port))
+
+    if case.motion == "replay":
+        for k, s in enumerate(config.replay_strategies):
+            add(f"replay{k}", "replay", s, weight=1.0 if k == 0 else 0.0)
+    elif case.mts:
+        if spec.kind not in ("legendre", "lebedev"):
+            raise ValueError(f"case {case.name} needs a grid strategy for its outer step (e.g. 2i), not '{config.strategy}'")
+        add("plain", "inner", "plain", mts=(0.0, 1.0))
+        add("correction", "outer", f"delta:{spec.label if spec.kind == 'legendre' else config.strategy}", mts=(1.0, 0.0))
+    else:
+        add("model", "model", config.strategy)
+    with_reference = case.reference if config.reference is None else config.reference
+    if with_reference and config.potential != "qtip4pf":
+        address, port, where = endpoints.new("reference")
+        command = symbreak_command("reference", *where, "--structure", "init.xyz")
+        if case.vacuum:
+            command.append("--vacuum")
+        if case.ensemble == "npt":
+            command.append("--reset-kspace")
+        mts = (0.0, 0.0) if case.mts else None
+        fields.append(Forcefield("reference", "reference", command, None, 0.0, mts, address, port))
+    return fields
+
+
+def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
+    """The i-PI spec, the forcefields with their clients, and the manifest (nothing started)."""
     case = get_case(config.case)
     steps = config.steps if config.steps is not None else case.default_steps
-    beads = config.beads if config.beads is not None else case.default_beads
+    beads = config.beads if config.beads is not None else case.beads
     if steps < 1:
         raise ValueError(f"--steps must be >= 1, got {steps}")
-    if config.servers < 1:
-        raise ValueError(f"--servers must be >= 1, got {config.servers}")
-    if config.transport == "unix":
-        address, port = unique_socket_name(config.case), None
-        where = ["--unix", "--address", address]
+    if beads < 1 or config.servers < 1:
+        raise ValueError(f"--beads and --servers must be >= 1, got {beads} and {config.servers}")
+    if case.motion == "replay" and not config.trajectory:
+        raise ValueError("the replay case needs --trajectory FILE (an i-PI or extxyz trajectory in Angstrom)")
+    fields = forcefields_for(config, case)
+    sockets = [SocketSpec(f.name, f.address, mode=config.transport, port=f.port) for f in fields]
+    forces = [ForceTerm(f.name, f.weight, f.mts_weights) for f in fields]
+    if case.motion == "minimize":
+        # i-PI's optimiser evaluates a copy of the forces: per-component outputs are not available
+        properties = ["step", "potential{electronvolt}"]
     else:
-        address, port = "127.0.0.1", free_tcp_port()
-        where = ["--host", address, "--port", str(port)]
-    socket = SocketSpec("model", address, mode=config.transport, port=port)
+        properties = ["step", "time{picosecond}", "conserved{electronvolt}", "temperature{kelvin}",
+                      "kinetic_md{electronvolt}", "potential{electronvolt}"]
+        properties += [f"pot_component_raw({k}){{electronvolt}}" for k in range(len(fields))]
+    if beads > 1:
+        properties.append("kinetic_cv{electronvolt}")
+    if case.ensemble == "npt":
+        properties += ["volume{angstrom3}", "pressure_md{bar}"]
+    symbreak_fields = [k for k, f in enumerate(fields) if f.role != "reference"]
+    trajectories = ["positions", "forces"] + ([] if case.motion != "dynamics" else ["momenta"])
+    if case.motion != "minimize":
+        trajectories += [f"extras_component_raw({k})" for k in symbreak_fields]
     spec = SimulationSpec(
-        init_file="init.xyz", steps=steps, forcefields=[socket], forces=[ForceTerm("model")],
+        init_file="init.xyz", steps=steps, forcefields=sockets, forces=forces, motion=case.motion,
         ensemble=case.ensemble, thermostat=case.thermostat, thermostat_tau_fs=case.thermostat_tau_fs,
-        temperature_k=case.temperature_k, timestep_fs=case.timestep_fs, nbeads=beads, seed=config.seed,
-        stride=case.stride, trajectories=list(case.trajectories),
+        barostat_tau_fs=case.barostat_tau_fs, pressure_bar=case.pressure_bar, temperature_k=case.temperature_k,
+        timestep_fs=case.timestep_fs, nbeads=beads, nmts=(1, 10) if case.mts else None,
+        replay_file="replay.xyz" if case.motion == "replay" else None, seed=config.seed,
+        stride=1 if case.motion != "dynamics" else case.stride, properties=properties, trajectories=trajectories,
     )
-    serve = symbreak_command(
-        "serve", "--potential", config.potential, "--strategy", config.strategy, *where,
-        "--threads", str(config.threads), "--quiet", *config.extra_serve_args,
-    )
-    if case.vacuum:
-        serve.append("--vacuum")
+    servers = [f.command for f in fields for _ in range(config.servers)]
     manifest = {
         "case": config.case,
         "description": case.description,
@@ -137,42 +241,86 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[list[str]], dict]:
         "steps": steps,
         "beads": beads,
         "seed": config.seed,
+        "forcefields": [
+            {"component": k, "name": f.name, "role": f.role, "strategy": f.strategy, "weight": f.weight,
+             "mts_weights": f.mts_weights}
+            for k, f in enumerate(fields)
+        ],
         "versions": _versions(),
-        "commands": {"i-pi": [executable("i-pi"), "input.xml"], "servers": [serve] * config.servers},
+        "commands": {"i-pi": [executable("i-pi"), "input.xml"], "clients": servers},
     }
-    return spec, [serve] * config.servers, manifest
+    return spec, fields, manifest
+
+
+def _write_inputs(config: RunConfig, spec: SimulationSpec, out: Path) -> None:
+    case = get_case(config.case)
+    if case.motion == "replay":
+        from ..structures.io import read_structures
+
+        frames = read_structures(config.trajectory)
+        write_ipi_xyz(out / "replay.xyz", frames)
+        write_ipi_xyz(out / spec.init_file, frames[0])
+        spec.steps = min(spec.steps, len(frames) - 1) if len(frames) > 1 else 1
+    else:
+        write_ipi_xyz(out / spec.init_file, case.structure(config.seed, config.size))
+    (out / "input.xml").write_text(simulation_xml(spec))
+
+
+def _checkpoint(out: Path) -> Path | None:
+    for name in ("RESTART", "simulation.restart"):
+        if (out / name).exists():
+            return out / name
+    return None
 
 
 def run_case(config: RunConfig) -> RunResult:
-    """Run ``config`` to completion; raise ProcessFailed (naming the process) on any failure."""
+    """Run ``config`` to completion (or resume it); raise ProcessFailed naming the process on any failure."""
     out = Path(config.out)
+    manifest_path = out / "manifest.json"
+    resumed = False
     if out.exists() and any(out.iterdir()):
-        raise ValueError(f"output folder {out} exists and is not empty: choose another --out or remove it")
-    spec, servers, manifest = prepare(config)
-    case = get_case(config.case)
-    out.mkdir(parents=True, exist_ok=True)
-    write_ipi_xyz(out / spec.init_file, case.structure(config.seed))
-    (out / "input.xml").write_text(simulation_xml(spec))
-    manifest["started"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        if not manifest_path.exists():
+            raise ValueError(f"output folder {out} exists, is not empty and holds no symbreak run: choose another --out")
+        old = json.loads(manifest_path.read_text())
+        if "finished" in old:
+            raise ValueError(f"{out} holds a finished run ({old['case']}, {old['config']['strategy']}): choose another --out")
+        if _checkpoint(out) is None:
+            raise ValueError(f"{out} holds an unfinished run without an i-PI checkpoint: remove it and start again")
+        resumed = True
+    spec, fields, manifest = prepare(config)
+    if resumed:
+        # the checkpoint names the original sockets: keep the original client command lines
+        manifest = old
+        manifest.setdefault("resumes", []).append(time.strftime("%Y-%m-%dT%H:%M:%S"))
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        _write_inputs(config, spec, out)
+        manifest["started"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        manifest_path.write_text(json.dumps(manifest, indent=2))
+    ipi_command = manifest["commands"]["i-pi"]
+    if resumed:
+        checkpoint = _checkpoint(out)
+        shutil.copy(checkpoint, out / "resume.xml")
+        ipi_command = [executable("i-pi"), "resume.xml"]
+        print(f"symbreak run: resuming {out} from {checkpoint.name}", file=sys.stderr)
     start = time.monotonic()
     with ProcessGroup(out) as group:
-        ipi = group.start("ipi", manifest["commands"]["i-pi"])
-        for k, command in enumerate(servers):
-            group.start(f"server{k}", command)
-        progress = Progress(out / f"{spec.prefix}.out", spec.steps, spec.timestep_fs, config.quiet)
+        ipi = group.start("ipi", ipi_command)
+        for k, command in enumerate(manifest["commands"]["clients"]):
+            group.start(f"client{k}", command)
+        progress = Progress(out / f"{spec.prefix}.out", spec.steps, spec.stride, spec.timestep_fs, config.quiet)
         with progress:
             group.wait_for(ipi)
         progress.report(final=True)
         for client in group.processes[1:]:
             try:
-                code = client.popen.wait(timeout=30)
+                code = client.popen.wait(timeout=60)
             except Exception:
                 raise ProcessFailed(f"{client.name} did not exit after i-PI finished; see {client.log_path}") from None
             if code != 0:
                 raise ProcessFailed(f"{client.name} exited with code {code}:\n{client.tail()}")
     seconds = time.monotonic() - start
     manifest["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    manifest["wall_seconds"] = round(seconds, 2)
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    return RunResult(out, spec.steps, seconds)
+    manifest["wall_seconds"] = round(seconds + manifest.get("wall_seconds", 0.0), 2)
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+    return RunResult(out, manifest["steps"], seconds, resumed)
