@@ -2,12 +2,16 @@
 
     symbreak run --list
     symbreak run gas-nve --potential default --strategy 2i --steps 400 --out runs/gas-2i
+    symbreak run liquid-pimd --strategy 2i --beads 8 --servers 2 --transport inet
+    symbreak run replay --trajectory runs/liquid/simulation.positions_0.xyz --out runs/replay
+
+Re-running into the folder of an interrupted run resumes it from i-PI's checkpoint.
 """
 
 from __future__ import annotations
 
 from .cases import list_cases
-from .runner import RunConfig, run_case
+from .runner import REPLAY_STRATEGIES, RunConfig, run_case
 
 
 def add_arguments(parser) -> None:
@@ -18,7 +22,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--steps", type=int, default=None, help="MD steps (default: the case's)")
     parser.add_argument("--beads", type=int, default=None, help="path-integral beads (default: the case's)")
     parser.add_argument("--servers", type=int, default=1, help="model servers sharing the work (default: 1)")
+    parser.add_argument("--size", type=int, default=None, help="molecules (liquid: any; ice: 96, 128, 192, 288, 768)")
     parser.add_argument("--transport", choices=["unix", "inet"], default="unix", help="socket kind (default: unix)")
+    parser.add_argument("--host", default="127.0.0.1", help="address i-PI listens on with --transport inet")
+    parser.add_argument("--trajectory", default=None, help="frames to evaluate (replay case)")
+    parser.add_argument("--replay-strategies", default=",".join(REPLAY_STRATEGIES),
+                        help=f"strategies evaluated in a replay (default: {','.join(REPLAY_STRATEGIES)})")
+    ref = parser.add_mutually_exclusive_group()
+    ref.add_argument("--reference", dest="reference", action="store_true", default=None,
+                     help="record the q-TIP4P/F energy at weight 0 (default: per case)")
+    ref.add_argument("--no-reference", dest="reference", action="store_false", help="do not run the reference")
     parser.add_argument("--seed", type=int, default=31415, help="seed of i-PI and of the initial structure")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per server (default: 1)")
     parser.add_argument("--out", default=None, help="output folder (default: runs/CASE-STRATEGY)")
@@ -33,9 +46,11 @@ def run(args) -> int:
     out = args.out or f"runs/{args.case}-{args.strategy.replace(':', '_')}"
     config = RunConfig(
         case=args.case, out=out, strategy=args.strategy, potential=args.potential, steps=args.steps,
-        beads=args.beads, servers=args.servers, seed=args.seed, transport=args.transport,
-        threads=args.threads, quiet=args.quiet,
+        beads=args.beads, size=args.size, servers=args.servers, seed=args.seed, transport=args.transport,
+        host=args.host, threads=args.threads, reference=args.reference, trajectory=args.trajectory,
+        replay_strategies=tuple(s.strip() for s in args.replay_strategies.split(",") if s.strip()), quiet=args.quiet,
     )
     result = run_case(config)
-    print(f"symbreak run: {result.steps} steps of {args.case} ({args.strategy}) in {result.seconds:.1f} s -> {result.out}")
+    verb = "resumed and finished" if result.resumed else "ran"
+    print(f"symbreak run: {verb} {result.steps} steps of {args.case} ({args.strategy}) in {result.seconds:.1f} s -> {result.out}")
     return 0

@@ -260,7 +260,8 @@ def _write_inputs(config: RunConfig, spec: SimulationSpec, out: Path) -> None:
         frames = read_structures(config.trajectory)
         write_ipi_xyz(out / "replay.xyz", frames)
         write_ipi_xyz(out / spec.init_file, frames[0])
-        spec.steps = min(spec.steps, len(frames) - 1) if len(frames) > 1 else 1
+        # i-PI first re-evaluates the initial structure (frame 0), then replays every frame
+        spec.steps = min(spec.steps, len(frames))
     else:
         write_ipi_xyz(out / spec.init_file, case.structure(config.seed, config.size))
     (out / "input.xml").write_text(simulation_xml(spec))
@@ -295,6 +296,7 @@ def run_case(config: RunConfig) -> RunResult:
     else:
         out.mkdir(parents=True, exist_ok=True)
         _write_inputs(config, spec, out)
+        manifest["steps"] = spec.steps
         manifest["started"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         manifest_path.write_text(json.dumps(manifest, indent=2))
     ipi_command = manifest["commands"]["i-pi"]
