@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -120,10 +121,19 @@ class ProcessGroup:
             _signal_group(p.popen, signal.SIGKILL)
 
     def __enter__(self) -> "ProcessGroup":
+        # SIGTERM (a scheduler, `kill`) must stop the children too: turn it into an exception
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, _raise_interrupt)
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop_all()
+        if getattr(self, "_previous", None) is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _signal_group(popen: subprocess.Popen, sig: int) -> None:

@@ -30,6 +30,7 @@ from ..symmetry.strategies import parse_strategy_spec
 from .cases import Case, get_case
 from .ipi_xml import ForceTerm, SimulationSpec, SocketSpec, simulation_xml
 from .launch import symbreak_command
+from .resume import checkpoint_step, truncate_outputs
 from .processes import ProcessFailed, ProcessGroup, executable, free_tcp_port, unique_socket_name
 
 REPLAY_STRATEGIES = ("plain", "i", "2", "2i", "3i")
@@ -303,6 +304,7 @@ def run_case(config: RunConfig) -> RunResult:
     if resumed:
         checkpoint = _checkpoint(out)
         shutil.copy(checkpoint, out / "resume.xml")
+        truncate_outputs(out, checkpoint_step(checkpoint), prefix=spec.prefix)
         ipi_command = [executable("i-pi"), "resume.xml"]
         print(f"symbreak run: resuming {out} from {checkpoint.name}", file=sys.stderr)
     start = time.monotonic()
