@@ -20,7 +20,7 @@ def test_gas_nve_run_writes_outputs_and_manifest(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["case"] == "gas-nve" and manifest["config"]["strategy"] == "2i"
     assert "finished" in manifest and "ipi" in manifest["versions"]
-    assert "--vacuum" in manifest["commands"]["clients"][0]
+    assert "--vacuum" in manifest["commands"]["clients"][0]["command"]
 
 
 def test_liquid_run_over_tcp(tmp_path):
@@ -31,7 +31,7 @@ def test_liquid_run_over_tcp(tmp_path):
 
 
 def test_a_dying_server_is_named(tmp_path):
-    with pytest.raises(ProcessFailed, match="server0 exited with code 2"):
+    with pytest.raises(ProcessFailed, match="model0 exited with code 2"):
         run_case(RunConfig(case="gas-nve", out=str(tmp_path / "x"), potential="no-such-model", steps=5, quiet=True))
 
 

@@ -1,1 +1,17 @@
-"""Observables of broken symmetry, computed from i-PI's own output files."""
+"""Observables of broken symmetry, computed from i-PI's own output files.
+
+Reading outputs: ``ipi_outputs`` (properties, trajectories). Pure functions on
+arrays, one module per observable (molecules are consecutive O, H, H triplets,
+cells are rows of lattice vectors or None, times in ps, eV and Angstrom):
+
+- ``angular``, ``gas``: angular momentum and torque of an isolated molecule
+- ``blocks``: block averages, standard errors, automatic block size
+- ``molecules``: O, H, H validation, minimum image, dipole axes u
+- ``orientation``: orientational free energy F(cos theta, phi)/kT, harmonic anisotropy
+- ``rdf``: g_OO, g_OH, g_HH (beads too), dipole correlations c_L(r), c_T(r)
+- ``dynamics``: MSD of O, c_uu(t), power spectra in cm^-1
+- ``energy``: drift and fluctuation of the conserved quantity
+- ``ice``: relative energies of proton-disordered ice, errors vs spread, rankings
+- ``pimd``: centroid-virial kinetic energy, ring-polymer radius of gyration
+- ``errors``: model vs symmetry error tables, grid convergence, error decomposition
+"""

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,9 @@ def read_properties(path) -> dict[str, np.ndarray]:
             m = _COLUMN.match(line)
             if m:
                 names.append(re.sub(r"\{.*\}", "", m.group(3)))
-    data = np.loadtxt(path, ndmin=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # an empty file is reported below
+        data = np.loadtxt(path, ndmin=2)
     if data.size == 0:
         raise OutputError(f"properties file {path} has no data rows yet")
     if data.shape[1] != len(names):

@@ -234,7 +234,7 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
         replay_file="replay.xyz" if case.motion == "replay" else None, seed=config.seed,
         stride=1 if case.motion != "dynamics" else case.stride, properties=properties, trajectories=trajectories,
     )
-    servers = [f.command for f in fields for _ in range(config.servers)]
+    clients = [{"name": f"{f.name}{k}", "command": f.command} for f in fields for k in range(config.servers)]
     manifest = {
         "case": config.case,
         "description": case.description,
@@ -248,7 +248,7 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
             for k, f in enumerate(fields)
         ],
         "versions": _versions(),
-        "commands": {"i-pi": [executable("i-pi"), "input.xml"], "clients": servers},
+        "commands": {"i-pi": [executable("i-pi"), "input.xml"], "clients": clients},
     }
     return spec, fields, manifest
 
@@ -310,8 +310,8 @@ def run_case(config: RunConfig) -> RunResult:
     start = time.monotonic()
     with ProcessGroup(out) as group:
         ipi = group.start("ipi", ipi_command)
-        for k, command in enumerate(manifest["commands"]["clients"]):
-            group.start(f"client{k}", command)
+        for client in manifest["commands"]["clients"]:
+            group.start(client["name"], client["command"])
         progress = Progress(out / f"{spec.prefix}.out", spec.steps, spec.stride, spec.timestep_fs, config.quiet)
         with progress:
             group.wait_for(ipi)

@@ -73,7 +73,6 @@ class QTIP4PF(Potential):
         self.log = log
         self._lmp = None
         self._key = None
-        self._box = None
 
     def describe(self) -> str:
         return f"qtip4pf(kspace_accuracy={self.kspace_accuracy:g}, cutoff={self.cutoff:g})"
@@ -84,7 +83,7 @@ class QTIP4PF(Potential):
         """Usage: pot.close(). Free the LAMMPS instance (a new one is made on the next call)."""
         if self._lmp is not None:
             self._lmp.close()
-        self._lmp, self._key, self._box = None, None, None
+        self._lmp, self._key = None, None
 
     def __del__(self):
         try:
@@ -117,7 +116,7 @@ class QTIP4PF(Potential):
                 periodic=periodic,
                 cutoff=self.cutoff,
                 kspace_accuracy=self.kspace_accuracy,
-                coulomb_cutoff=key[2],
+                coulomb_cutoff=None if periodic else key[2],
             )
             for cmd in cmds:
                 lmp.command(cmd)
@@ -125,7 +124,6 @@ class QTIP4PF(Potential):
         lmp.command("thermo_style custom step pe c_symbreak_vir[*]")
         lmp.command("thermo 1")
         self._lmp, self._key = lmp, key
-        self._box = None if frame.box is None else frame.box.copy()
 
     # -- evaluation -------------------------------------------------------------------
 
@@ -143,7 +141,9 @@ class QTIP4PF(Potential):
         frame = lammps_frame(s.positions, s.cell)
         periodic = frame.box is not None
         if periodic:
-            key = (s.numbers.tobytes(), True, frame.triclinic)
+            # a new box means a new instance: change_box keeps the old PPPM splitting,
+            # which makes results depend (at the 1e-7 eV level) on earlier structures
+            key = (s.numbers.tobytes(), True, frame.box.tobytes())
         else:
             key = (s.numbers.tobytes(), False, self._vacuum_cutoff_for(s.positions))
             if self._key is not None and self._key[:2] == key[:2] and self._key[2] >= key[2]:
@@ -151,15 +151,6 @@ class QTIP4PF(Potential):
         if key != self._key:
             self._setup(s.numbers, frame, key)
         lmp = self._lmp
-        if periodic:
-            box = frame.box
-            if self._box is None or not np.array_equal(box, self._box):
-                lx, ly, lz, xy, xz, yz = (f"{v:.17g}" for v in (box[0, 0], box[1, 1], box[2, 2], box[1, 0], box[2, 0], box[2, 1]))
-                cmd = f"change_box all x final 0 {lx} y final 0 {ly} z final 0 {lz}"
-                if frame.triclinic:
-                    cmd += f" xy final {xy} xz final {xz} yz final {yz}"
-                lmp.command(cmd + " units box")
-                self._box = box.copy()
         flat = np.ascontiguousarray(frame.positions, dtype=np.float64).ravel()
         lmp.scatter_atoms("x", 1, 3, np.ctypeslib.as_ctypes(flat))
         lmp.command("run 0 post no")

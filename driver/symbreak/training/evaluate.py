@@ -96,7 +96,7 @@ def symmetry_errors(evaluation: Evaluation, reference: Evaluation, n_atoms: np.n
 
 
 def rotational_spread(evaluation: Evaluation, n_atoms: np.ndarray) -> dict | None:
-    """Mean energy spread (std over the grid's rotations, per structure and per atom) and RMS force spread.
+    """spread = rotational_spread(reference_evaluation, n_atoms): mean energy spread (std over the grid) and RMS force spread.
 
     Read from the grid wrapper's diagnostics (``energy_spread``, ``force_spread``
     in each structure's extras); None when the wrapper does not provide them.

@@ -82,7 +82,7 @@ class TrainConfig:
 
 @dataclass
 class Labelled:
-    """A structure with reference energy (eV) and forces (n, 3) in eV/A."""
+    """Labelled(structure, energy, forces): a Structure with reference energy (eV) and forces (n, 3) in eV/A."""
 
     structure: Structure
     energy: float

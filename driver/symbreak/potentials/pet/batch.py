@@ -24,7 +24,7 @@ from .neighbors import neighbor_list, reverse_edges
 
 @dataclass(frozen=True)
 class Topology:
-    """Integer neighbour data of one structure: numbers, edges (i, j, S), reverse edge, token slot."""
+    """topo = topology(structure, cutoff): numbers, edges (i, j, S), reverse edge index and token slot of each edge."""
 
     numbers: np.ndarray
     i: np.ndarray
@@ -54,7 +54,7 @@ def topology(structure, cutoff: float) -> Topology:
 
 @dataclass
 class GraphBatch:
-    """Tensors of a batch: positions (N, 3), cells (B, 3, 3), species index (N,), edges, token layout."""
+    """batch = collate(...): positions (N, 3), cells (B, 3, 3), species index (N,), edges and token layout as tensors."""
 
     positions: torch.Tensor
     cells: torch.Tensor

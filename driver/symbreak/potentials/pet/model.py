@@ -118,6 +118,11 @@ class PETModel(nn.Module):
         # fitted from data before training (pet.train): E = baseline[Z] + scale * network
         self.register_buffer("baseline", torch.zeros(n_species))
         self.register_buffer("energy_scale", torch.ones(()))
+        # species embeddings at the scale of the geometric features: with torch's default
+        # N(0, 1) they swamp the edge vectors and force training stalls (measured on toy water)
+        for module in self.modules():
+            if isinstance(module, nn.Embedding):
+                nn.init.normal_(module.weight, std=0.1)
 
     def edge_features(self, vectors: torch.Tensor) -> torch.Tensor:
         """features (E, 4 + n_radial): raw vector / cutoff, length / cutoff, Gaussian radial functions."""

@@ -1,0 +1,53 @@
+"""Energy conservation: drift and fluctuation of i-PI's conserved quantity.
+
+    props = read_properties("runs/liquid/simulation.out")
+    d = conserved_drift(props["time"], props["conserved"], n_molecules=512, n_blocks=10)
+    d["drift"], d["drift_err"]          # eV per molecule per ps
+    d["fluctuation"]                    # eV per molecule, std about the linear fit
+
+The drift is the slope of a straight line through the block means of the
+conserved quantity (its error from their scatter about the line, so that
+correlated fluctuations shorter than a block do not shrink it); the
+fluctuation is the standard deviation of every frame about that line.
+For thermostatted runs the conserved quantity must include the thermostat's
+bookkeeping (i-PI's ``conserved`` does).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from .blocks import block_means
+from .dynamics import uniform_spacing
+
+
+def conserved_drift(times, conserved, n_molecules: int, n_blocks: int = 10) -> dict:
+    """``d = conserved_drift(times_ps, conserved_eV, n_molecules, n_blocks=10)``: slope with error, fluctuation.
+
+    Returns ``drift`` and ``drift_err`` (eV per molecule per ps), ``intercept``
+    (eV per molecule), ``fluctuation`` (eV per molecule) and ``duration`` (ps).
+    Needs uniformly spaced ``times`` (ps) and at least 3 blocks.
+    """
+    t = np.asarray(times, dtype=float)
+    e = np.asarray(conserved, dtype=float)
+    if e.ndim != 1 or e.shape != t.shape:
+        raise ValueError(f"times and conserved must be 1-d arrays of equal length, got {t.shape} and {e.shape}")
+    if not np.all(np.isfinite(e)):
+        raise ValueError("conserved contains NaN or infinite values")
+    uniform_spacing(t)
+    if isinstance(n_molecules, bool) or int(n_molecules) != n_molecules or n_molecules < 1:
+        raise ValueError(f"n_molecules must be a positive integer, got {n_molecules!r}")
+    if n_blocks < 3:
+        raise ValueError(f"n_blocks must be >= 3 (a line through block means needs a residual), got {n_blocks}")
+    e = e / n_molecules
+    fit = stats.linregress(block_means(t, n_blocks), block_means(e, n_blocks))
+    residual = e - (fit.intercept + fit.slope * t)
+    return {
+        "drift": float(fit.slope),
+        "drift_err": float(fit.stderr),
+        "intercept": float(fit.intercept),
+        "fluctuation": float(residual.std()),
+        "duration": float(t[-1] - t[0]),
+        "n_blocks": int(n_blocks),
+    }

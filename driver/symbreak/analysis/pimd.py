@@ -1,0 +1,108 @@
+"""Path-integral observables from bead positions and forces: centroid-virial kinetic energy, ring-polymer size.
+
+    k = centroid_virial_kinetic_energy(bead_positions, bead_forces, numbers, temperature=300.0, n_blocks=10)
+    k["kinetic"]["H"], k["kinetic_err"]["H"]       # eV per atom
+    g = radius_of_gyration(bead_positions, numbers, n_blocks=10)
+    g["rg"]["H"]                                    # A
+
+Beads come first: positions and forces are (P, T, N, 3) (or (P, N, 3) for one
+frame), in Angstrom and eV/Angstrom, the forces being the physical forces on
+each bead (-dV/dr at that bead's position, as i-PI writes them per bead).
+The centroid-virial estimator per atom is
+K_cv = 3/2 kT + 1/(2P) sum_k (r_k - r_c) . (-F_k),
+exactly 3/2 kT for one bead, the quantum kinetic energy as P grows. With a
+cell, bead displacements use the minimum image (ring polymers may be wrapped
+bead by bead).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .blocks import block_average
+from .molecules import as_cells, minimum_image
+
+
+def _as_beads(array, name: str) -> np.ndarray:
+    a = np.asarray(array, dtype=float)
+    if a.ndim == 3:
+        a = a[:, None]
+    if a.ndim != 4 or a.shape[-1] != 3:
+        raise ValueError(f"{name} must be (P, T, N, 3) with beads first (or (P, N, 3) for one frame), got {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return a
+
+
+def _species(numbers, n_atoms: int) -> dict[str, np.ndarray]:
+    from ase.data import chemical_symbols
+
+    numbers = np.asarray(numbers)
+    if numbers.shape != (n_atoms,) or not np.issubdtype(numbers.dtype, np.integer):
+        raise ValueError(f"numbers must be {n_atoms} integer atomic numbers (one per atom), got {numbers.dtype} {numbers.shape}")
+    return {chemical_symbols[z]: np.flatnonzero(numbers == z) for z in np.unique(numbers)}
+
+
+def bead_deviations(positions, cells=None) -> np.ndarray:
+    """``d = bead_deviations(bead_positions, cells)``: (P, T, N, 3) r_k - r_centroid, minimum image within each ring."""
+    x = _as_beads(positions, "positions")
+    cells = as_cells(cells, x.shape[1])
+    relative = x - x[:1]
+    if cells is not None:
+        relative = np.stack([minimum_image(r, cells) for r in relative])
+    return relative - relative.mean(axis=0, keepdims=True)
+
+
+def _per_species(values: np.ndarray, species: dict, n_blocks) -> tuple[dict, dict]:
+    """(T, N) per-atom values -> mean per species, and block errors over frames."""
+    mean, err = {}, {}
+    for symbol, idx in species.items():
+        series = values[:, idx].mean(axis=1)
+        if n_blocks is None:
+            mean[symbol] = float(series.mean())
+        else:
+            m, e = block_average(series, n_blocks)
+            mean[symbol], err[symbol] = float(m), float(e)
+    return mean, err
+
+
+def centroid_virial_kinetic_energy(positions, forces, numbers, temperature: float, cells=None, n_blocks: int | None = None) -> dict:
+    """``k = centroid_virial_kinetic_energy(positions, forces, numbers, temperature=300.0)``: eV per atom by species.
+
+    Returns ``kinetic`` (symbol -> mean over atoms and frames), with
+    ``n_blocks`` also ``kinetic_err`` (block standard errors over frames), and
+    ``classical`` = 3/2 kT.
+    """
+    from ase.units import kB
+
+    x = _as_beads(positions, "positions")
+    f = _as_beads(forces, "forces")
+    if f.shape != x.shape:
+        raise ValueError(f"forces {f.shape} and positions {x.shape} must have the same (P, T, N, 3) shape")
+    if not np.isfinite(temperature) or temperature <= 0:
+        raise ValueError(f"temperature must be positive, in K; got {temperature}")
+    species = _species(numbers, x.shape[2])
+    deviations = bead_deviations(x, cells)
+    virial = 0.5 * np.einsum("ptnj,ptnj->tn", deviations, -f) / x.shape[0]
+    classical = 1.5 * kB * temperature
+    mean, err = _per_species(classical + virial, species, n_blocks)
+    out = {"kinetic": mean, "classical": classical, "n_beads": x.shape[0]}
+    if n_blocks is not None:
+        out["kinetic_err"] = err
+    return out
+
+
+def radius_of_gyration(positions, numbers, cells=None, n_blocks: int | None = None) -> dict:
+    """``g = radius_of_gyration(bead_positions, numbers)``: ring-polymer size sqrt(<1/P sum_k |r_k - r_c|^2>) (A).
+
+    Returns ``rg`` (symbol -> root of the mean squared radius over atoms and
+    frames) and, with ``n_blocks``, ``rg_err`` (block error propagated to the root).
+    """
+    x = _as_beads(positions, "positions")
+    species = _species(numbers, x.shape[2])
+    squared = np.mean(np.sum(bead_deviations(x, cells) ** 2, axis=-1), axis=0)
+    mean, err = _per_species(squared, species, n_blocks)
+    out = {"rg": {s: float(np.sqrt(v)) for s, v in mean.items()}, "n_beads": x.shape[0]}
+    if n_blocks is not None:
+        out["rg_err"] = {s: float(err[s] / (2.0 * np.sqrt(mean[s]))) if mean[s] > 0 else 0.0 for s in mean}
+    return out

@@ -1,0 +1,205 @@
+"""Reference data for training: i-PI + LAMMPS q-TIP4P/F runs, sampled, labelled, split.
+
+    from symbreak.training.dataset import DatasetConfig, generate_dataset
+    summary = generate_dataset("data/", DatasetConfig(frames_per_run=20))
+    # data/train.xyz valid.xyz test.xyz gas_test.xyz (extxyz: energy, forces, stress)
+
+Bulk runs (liquid, 64 molecules, several temperatures/densities, classical
+and PIMD; proton-disordered ice Ih, 96 molecules) are NVT i-PI simulations
+driven by the reference over fix ipi. After ``equilibration_steps`` one frame
+is kept every ``stride`` steps, from one randomly chosen bead for PIMD runs,
+and relabelled in-process (energies, forces, stress of exactly the written
+coordinates). The gas-phase molecule is never in the training data: it goes
+to a separate test set of isolated molecules at thermal geometries (a
+classical and a PIMD run in vacuum, every frame randomly rotated).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..potentials.base import Structure
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Usage: RunSpec("liquid-300", "liquid", temperature=300, density=0.997, nbeads=1)."""
+
+    name: str
+    kind: str  # "liquid", "ice" or "gas"
+    temperature: float
+    density: float = 0.997
+    nbeads: int = 1
+    molecules: int = 64
+    seed: int = 0
+
+
+def default_runs() -> list[RunSpec]:
+    """Usage: default_runs() -> the liquid, ice and gas runs of the standard dataset."""
+    return [
+        RunSpec("liquid-300-classical", "liquid", 300.0, 0.997, 1, seed=1),
+        RunSpec("liquid-350-classical", "liquid", 350.0, 0.974, 1, seed=2),
+        RunSpec("liquid-260-dense", "liquid", 260.0, 1.03, 1, seed=3),
+        RunSpec("liquid-300-pimd", "liquid", 300.0, 0.997, 4, seed=4),
+        RunSpec("ice-200-classical", "ice", 200.0, nbeads=1, molecules=96, seed=5),
+        RunSpec("ice-150-pimd", "ice", 150.0, nbeads=4, molecules=96, seed=6),
+        RunSpec("gas-300-classical", "gas", 300.0, molecules=1, seed=7),
+        RunSpec("gas-300-pimd", "gas", 300.0, nbeads=4, molecules=1, seed=8),
+    ]
+
+
+@dataclass
+class DatasetConfig:
+    """Usage: DatasetConfig(frames_per_run=20, stride=20) -> sizes of the standard dataset.
+
+    frames_per_run: frames kept per bulk run (gas runs keep ``gas_frames``);
+    equilibration_steps: steps discarded at the start of every run;
+    stride: steps between kept frames (0.5 fs each); split: train/valid/test
+    fractions of the bulk frames; kspace_accuracy: PPPM accuracy of the labels.
+    """
+
+    frames_per_run: int = 20
+    gas_frames: int = 50
+    equilibration_steps: int = 1000
+    stride: int = 20
+    gas_stride: int = 20
+    split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    seed: int = 0
+    kspace_accuracy: float = 1e-6
+    md_kspace_accuracy: float = 1e-5
+    relax_steps: int = 200
+    runs: list[RunSpec] = field(default_factory=default_runs)
+    timeout: float = 3600.0
+
+
+def initial_structure(spec: RunSpec, relax_steps: int = 100) -> Structure:
+    """Usage: initial_structure(spec) -> the starting structure of a run (liquid relaxed briefly)."""
+    from ..structures import ice_ih, liquid_box, molecule, relax
+
+    if spec.kind == "liquid":
+        return relax(liquid_box(spec.molecules, density=spec.density, seed=spec.seed), steps=relax_steps)
+    if spec.kind == "ice":
+        if spec.molecules % 8:
+            raise ValueError(f"ice needs a multiple of 8 molecules, got {spec.molecules}")
+        repeats = {96: (3, 2, 2), 64: (2, 2, 2), 128: (4, 2, 2), 288: (4, 3, 3), 768: (8, 4, 3)}.get(spec.molecules)
+        if repeats is None:
+            raise ValueError(f"ice sizes available: 64, 96, 128, 288, 768 molecules; got {spec.molecules}")
+        return ice_ih(repeats, seed=spec.seed)
+    if spec.kind == "gas":
+        return molecule(seed=spec.seed)
+    raise ValueError(f"unknown run kind {spec.kind!r}: use liquid, ice or gas")
+
+
+def sample_frames(trajectories: list[str], first_step: int, stride_steps: int, out_stride: int, rng) -> list[Structure]:
+    """Usage: sample_frames(bead_files, 200, 20, 20, rng) -> one frame per kept step, random bead each."""
+    from ..structures.io import read_structures
+
+    beads = [read_structures(path) for path in trajectories]
+    n = min(len(b) for b in beads)
+    keep = [k for k in range(n) if k * out_stride >= first_step and (k * out_stride - first_step) % stride_steps == 0]
+    return [beads[int(rng.integers(len(beads)))][k] for k in keep]
+
+
+def _progress(msg: str) -> None:
+    print(f"symbreak dataset: {msg}", file=sys.stderr, flush=True)
+
+
+def _write(path: str, frames: list, potential, meta: list[dict], vacuum: bool) -> None:
+    import ase.io
+
+    from ..potentials.label_cli import labelled_atoms
+
+    tmp = path + ".part"
+    with open(tmp, "w") as fh:
+        for s, info in zip(frames, meta):
+            if vacuum:
+                s = Structure(s.positions, s.numbers, None)
+            e, f, w = potential.compute_one(s)
+            atoms = labelled_atoms(s, e, f, w)
+            atoms.info.update(info)
+            ase.io.write(fh, atoms, format="extxyz")
+    os.replace(tmp, path)
+
+
+def generate_dataset(directory: str, config: DatasetConfig | None = None, progress=_progress) -> dict:
+    """Usage: generate_dataset("data/", DatasetConfig()) -> {"train": n, "valid": n, "test": n, "gas_test": n}.
+
+    Each run lives in ``directory/runs/NAME`` (i-PI input, logs, trajectories);
+    a run whose trajectories already hold enough frames is not repeated, so an
+    interrupted generation resumes where it stopped.
+    """
+    from ..potentials.qtip4pf import QTIP4PF
+    from ..structures.io import write_ipi_xyz
+    from .ipi_md import MDSettings, run_reference_md
+
+    config = config or DatasetConfig()
+    if abs(sum(config.split) - 1.0) > 1e-9 or min(config.split) < 0:
+        raise ValueError(f"split fractions must be >= 0 and sum to 1, got {config.split}")
+    rng = np.random.default_rng(config.seed)
+    bulk, bulk_meta, gas, gas_meta = [], [], [], []
+    for spec in config.runs:
+        run_dir = os.path.join(directory, "runs", spec.name)
+        gas_run = spec.kind == "gas"
+        frames = config.gas_frames if gas_run else config.frames_per_run
+        stride = config.gas_stride if gas_run else config.stride
+        steps = config.equilibration_steps + frames * stride
+        out_stride = stride
+        settings = MDSettings(
+            temperature=spec.temperature,
+            steps=steps,
+            nbeads=spec.nbeads,
+            stride=out_stride,
+            seed=spec.seed + 1000,
+            vacuum=gas_run,
+            kspace_accuracy=config.md_kspace_accuracy,
+            tau=50.0,
+        )
+        done = os.path.join(run_dir, "DONE")
+        if not os.path.exists(done):
+            os.makedirs(run_dir, exist_ok=True)
+            init = os.path.join(run_dir, "start.xyz")
+            write_ipi_xyz(init, initial_structure(spec, config.relax_steps))
+            progress(f"run {spec.name}: {steps} steps x {spec.nbeads} bead(s)")
+            result = run_reference_md(run_dir, init, settings, timeout=config.timeout,
+                                      progress=lambda m, n=spec.name: progress(f"run {n}: {m}"))
+            progress(f"run {spec.name}: finished in {result.wall_time:.0f} s")
+            open(done, "w").close()
+        trajectories = sorted(
+            os.path.join(run_dir, f) for f in os.listdir(run_dir) if f.startswith("sim.pos_") and f.endswith(".xyz")
+        )
+        sampled = sample_frames(trajectories, config.equilibration_steps + stride, stride, out_stride, rng)
+        meta = {"source": spec.name, "temperature": spec.temperature, "nbeads": spec.nbeads}
+        if gas_run:
+            from scipy.spatial.transform import Rotation
+
+            for s in sampled:
+                centred = s.positions - s.positions.mean(axis=0)
+                rot = Rotation.random(random_state=rng).as_matrix()
+                gas.append(Structure(centred @ rot.T, s.numbers, None))
+                gas_meta.append(meta)
+        else:
+            bulk += sampled
+            bulk_meta += [meta] * len(sampled)
+    order = rng.permutation(len(bulk))
+    n_train = int(round(config.split[0] * len(bulk)))
+    n_valid = int(round(config.split[1] * len(bulk)))
+    parts = {"train": order[:n_train], "valid": order[n_train:n_train + n_valid], "test": order[n_train + n_valid:]}
+    potential = QTIP4PF(kspace_accuracy=config.kspace_accuracy)
+    summary = {}
+    for name, idx in parts.items():
+        start = time.perf_counter()
+        _write(os.path.join(directory, f"{name}.xyz"), [bulk[i] for i in idx], potential, [bulk_meta[i] for i in idx], False)
+        summary[name] = len(idx)
+        progress(f"labelled {name}.xyz: {len(idx)} frames in {time.perf_counter() - start:.1f} s")
+    _write(os.path.join(directory, "gas_test.xyz"), gas, potential, gas_meta, True)
+    summary["gas_test"] = len(gas)
+    progress(f"labelled gas_test.xyz: {len(gas)} isolated molecules")
+    return summary
+
+
+__all__ = ["RunSpec", "DatasetConfig", "default_runs", "initial_structure", "sample_frames", "generate_dataset"]

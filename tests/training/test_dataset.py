@@ -1,0 +1,34 @@
+"""`symbreak dataset` machinery: a tiny end-to-end generation (i-PI + fix ipi + labelling)."""
+
+import numpy as np
+import pytest
+
+try:
+    from symbreak.potentials.lammps_env import new_lammps
+
+    new_lammps().close()
+except ImportError as err:  # pragma: no cover - depends on the environment
+    pytest.skip(f"LAMMPS unavailable: {err}", allow_module_level=True)
+
+from symbreak.training.dataset import DatasetConfig, RunSpec, generate_dataset
+
+
+def test_tiny_dataset(tmp_path):
+    import ase.io
+
+    config = DatasetConfig(
+        frames_per_run=3, gas_frames=4, equilibration_steps=10, stride=5, gas_stride=5, relax_steps=20,
+        split=(1 / 3, 1 / 3, 1 / 3),
+        runs=[RunSpec("liq", "liquid", 300.0, 0.997, nbeads=2, molecules=8, seed=1), RunSpec("gas", "gas", 300.0, molecules=1)],
+    )
+    summary = generate_dataset(str(tmp_path), config, progress=lambda msg: None)
+    assert summary == {"train": 1, "valid": 1, "test": 1, "gas_test": 4}
+    for name in ("train", "valid", "test"):
+        (atoms,) = ase.io.read(tmp_path / f"{name}.xyz", index=":")
+        assert len(atoms) == 24 and atoms.pbc.all() and atoms.info["source"] == "liq"
+        assert atoms.get_forces().shape == (24, 3) and np.isfinite(atoms.get_stress()).all()
+        assert -1.0 < atoms.get_potential_energy() / 8 < 0.5
+    gas = ase.io.read(tmp_path / "gas_test.xyz", index=":")
+    assert all(not a.pbc.any() and 0 <= a.get_potential_energy() < 0.5 for a in gas)
+    # a second call reuses the finished runs
+    assert generate_dataset(str(tmp_path), config, progress=lambda msg: None) == summary
