@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .blocks import block_apply
-from .molecules import as_cells, as_frames, dipole_axes, minimum_image, perpendicular_widths, water_molecules
+from .molecules import as_cells, as_frames, dipole_axes, perpendicular_widths, water_molecules
 
 PAIRS = ("OO", "OH", "HH")
 

@@ -126,6 +126,8 @@ class SimulationSpec:
     fixcom: bool = True
     restart_stride: int = 100
     verbosity: str = "low"
+    #: text written as an XML comment at the top (what the input is, its parameters)
+    comment: str = ""
 
     def thermostat_xml(self, mode: str | None = None, tau_fs: float | None = None) -> str:
         mode = mode or self.thermostat
@@ -184,7 +186,8 @@ def simulation_xml(spec: SimulationSpec) -> str:
         f"<velocities mode='thermal' units='kelvin'>{spec.temperature_k:g}</velocities>"
         if spec.motion == "dynamics" else ""
     )
-    return f"""<simulation verbosity='{spec.verbosity}' safe_stride='{spec.restart_stride}'>
+    comment = f"<!--\n{spec.comment.replace('--', '- -')}\n-->\n" if spec.comment else ""
+    return comment + f"""<simulation verbosity='{spec.verbosity}' safe_stride='{spec.restart_stride}'>
   <output prefix='{spec.prefix}'>
     <properties stride='{spec.stride}' filename='out'> [ {props} ] </properties>
     {trajs}

@@ -56,6 +56,8 @@ class RunConfig:
     trajectory: str | None = None  # for replay
     replay_strategies: tuple[str, ...] = REPLAY_STRATEGIES
     quiet: bool = False
+    #: socket names CASE-ROLE (UNIX) or ports from 31415 up (TCP) instead of unique ones: for input templates
+    fixed_addresses: bool = False
 
 
 @dataclass
@@ -146,12 +148,15 @@ class Endpoints:
 
     def __init__(self, config: RunConfig):
         self.config = config
+        self.count = 0
 
     def new(self, role: str) -> tuple[str, int | None, list[str]]:
+        fixed = self.config.fixed_addresses
+        self.count += 1
         if self.config.transport == "unix":
-            name = unique_socket_name(f"{self.config.case}-{role}")
+            name = f"{self.config.case}-{role}" if fixed else unique_socket_name(f"{self.config.case}-{role}")
             return name, None, ["--unix", "--address", name]
-        port = free_tcp_port()
+        port = 31414 + self.count if fixed else free_tcp_port()
         return self.config.host, port, ["--host", self.config.host, "--port", str(port)]
 
 
@@ -234,6 +239,7 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
         replay_file="replay.xyz" if case.motion == "replay" else None, seed=config.seed,
         stride=1 if case.motion != "dynamics" else case.stride, properties=properties, trajectories=trajectories,
     )
+    spec.comment = _describe(case, spec, fields, config)
     clients = [{"name": f"{f.name}{k}", "command": f.command} for f in fields for k in range(config.servers)]
     manifest = {
         "case": config.case,
@@ -251,6 +257,21 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
         "commands": {"i-pi": [executable("i-pi"), "input.xml"], "clients": clients},
     }
     return spec, fields, manifest
+
+
+def _describe(case: Case, spec: SimulationSpec, fields: list[Forcefield], config: RunConfig) -> str:
+    """The parameters of an input, for the comment at its top."""
+    lines = [f"symbreak case {case.name}: {case.description}",
+             f"motion {spec.motion}, ensemble {spec.ensemble}, thermostat {spec.thermostat} (tau {spec.thermostat_tau_fs:g} fs),",
+             f"time step {spec.timestep_fs:g} fs" + (f" (outer; inner {spec.timestep_fs / 10:g} fs, nmts [1,10])" if spec.nmts else "")
+             + f", T {spec.temperature_k:g} K, beads {spec.nbeads}, steps {spec.steps}, output stride {spec.stride}",
+             "forcefields (component k of pot_component_raw(k)):"]
+    for k, f in enumerate(fields):
+        what = f"strategy {f.strategy}" if f.strategy else "q-TIP4P/F by LAMMPS (symbreak reference)"
+        mts = f", mts_weights {list(f.mts_weights)}" if f.mts_weights else ""
+        lines.append(f"  {k}: {f.name} ({f.role}), {what}, weight {f.weight:g}{mts}")
+    lines.append("sockets use pbc='false': the clients receive unwrapped positions and apply the minimum image")
+    return "\n".join(lines)
 
 
 def _write_inputs(config: RunConfig, spec: SimulationSpec, out: Path) -> None:
