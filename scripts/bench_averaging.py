@@ -20,7 +20,6 @@ to be compared (this machine is noisy). Targets: ffrotations/server >= 10
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import tempfile
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 from symbreak.campaign.ipi_xml import DirectSpec, ForceTerm, RotationsSpec, SimulationSpec, SocketSpec, simulation_xml
 from symbreak.campaign.launch import run_simulation, symbreak_command
 from symbreak.campaign.processes import unique_socket_name
+from symbreak.campaign.timing import median_step_time
 from symbreak.potentials import testing
 from symbreak.symmetry import parse_strategy_spec
 
@@ -51,11 +51,7 @@ def one_run(workdir: Path, structure, config: str, args, steps: int, vacuum: boo
     spec = SimulationSpec("init.xyz", steps + 2, ffs, [ForceTerm("model")], ensemble="nve", verbosity=verbosity,
                           properties=["step", "potential"], trajectories=[], restart_stride=100000)
     run_simulation(workdir, structure, simulation_xml(spec), servers, timeout=3600)
-    step_times = [float(t) for t in STEP_TIME.findall((workdir / "ipi.log").read_text())]
-    return statistics.median(step_times[2:] if verbosity == "high" else step_times[1:])
-
-
-STEP_TIME = re.compile(r"Average timings at MD step\s+\d+\. t/step:\s+(\S+)")
+    return median_step_time(workdir / "ipi.log", skip=2 if verbosity == "high" else 1)
 
 
 def main() -> None:
