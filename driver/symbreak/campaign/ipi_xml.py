@@ -177,7 +177,7 @@ def simulation_xml(spec: SimulationSpec) -> str:
     """The complete i-PI input described by ``spec``."""
     props = ", ".join(spec.properties)
     trajs = "\n    ".join(
-        f"<trajectory filename='{t.split('(')[0].replace('_component_raw', '')}{_index(t)}' stride='{spec.stride}'> {t} </trajectory>"
+        f"<trajectory filename='{trajectory_filename(t)}' stride='{spec.stride}'> {t} </trajectory>"
         for t in spec.trajectories
     )
     ffs = "\n  ".join(ff.xml() for ff in spec.forcefields)
@@ -209,6 +209,7 @@ def simulation_xml(spec: SimulationSpec) -> str:
 """
 
 
-def _index(trajectory: str) -> str:
-    """File-name suffix for component outputs: 'extras_component_raw(1)' -> '_c1'."""
-    return f"_c{trajectory.split('(')[1].rstrip(')')}" if "(" in trajectory else ""
+def trajectory_filename(trajectory: str) -> str:
+    """Output name of a trajectory: 'positions{angstrom}' -> 'positions', 'extras_component_raw(1)' -> 'extras_c1'."""
+    name = trajectory.split("{")[0].split("(")[0].replace("_component_raw", "")
+    return f"{name}_c{trajectory.split('(')[1].rstrip(')')}" if "(" in trajectory else name

@@ -88,10 +88,15 @@ class ProcessGroup:
                 return p
         return None
 
-    def wait_for(self, main: Managed, timeout: float | None = None, poll: float = 0.2) -> int:
-        """Wait for ``main`` to finish; raise ProcessFailed if any process fails first or time runs out."""
+    def wait_for(self, main: Managed, timeout: float | None = None, poll: float = 0.2, on_poll=None) -> int:
+        """Wait for ``main`` to finish; raise ProcessFailed if any process fails first or time runs out.
+
+        ``on_poll()``, if given, is called at every poll (e.g. to print progress).
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         while main.popen.poll() is None:
+            if on_poll is not None:
+                on_poll()
             failed = self.first_failure()
             if failed is not None:
                 raise ProcessFailed(

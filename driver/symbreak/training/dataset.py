@@ -135,7 +135,7 @@ def generate_dataset(directory: str, config: DatasetConfig | None = None, progre
     """
     from ..potentials.qtip4pf import QTIP4PF
     from ..structures.io import write_ipi_xyz
-    from .ipi_md import MDSettings, run_reference_md
+    from .ipi_md import MDSettings, bead_trajectories, run_reference_md
 
     config = config or DatasetConfig()
     if abs(sum(config.split) - 1.0) > 1e-9 or min(config.split) < 0:
@@ -169,9 +169,7 @@ def generate_dataset(directory: str, config: DatasetConfig | None = None, progre
                                       progress=lambda m, n=spec.name: progress(f"run {n}: {m}"))
             progress(f"run {spec.name}: finished in {result.wall_time:.0f} s")
             open(done, "w").close()
-        trajectories = sorted(
-            os.path.join(run_dir, f) for f in os.listdir(run_dir) if f.startswith("sim.pos_") and f.endswith(".xyz")
-        )
+        trajectories = bead_trajectories(run_dir)
         sampled = sample_frames(trajectories, config.equilibration_steps + stride, stride, out_stride, rng)
         meta = {"source": spec.name, "temperature": spec.temperature, "nbeads": spec.nbeads}
         if gas_run:

@@ -1,13 +1,14 @@
-"""i-PI runs driven by the LAMMPS q-TIP4P/F reference over fix ipi: input XML and process handling.
+"""i-PI runs driven by the LAMMPS q-TIP4P/F reference over fix ipi, for reference data.
 
     from symbreak.training.ipi_md import MDSettings, run_reference_md
     result = run_reference_md("runs/liq300", "init.xyz", MDSettings(temperature=300, steps=200, nbeads=4))
-    result.trajectories    # ["runs/liq300/sim.pos_0.xyz", ...] (Angstrom, one file per bead)
+    result.trajectories    # ["runs/liq300/sim.positions_0.xyz", ...] (Angstrom, one file per bead)
     result.properties      # "runs/liq300/sim.out"
 
-Starts ``i-pi input.xml`` and one ``symbreak reference`` client on a fresh
-UNIX socket, each in its own process group, waits for i-PI to finish and
-always kills both groups (also on errors and Ctrl-C).
+The input is written by :mod:`symbreak.campaign.ipi_xml` and the processes
+(``i-pi`` and one ``symbreak reference`` client on a fresh UNIX socket) are
+run by :class:`symbreak.campaign.processes.ProcessGroup`, which always stops
+both, also on errors and Ctrl-C.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from dataclasses import dataclass, field
+
+from ..campaign.ipi_xml import ForceTerm, SimulationSpec, SocketSpec, simulation_xml
+from ..campaign.launch import symbreak_command
+from ..campaign.processes import ProcessGroup, executable, unique_socket_name
 
 
 @dataclass
@@ -57,87 +58,27 @@ class MDResult:
     wall_time: float
 
 
-def ipi_input_xml(settings: MDSettings, init_file: str, address: str, prefix: str = "sim") -> str:
-    """Usage: ipi_input_xml(MDSettings(), "init.xyz", "h2o") -> i-PI XML text (NVT, UNIX socket)."""
+def reference_md_spec(settings: MDSettings, init_file: str, address: str, prefix: str = "sim") -> SimulationSpec:
+    """Usage: reference_md_spec(MDSettings(), "init.xyz", "h2o") -> the i-PI input of an NVT reference run."""
     s = settings
     thermostat = s.thermostat or ("pile_l" if s.nbeads > 1 else "svr")
-    if thermostat not in ("svr", "pile_l", "langevin"):
-        raise ValueError(f"thermostat must be svr, pile_l or langevin, got {thermostat!r}")
-    props = [
-        "step",
-        "time{picosecond}",
-        "conserved{electronvolt}",
-        "temperature{kelvin}",
-        "kinetic_cv{electronvolt}",
-        "potential{electronvolt}",
-        "kinetic_cv{electronvolt}(H)",
-        "kinetic_cv{electronvolt}(O)",
+    properties = [
+        "step", "time{picosecond}", "conserved{electronvolt}", "temperature{kelvin}", "kinetic_cv{electronvolt}",
+        "potential{electronvolt}", "kinetic_cv{electronvolt}(H)", "kinetic_cv{electronvolt}(O)",
         "pressure_cv{megapascal}",
     ] + list(s.extra_properties)
-    pile = "<pile_lambda> 0.5 </pile_lambda>" if thermostat == "pile_l" else ""
-    return f"""<simulation verbosity='low'>
-  <output prefix='{prefix}'>
-    <properties stride='{s.stride}' filename='out'> [ {', '.join(props)} ] </properties>
-    <trajectory filename='pos' stride='{s.stride}' format='xyz' cell_units='angstrom'> positions{{angstrom}} </trajectory>
-    <checkpoint stride='{max(s.stride, 1000)}'/>
-  </output>
-  <total_steps> {s.steps} </total_steps>
-  <prng><seed> {s.seed} </seed></prng>
-  <ffsocket name='qtip4pf' mode='unix' pbc='false'>
-    <address> {address} </address>
-    <latency> 1e-4 </latency>
-    <timeout> 600 </timeout>
-  </ffsocket>
-  <system>
-    <initialize nbeads='{s.nbeads}'>
-      <file mode='xyz'> {init_file} </file>
-      <velocities mode='thermal' units='kelvin'> {s.temperature} </velocities>
-    </initialize>
-    <forces><force forcefield='qtip4pf'/></forces>
-    <ensemble><temperature units='kelvin'> {s.temperature} </temperature></ensemble>
-    <motion mode='dynamics'>
-      <fixcom> {str(s.fixcom)} </fixcom>
-      <dynamics mode='nvt'>
-        <timestep units='femtosecond'> {s.timestep} </timestep>
-        <thermostat mode='{thermostat}'>
-          <tau units='femtosecond'> {s.tau} </tau>{pile}
-        </thermostat>
-      </dynamics>
-    </motion>
-  </system>
-</simulation>
-"""
+    return SimulationSpec(
+        init_file=init_file, steps=s.steps, forcefields=[SocketSpec("qtip4pf", address)],
+        forces=[ForceTerm("qtip4pf")], ensemble="nvt", thermostat=thermostat, thermostat_tau_fs=s.tau,
+        temperature_k=s.temperature, timestep_fs=s.timestep, nbeads=s.nbeads, seed=s.seed, prefix=prefix,
+        stride=s.stride, properties=properties, trajectories=["positions{angstrom}"], fixcom=s.fixcom,
+        restart_stride=max(s.stride, 1000),
+    )
 
 
-def unique_address(tag: str = "sb") -> str:
-    """Usage: unique_address() -> a socket name whose /tmp/ipi_NAME does not exist yet."""
-    while True:
-        name = f"{tag}{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        if not os.path.exists("/tmp/ipi_" + name):
-            return name
-
-
-def _kill_group(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=5)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
-
-
-def _ipi_command() -> list[str]:
-    exe = os.path.join(os.path.dirname(sys.executable), "i-pi")
-    return [exe] if os.path.isfile(exe) else [shutil.which("i-pi") or "i-pi"]
-
-
-def _symbreak_command() -> list[str]:
-    return [sys.executable, "-m", "symbreak.cli"]
+def ipi_input_xml(settings: MDSettings, init_file: str, address: str, prefix: str = "sim") -> str:
+    """Usage: ipi_input_xml(MDSettings(), "init.xyz", "h2o") -> i-PI XML text (NVT, UNIX socket)."""
+    return simulation_xml(reference_md_spec(settings, init_file, address, prefix))
 
 
 def run_reference_md(
@@ -151,74 +92,38 @@ def run_reference_md(
 ) -> MDResult:
     """Usage: run_reference_md("out/run1", "init.xyz", MDSettings(steps=100)) -> MDResult.
 
-    Raises RuntimeError with the tail of the logs if i-PI or the client fails,
-    TimeoutError after ``timeout`` seconds. Logs: ipi.log, reference.log.
+    Raises ProcessFailed (a RuntimeError) with the tail of the logs if i-PI or
+    the client fails or ``timeout`` seconds pass. Logs: ipi.log, reference.log.
     """
-    from ..potentials.lammps_env import lammps_environment
-
     os.makedirs(directory, exist_ok=True)
     shutil.copy(init_file, os.path.join(directory, "init.xyz"))
-    address = unique_address()
+    address = unique_socket_name("ref")
     with open(os.path.join(directory, "input.xml"), "w") as fh:
         fh.write(ipi_input_xml(settings, "init.xyz", address, prefix))
-    env = lammps_environment()
-    env["PYTHONUNBUFFERED"] = "1"
-    socket_path = "/tmp/ipi_" + address
-    ipi = client = None
+    client = symbreak_command("reference", "--unix", "--address", address, "--structure", "init.xyz",
+                              "--kspace-accuracy", str(settings.kspace_accuracy))
+    if settings.vacuum:
+        client.append("--vacuum")
     start = time.time()
-    ipi_log = open(os.path.join(directory, "ipi.log"), "w")
-    ref_log = open(os.path.join(directory, "reference.log"), "w")
-    try:
-        ipi = subprocess.Popen(_ipi_command() + ["input.xml"], cwd=directory, stdout=ipi_log,
-                               stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        while not os.path.exists(socket_path):
-            if ipi.poll() is not None:
-                raise RuntimeError(f"i-PI exited before opening its socket:\n{_tail(ipi_log.name)}")
-            if time.time() - start > 60:
-                raise TimeoutError(f"i-PI did not open {socket_path} within 60 s")
-            time.sleep(0.1)
-        cmd = _symbreak_command() + ["reference", "--unix", "--address", address, "--structure", "init.xyz",
-                                     "--kspace-accuracy", str(settings.kspace_accuracy)]
-        if settings.vacuum:
-            cmd.append("--vacuum")
-        client = subprocess.Popen(cmd, cwd=directory, stdout=ref_log, stderr=subprocess.STDOUT, env=env,
-                                  start_new_session=True)
-        last = 0.0
-        while ipi.poll() is None:
-            if client.poll() is not None and client.returncode != 0:
-                raise RuntimeError(f"the LAMMPS client failed:\n{_tail(ref_log.name)}")
-            if time.time() - start > timeout:
-                raise TimeoutError(f"i-PI run in {directory} exceeded {timeout:.0f} s")
-            if progress and time.time() - last > 10:
-                last = time.time()
-                progress(_progress_line(os.path.join(directory, f"{prefix}.out"), settings.steps))
-            time.sleep(0.2)
-        if ipi.returncode != 0:
-            raise RuntimeError(f"i-PI failed (exit {ipi.returncode}):\n{_tail(ipi_log.name)}")
-        try:
-            client.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-    finally:
-        _kill_group(client)
-        _kill_group(ipi)
-        ipi_log.close()
-        ref_log.close()
-        if os.path.exists(socket_path):
-            try:
-                os.unlink(socket_path)
-            except OSError:
-                pass
-    trajectories = sorted(glob.glob(os.path.join(directory, f"{prefix}.pos_*.xyz")))
-    return MDResult(directory, os.path.join(directory, f"{prefix}.out"), trajectories, time.time() - start)
+    last = [start]
+    out_file = os.path.join(directory, f"{prefix}.out")
+
+    def report():
+        if progress and time.time() - last[0] > 10:
+            last[0] = time.time()
+            progress(_progress_line(out_file, settings.steps))
+
+    with ProcessGroup(directory, env={**os.environ, "PYTHONUNBUFFERED": "1"}) as group:
+        ipi = group.start("ipi", [executable("i-pi"), "input.xml"])
+        group.start("reference", client)
+        group.wait_for(ipi, timeout=timeout, on_poll=report)
+    return MDResult(directory, out_file, bead_trajectories(directory, prefix), time.time() - start)
 
 
-def _tail(path: str, n: int = 15) -> str:
-    try:
-        with open(path) as fh:
-            return "".join(fh.readlines()[-n:])
-    except OSError:
-        return ""
+def bead_trajectories(directory: str, prefix: str = "sim") -> list[str]:
+    """Usage: bead_trajectories("runs/liq300") -> the position files of a run, one per bead, in bead order."""
+    paths = glob.glob(os.path.join(directory, f"{prefix}.positions_*.xyz"))
+    return sorted(paths, key=lambda p: int(p.rsplit("_", 1)[1].split(".")[0]))
 
 
 def _progress_line(out_file: str, total: int) -> str:
@@ -241,4 +146,4 @@ def read_properties(path: str):
     return values
 
 
-__all__ = ["MDSettings", "MDResult", "ipi_input_xml", "unique_address", "run_reference_md", "read_properties"]
+__all__ = ["MDSettings", "MDResult", "bead_trajectories", "ipi_input_xml", "reference_md_spec", "run_reference_md", "read_properties"]
