@@ -1,0 +1,106 @@
+"""`symbreak analyze`: observables of run folders, figures, and verdicts when several runs of a case are given.
+
+    symbreak analyze runs/gas-plain                       # runs/gas-plain/analysis.json + gas.png
+    symbreak analyze runs/liq-plain runs/liq-2i runs/liq-ref --out runs/compare
+    #   each run: analysis.json + PNGs in its folder; the group: comparison.json, compare_*.png, report.html in --out
+
+Comparison outputs go to --out, or to the runs' common parent folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+from .compare import compare_runs, group_runs
+from .figures import comparison_figures, run_figures
+from .report import write_report
+from .run_analysis import analyze_run
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("runs", nargs="+", help="run folders written by `symbreak run`")
+    parser.add_argument("--out", default=None, help="folder for the outputs (default: each run's own folder; "
+                        "comparisons: the runs' common parent)")
+    parser.add_argument("--no-figures", action="store_true", help="numbers only (analysis.json)")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="do not evaluate q-TIP4P/F (LAMMPS) on relaxed cells of ice-geop runs")
+
+
+def _clean(data):
+    """JSON-ready copy: numpy scalars to numbers, NaN and infinities to null."""
+    if isinstance(data, dict):
+        return {str(k): _clean(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_clean(v) for v in data]
+    if hasattr(data, "tolist"):
+        return _clean(data.tolist())
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    return data
+
+
+def write_json(path, data) -> Path:
+    """``write_json(path, data)``: indented JSON with NaN written as null."""
+    path = Path(path)
+    path.write_text(json.dumps(_clean(data), indent=1, allow_nan=False))
+    return path
+
+
+def analyze_one(run_dir, out_dir=None, figures: bool = True, reference: bool = True) -> tuple[dict, list[Path]]:
+    """Analyse one run folder; write analysis.json (and figures) into ``out_dir`` (default: the run folder)."""
+    result = analyze_run(run_dir, reference=reference)
+    out_dir = Path(out_dir or run_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "analysis.json", result)
+    paths = run_figures(result, out_dir) if figures else []
+    return result, paths
+
+
+def compare_groups(results: list[dict], out_dir, figures: bool = True) -> tuple[list[dict], list[Path]]:
+    """Verdicts and overlaid curves for every group of >= 2 comparable runs; comparison.json in ``out_dir``."""
+    out_dir = Path(out_dir)
+    comparisons, paths = [], []
+    for group, members in group_runs(results).items():
+        if len(members) < 2:
+            continue
+        comparison = compare_runs(members)
+        comparison["group"] = group
+        comparisons.append(comparison)
+        if figures:
+            paths += comparison_figures(members, out_dir)
+    if comparisons:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_json(out_dir / "comparison.json", comparisons)
+    return comparisons, paths
+
+
+def run(args) -> int:
+    runs = [Path(r) for r in args.runs]
+    several = len(runs) > 1
+    results, figures = [], []
+    for k, run_dir in enumerate(runs):
+        out = None if args.out is None else (Path(args.out) / run_dir.name if several else Path(args.out))
+        print(f"symbreak analyze: [{k + 1}/{len(runs)}] {run_dir}", file=sys.stderr, flush=True)
+        result, paths = analyze_one(run_dir, out, figures=not args.no_figures, reference=not args.no_reference)
+        results.append(result)
+        figures += paths
+        print(f"{run_dir}: {result['case']} ({result['kind']}), {result['label']}, {result['frames']} frames -> "
+              f"{(out or run_dir) / 'analysis.json'}")
+        for note in result["notes"]:
+            print(f"  note: {note}")
+    if not several:
+        return 0
+    out_dir = Path(args.out) if args.out else Path(os.path.commonpath([r.resolve() for r in runs]))
+    comparisons, paths = compare_groups(results, out_dir, figures=not args.no_figures)
+    for comparison in comparisons:
+        print(f"{comparison['group']}: {', '.join(comparison['runs'])}")
+        for obs, data in comparison["observables"].items():
+            verdicts = "; ".join(f"{pair}: {v['verdict']}" for pair, v in data["pairs"].items())
+            print(f"  {obs:24s} {verdicts}")
+    report = write_report(out_dir / "report.html", results, comparisons, figures + paths, title="symbreak analyze")
+    print(f"symbreak analyze: wrote {report}")
+    return 0

@@ -1,0 +1,156 @@
+"""Figures (matplotlib, Agg) from analysis results: one per run, one per compared observable group.
+
+    paths = run_figures(result, "runs/gas-plain")            # PNGs next to analysis.json
+    paths = comparison_figures([r_plain, r_2i], "study/")    # the same curves overlaid, one PNG per panel set
+
+Figures read only the JSON-ready results of :func:`symbreak.analysis.run_analysis.analyze_run`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+#: panels of each kind's figure: curve names, drawn when present
+PANELS = {
+    "gas": [["L_change"], ["L_x", "L_y", "L_z"], ["L_direction"], ["torque"], ["conserved"], ["model_error"],
+            ["spectrum_V_plain", "spectrum_delta"], ["F_cos"]],
+    "liquid": [["g_OO"], ["g_OH"], ["g_HH"], ["c_L", "c_T"], ["msd"], ["c_uu"], ["F_cos"], ["conserved"], ["model_error"],
+               ["spectrum_V_plain", "spectrum_delta"]],
+    "geop": [["energy"]],
+}
+PANELS["ice"] = PANELS["liquid"]
+PANELS["pimd"] = PANELS["liquid"]
+#: curves overlaid when runs are compared
+COMPARED = [["L_change"], ["torque"], ["L_direction"], ["conserved"], ["model_error"], ["g_OO"], ["g_OH"], ["g_HH"],
+            ["c_L"], ["c_T"], ["msd"], ["c_uu"], ["F_cos"]]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _arr(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _draw(ax, curve: dict, label: str, **style) -> None:
+    x, y = _arr(curve["x"]), _arr(curve["y"])
+    log = "spectrum" in curve.get("ylabel", "") or curve.get("ylabel", "").startswith("power")
+    line = ax.semilogy(x, np.abs(y), label=label, **style) if log else ax.plot(x, y, label=label, **style)
+    if curve.get("err") is not None:
+        e = _arr(curve["err"])
+        ax.fill_between(x, y - e, y + e, color=line[0].get_color(), alpha=0.25, lw=0)
+    ax.set(xlabel=curve.get("xlabel", ""), ylabel=curve.get("ylabel", ""))
+
+
+def _grid(n: int):
+    plt = _pyplot()
+    cols = min(n, 3)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    return plt, fig, axes.ravel()
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+
+
+def run_figures(result: dict, out_dir) -> list[Path]:
+    """``run_figures(result, folder)``: ``{kind}.png`` (all curves), ``orientation.png`` (F map), ``convergence.png``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    curves = result["curves"]
+    if result["kind"] == "replay":
+        paths.append(_convergence(result, out_dir / "convergence.png"))
+        return paths
+    panels = [p for p in PANELS.get(result["kind"], []) if any(n in curves for n in p)]
+    if panels:
+        plt, fig, axes = _grid(len(panels))
+        for ax, names in zip(axes, panels):
+            for name in names:
+                if name in curves:
+                    _draw(ax, curves[name], name, lw=1.0)
+            if len(names) > 1:
+                ax.legend(fontsize=7)
+        fig.suptitle(f"{result['case']} — {result['label']}  ({result['run']})", fontsize=10)
+        fig.tight_layout()
+        path = out_dir / f"{result['kind']}.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        paths.append(path)
+    if "F" in result["maps"]:
+        m = result["maps"]["F"]
+        plt = _pyplot()
+        fig, ax = plt.subplots(figsize=(5.5, 3.6))
+        z = np.array([_arr(row) for row in m["z"]])
+        im = ax.pcolormesh(_arr(m["x"]), _arr(m["y"]), z, shading="nearest", cmap="RdBu_r",
+                           vmin=-np.nanmax(np.abs(z)), vmax=np.nanmax(np.abs(z)))
+        fig.colorbar(im, ax=ax, label="F / kT")
+        ax.set(xlabel=m["xlabel"], ylabel=m["ylabel"], title=f"orientational free energy, {result['label']}")
+        fig.tight_layout()
+        path = out_dir / "orientation.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def _convergence(result: dict, path: Path) -> Path:
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    table = result["tables"].get("convergence", [])
+    for key, name in (("symmetry_energy_mae", "symmetry error (vs largest grid)"), ("model_energy_mae", "model error (vs reference)"),
+                      ("energy_spread", "rotational spread")):
+        pts = [(r["evaluations"], r[key]) for r in table if r.get(key)]
+        if pts:
+            x, y = zip(*pts)
+            axes[0].loglog(x, np.array(y) * 1e3, "o-", label=name)
+    for r in table:
+        if r.get("symmetry_energy_mae"):
+            axes[0].annotate(r["strategy"], (r["evaluations"], r["symmetry_energy_mae"] * 1e3), fontsize=7)
+    axes[0].set(xlabel="model evaluations per call", ylabel="meV/H2O", title="convergence with the grid")
+    axes[0].legend(fontsize=7)
+    for name, curve in result["curves"].items():
+        if name.startswith("symmetry_error_"):
+            axes[1].semilogy(_arr(curve["x"]), _arr(curve["y"]) * 1e3, label=name.split("_", 2)[2])
+    axes[1].set(xlabel="frame", ylabel=f"|E - E_{result.get('symmetry_reference')}| / meV/H2O", title="symmetry error per frame")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def comparison_figures(results: list[dict], out_dir, stem: str | None = None) -> list[Path]:
+    """``comparison_figures(results_of_one_group, folder)``: the curves every run has, overlaid, one PNG."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    panels = [p for p in COMPARED if all(p[0] in r["curves"] for r in results)]
+    if not panels:
+        return []
+    plt, fig, axes = _grid(len(panels))
+    labels = [r["label"] for r in results]
+    for ax, names in zip(axes, panels):
+        for r in results:
+            label = r["label"] if labels.count(r["label"]) == 1 else f"{r['label']} ({Path(r['run']).name})"
+            _draw(ax, r["curves"][names[0]], label, lw=1.0)
+        ax.set_title(names[0], fontsize=9)
+    axes[0].legend(fontsize=7)
+    group = results[0].get("group", results[0]["case"])
+    fig.suptitle(f"{group}: " + ", ".join(labels), fontsize=10)
+    fig.tight_layout()
+    path = out_dir / f"compare_{safe_name(stem or group)}.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return [path]

@@ -1,0 +1,143 @@
+"""`symbreak analyze` on tiny real runs of each case kind: analysis.json keys, verdicts, errors for bad folders."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from symbreak.analysis.cli import analyze_one, compare_groups
+from symbreak.analysis.compare import compare_runs, curve_verdict, scalar_verdict
+from symbreak.analysis.run_analysis import analyze_run
+from symbreak.analysis.run_folder import RunError, read_extras
+from symbreak.campaign.launch import symbreak_command
+from symbreak.campaign.runner import RunConfig, run_case
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Tiny toy runs: gas 2i (stride 1, extras with plain and averaged), liquid, PIMD, replay of the liquid, geop."""
+    root = tmp_path_factory.mktemp("runs")
+    configs = {
+        "gas": RunConfig(case="gas-nve", out=str(root / "gas"), strategy="2i", potential="toy", steps=40, quiet=True),
+        "liquid": RunConfig(case="liquid-nvt", out=str(root / "liquid"), potential="toy", steps=120, size=8, quiet=True),
+        "pimd": RunConfig(case="liquid-pimd", out=str(root / "pimd"), potential="toy", steps=20, size=8, beads=2,
+                          quiet=True),
+        "geop": RunConfig(case="ice-geop", out=str(root / "geop"), potential="toy", steps=5, quiet=True),
+    }
+    for config in configs.values():
+        run_case(config)
+    run_case(RunConfig(case="replay", out=str(root / "replay"), potential="toy", quiet=True, replay_strategies=("plain", "i", "2"),
+                       trajectory=str(root / "liquid" / "simulation.positions_0.xyz")))
+    return root
+
+
+def test_gas(runs):
+    r = analyze_run(runs / "gas")
+    assert r["kind"] == "gas" and r["label"] == "2i"
+    for key in ("torque_rms", "L_max_change", "L_direction_change", "conserved_drift", "model_error_mae",
+                "symmetry_error_extras", "anisotropy"):
+        assert key in r["scalars"], key
+    assert r["scalars"]["torque_rms"]["error"] is not None
+    for key in ("L_change", "torque", "spectrum_V_plain", "spectrum_delta", "model_error"):
+        assert key in r["curves"], key
+    # times come from the properties file, uniformly spaced at the 0.5 fs step
+    t = r["curves"]["L_change"]["x"]
+    assert t[11] == pytest.approx(11 * 0.5e-3)
+
+
+def test_liquid_and_figures(runs, tmp_path):
+    r, paths = analyze_one(runs / "liquid", tmp_path)
+    assert r["kind"] == "liquid" and r["n_molecules"] == 8
+    for key in ("g_OO", "g_OH", "g_HH", "c_L", "c_T", "msd", "c_uu", "F_cos"):
+        assert key in r["curves"], key
+    assert r["curves"]["g_OO"]["err"] is not None
+    assert {"anisotropy", "conserved_drift", "model_error_mae"} <= set(r["scalars"])
+    assert "spectrum_delta" not in r["curves"]  # plain extras carry no averaged energy
+    saved = json.loads((tmp_path / "analysis.json").read_text())
+    assert saved["case"] == "liquid-nvt"
+    assert {p.name for p in paths} == {"liquid.png", "orientation.png"}
+
+
+def test_pimd(runs):
+    r = analyze_run(runs / "pimd")
+    assert r["kind"] == "pimd" and r["beads"] == 2
+    for key in ("kinetic_cv_H", "kinetic_cv_O", "kinetic_cv_ipi", "rg_H", "rg_O"):
+        assert key in r["scalars"], key
+    assert "all beads" in r["curves"]["g_OO"]["ylabel"]
+
+
+def test_replay_skips_the_initial_structure(runs):
+    r = analyze_run(runs / "replay")
+    table = r["tables"]["convergence"]
+    assert [row["strategy"] for row in table] == ["plain", "i", "2"]
+    assert r["symmetry_reference"] == "2"
+    assert table[0]["model_energy_mae"] is not None and table[-1]["symmetry_energy_mae"] is None
+    # the liquid run wrote 13 frames; the replay has 1 + 13 rows, of which the first repeats frame 0
+    assert len(r["curves"]["symmetry_error_plain"]["y"]) == r["frames"] - 1
+
+
+def test_geop_energies(runs):
+    r = analyze_run(runs / "geop")
+    s = r["scalars"]
+    assert s["energy_after"]["value"] < s["energy_before"]["value"]
+    assert s["relaxation_energy"]["value"] < 0
+    assert "reference_after" in s and "model_error_after" in s
+
+
+def test_identical_runs_are_the_same_and_a_copy_compares(runs, tmp_path):
+    copy = tmp_path / "liquid-copy"
+    shutil.copytree(runs / "liquid", copy)
+    results = [analyze_run(runs / "liquid"), analyze_run(copy)]
+    c = compare_runs(results)
+    assert c["observables"]
+    for data in c["observables"].values():
+        for v in data["pairs"].values():
+            assert v["verdict"] == "same", (data, v)
+    comparisons, paths = compare_groups(results, tmp_path)
+    assert len(comparisons) == 1 and (tmp_path / "comparison.json").exists() and paths
+
+
+def test_verdicts():
+    assert scalar_verdict({"value": 1.0, "error": 0.1}, {"value": 1.1, "error": 0.1})["verdict"] == "same"
+    assert scalar_verdict({"value": 1.0, "error": 0.1}, {"value": 2.0, "error": 0.1})["verdict"] == "different"
+    assert scalar_verdict({"value": 1.0, "error": None}, {"value": 2.0, "error": None})["verdict"] == "no error bar"
+    a = {"x": [0, 1, 2, 3], "y": [1, 2, 3, 4], "err": [0.1] * 4}
+    assert curve_verdict(a, dict(a, y=[1.05, 2.0, 2.95, 4.0]))["verdict"] == "same"
+    assert curve_verdict(a, dict(a, y=[2, 3, 4, 5]))["verdict"] == "different"
+    assert curve_verdict(a, dict(a, x=[0, 2, 4, 6]))["verdict"] == "incomparable"
+
+
+def test_bad_folders(tmp_path, runs):
+    with pytest.raises(RunError, match="not a symbreak run"):
+        analyze_run(tmp_path)
+    with pytest.raises(RunError, match="not a folder"):
+        analyze_run(tmp_path / "missing")
+    broken = tmp_path / "broken"
+    shutil.copytree(runs / "gas", broken)
+    (broken / "simulation.out").unlink()
+    with pytest.raises(RunError, match="missing outputs"):
+        analyze_run(broken)
+    short = tmp_path / "short"
+    shutil.copytree(runs / "gas", short)
+    lines = (short / "simulation.out").read_text().splitlines()
+    (short / "simulation.out").write_text("\n".join(l for l in lines if l.startswith("#")) + "\n" + lines[-1] + "\n")
+    with pytest.raises(RunError, match="need at least 2"):
+        analyze_run(short)
+    with pytest.raises(RunError, match="no extras file"):
+        read_extras(tmp_path / "nothing")
+
+
+def test_cli_one_line_error_and_comparison(tmp_path, runs):
+    proc = subprocess.run(symbreak_command("analyze", str(tmp_path)), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("symbreak analyze: error:")
+    copy = tmp_path / "gas-copy"
+    shutil.copytree(runs / "gas", copy)
+    out = tmp_path / "cmp"
+    proc = subprocess.run(symbreak_command("analyze", str(runs / "gas"), str(copy), "--out", str(out)),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "torque_rms" in proc.stdout and "different" not in proc.stdout
+    assert (out / "report.html").read_text().count("data:image/png;base64") >= 3
+    assert (out / "gas" / "analysis.json").exists()
