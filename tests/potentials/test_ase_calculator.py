@@ -10,6 +10,7 @@ from scipy.spatial.transform import Rotation
 
 from symbreak.potentials import Structure
 from symbreak.potentials.ase_calculator import ASECalculatorPotential
+from symbreak.potentials.testing import finite_difference_virial
 
 
 def argon_cluster(seed=0):
@@ -42,18 +43,7 @@ def lj():
     return LennardJones(sigma=3.4, epsilon=0.0104, rc=7.0, smooth=True)
 
 
-def fd_virial(pot, s, h=1e-5):
-    out = np.zeros((3, 3))
-    for a in range(3):
-        for b in range(3):
-            e = []
-            for sign in (1, -1):
-                deform = np.eye(3)
-                deform[a, b] += sign * h
-                cell = None if s.cell is None else s.cell @ deform.T
-                e.append(pot.compute_one(Structure(s.positions @ deform.T, s.numbers, cell))[0])
-            out[a, b] = -(e[0] - e[1]) / (2 * h)
-    return out
+fd_virial = finite_difference_virial
 
 
 CASES = [

@@ -17,6 +17,7 @@ except ImportError as err:  # pragma: no cover - depends on the environment
 
 from symbreak.potentials.qtip4pf import QTIP4PF
 from symbreak.potentials.qtip4pf_setup import ANGLE_K, MORSE_ALPHA, MORSE_D, R_OH_EQ, THETA_EQ
+from symbreak.potentials.testing import finite_difference_virial
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +43,7 @@ def _fd_forces(pot, s, picks, h=1e-5):
     return np.array(out)
 
 
-def _fd_virial(pot, s, h):
-    w = np.zeros((3, 3))
-    for a in range(3):
-        for b in range(3):
-            e = []
-            for sign in (1, -1):
-                m = np.eye(3)
-                m[a, b] += sign * h
-                cell = None if s.cell is None else s.cell @ m.T
-                e.append(pot.compute_one(Structure(s.positions @ m.T, s.numbers, cell))[0])
-            w[a, b] = -(e[0] - e[1]) / (2 * h)
-    return w
+_fd_virial = finite_difference_virial
 
 
 @pytest.mark.parametrize("name,tol", [("water_molecule", 1e-6), ("water_box", 1e-4), ("water_box_triclinic", 1e-4)])

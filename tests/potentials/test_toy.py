@@ -7,6 +7,7 @@ from scipy.spatial.transform import Rotation
 from symbreak.potentials import Structure, load_potential
 from symbreak.potentials.testing import water_box, water_box_triclinic
 from symbreak.potentials.toy import ToyWater, ToyWaterConfig, lab_directions, legendre
+from symbreak.potentials.testing import finite_difference_forces, finite_difference_virial
 
 STRUCTURES = ["water_molecule", "water_box", "water_box_triclinic"]
 
@@ -22,30 +23,10 @@ def energy(pot, positions, s):
     return pot.compute_one(Structure(positions, s.numbers, s.cell))[0]
 
 
-def fd_forces(pot, s, h=1e-5):
-    out = np.zeros_like(s.positions)
-    for i in range(s.n_atoms):
-        for a in range(3):
-            plus, minus = s.positions.copy(), s.positions.copy()
-            plus[i, a] += h
-            minus[i, a] -= h
-            out[i, a] = -(energy(pot, plus, s) - energy(pot, minus, s)) / (2 * h)
-    return out
+fd_forces = finite_difference_forces
 
 
-def fd_virial(pot, s, h=1e-5):
-    """-dE/d(strain) with r -> (1 + eps) r applied to positions and cell rows."""
-    out = np.zeros((3, 3))
-    for a in range(3):
-        for b in range(3):
-            e = []
-            for sign in (1, -1):
-                deform = np.eye(3)
-                deform[a, b] += sign * h
-                cell = None if s.cell is None else s.cell @ deform.T
-                e.append(pot.compute_one(Structure(s.positions @ deform.T, s.numbers, cell))[0])
-            out[a, b] = -(e[0] - e[1]) / (2 * h)
-    return out
+fd_virial = finite_difference_virial
 
 
 def test_legendre_matches_numpy():

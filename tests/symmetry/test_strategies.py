@@ -16,6 +16,7 @@ from symbreak.symmetry.strategies import (
     parse_strategy,
     parse_strategy_spec,
 )
+from symbreak.potentials.testing import finite_difference_forces, finite_difference_virial
 
 # --------------------------------------------------------------------------------------
 # helpers
@@ -58,17 +59,7 @@ def energy(pot: Potential, s: Structure) -> float:
     return float(pot.compute([s]).energies[0])
 
 
-def fd_forces(pot, s, h=1e-5):
-    """-dE/dx by central differences, every component."""
-    out = np.zeros_like(s.positions)
-    for i in range(s.n_atoms):
-        for a in range(3):
-            step = np.zeros_like(s.positions)
-            step[i, a] = h
-            e_plus = energy(pot, with_positions(s, s.positions + step))
-            e_minus = energy(pot, with_positions(s, s.positions - step))
-            out[i, a] = -(e_plus - e_minus) / (2 * h)
-    return out
+fd_forces = finite_difference_forces
 
 
 def fd_directional(pot, s, direction, h=1e-5):
@@ -78,17 +69,7 @@ def fd_directional(pot, s, direction, h=1e-5):
     return -(e_plus - e_minus) / (2 * h)
 
 
-def fd_virial(pot, s, h=1e-5):
-    """W = -dE/d(strain) under r -> (1 + eps) r of positions and cell."""
-    out = np.zeros((3, 3))
-    for a in range(3):
-        for b in range(3):
-            step = np.zeros((3, 3))
-            step[a, b] = h
-            e_plus = energy(pot, deformed(s, np.eye(3) + step))
-            e_minus = energy(pot, deformed(s, np.eye(3) - step))
-            out[a, b] = -(e_plus - e_minus) / (2 * h)
-    return out
+fd_virial = finite_difference_virial
 
 
 def assert_same_evaluation(a: Evaluation, b: Evaluation, atol=1e-12):

@@ -124,7 +124,7 @@ def write_report(path, results: list[dict], comparisons: list[dict], figures: li
     for caption, headers, table_rows in extra_tables or []:
         parts.append(f"<h2>{html.escape(caption)}</h2>" + _table(headers, table_rows))
     if comparisons:
-        parts.append(f"<h2>Verdicts: difference within combined error bars (2 sigma)?</h2>")
+        parts.append("<h2>Verdicts: difference within combined error bars (2 sigma)?</h2>")
         for comparison in comparisons:
             parts.append(f"<h3>{html.escape(comparison.get('group', comparison['case']))}</h3>" + _verdict_table(comparison))
     parts.append("<h2>Cost</h2>")

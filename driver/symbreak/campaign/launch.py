@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from ..structures.io import write_ipi_xyz
-from .processes import ProcessFailed, ProcessGroup, executable
+from .processes import ProcessGroup, executable
 
 
 def symbreak_command(*args: str) -> list[str]:
@@ -36,11 +36,5 @@ def run_simulation(workdir, structure, xml_text: str, servers: list[list[str]], 
             group.start(f"server{k}", command)
         group.wait_for(ipi, timeout=timeout)
         seconds = time.perf_counter() - start
-        for client in group.processes[1:]:
-            try:
-                code = client.popen.wait(timeout=30)
-            except Exception:
-                raise ProcessFailed(f"{client.name} did not exit after i-PI finished; see {client.log_path}") from None
-            if code != 0:
-                raise ProcessFailed(f"{client.name} exited with code {code}:\n{client.tail()}")
+        group.wait_clients(ipi)
     return seconds

@@ -110,6 +110,18 @@ class ProcessGroup:
             raise ProcessFailed(f"{main.name} exited with code {code}; last lines of {main.log_path}:\n{main.tail()}")
         return code
 
+    def wait_clients(self, main: Managed, timeout: float = 60.0) -> None:
+        """After ``main`` ended: every other process must exit by itself with code 0 (ProcessFailed otherwise)."""
+        for client in self.processes:
+            if client is main:
+                continue
+            try:
+                code = client.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise ProcessFailed(f"{client.name} did not exit after {main.name} finished; see {client.log_path}") from None
+            if code != 0:
+                raise ProcessFailed(f"{client.name} exited with code {code}:\n{client.tail()}")
+
     def stop_all(self, grace: float = 5.0) -> None:
         """SIGTERM every process group still running, then SIGKILL after ``grace`` seconds."""
         alive = [p for p in self.processes if p.popen.poll() is None]

@@ -22,7 +22,7 @@ import shutil
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..structures.io import write_ipi_xyz
@@ -337,13 +337,7 @@ def run_case(config: RunConfig) -> RunResult:
         with progress:
             group.wait_for(ipi)
         progress.report(final=True)
-        for client in group.processes[1:]:
-            try:
-                code = client.popen.wait(timeout=60)
-            except Exception:
-                raise ProcessFailed(f"{client.name} did not exit after i-PI finished; see {client.log_path}") from None
-            if code != 0:
-                raise ProcessFailed(f"{client.name} exited with code {code}:\n{client.tail()}")
+        group.wait_clients(ipi)
     seconds = time.monotonic() - start
     manifest["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     manifest["wall_seconds"] = round(seconds + manifest.get("wall_seconds", 0.0), 2)

@@ -94,3 +94,40 @@ def water_box_triclinic(
     if scramble_images:
         frac += rng.integers(-1, 2, size=frac.shape)
     return Structure(frac @ cell, np.tile([8, 1, 1], len(grid)), cell)
+
+
+# -- finite differences: the yardstick of every force and virial test -----------------------------
+
+
+def _energy(potential, positions: np.ndarray, structure: Structure, cell=None) -> float:
+    cell = structure.cell if cell is None else cell
+    return float(potential.compute([Structure(positions, structure.numbers, cell)]).energies[0])
+
+
+def finite_difference_forces(potential, structure: Structure, h: float = 1e-5, atoms=None) -> np.ndarray:
+    """``finite_difference_forces(pot, s)``: -dE/dx by central differences, (n, 3) (rows of ``atoms`` only if given)."""
+    atoms = range(structure.n_atoms) if atoms is None else atoms
+    out = np.zeros((len(atoms), 3))
+    for row, i in enumerate(atoms):
+        for a in range(3):
+            step = np.zeros_like(structure.positions)
+            step[i, a] = h
+            e_plus = _energy(potential, structure.positions + step, structure)
+            e_minus = _energy(potential, structure.positions - step, structure)
+            out[row, a] = -(e_plus - e_minus) / (2 * h)
+    return out
+
+
+def finite_difference_virial(potential, structure: Structure, h: float = 1e-5) -> np.ndarray:
+    """``finite_difference_virial(pot, s)``: W = -dE/d(strain) under r -> (1 + eps) r of positions and cell rows."""
+    out = np.zeros((3, 3))
+    for a in range(3):
+        for b in range(3):
+            energies = []
+            for sign in (1, -1):
+                deform = np.eye(3)
+                deform[a, b] += sign * h
+                cell = None if structure.cell is None else structure.cell @ deform.T
+                energies.append(_energy(potential, structure.positions @ deform.T, structure, cell))
+            out[a, b] = -(energies[0] - energies[1]) / (2 * h)
+    return out
