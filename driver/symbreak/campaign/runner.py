@@ -31,7 +31,7 @@ from .cases import Case, get_case
 from .ipi_xml import ForceTerm, SimulationSpec, SocketSpec, simulation_xml
 from .launch import symbreak_command
 from .resume import checkpoint_step, truncate_outputs
-from .processes import ProcessFailed, ProcessGroup, executable, free_tcp_port, unique_socket_name
+from .processes import ProcessGroup, executable, free_tcp_port, unique_socket_name
 
 REPLAY_STRATEGIES = ("plain", "i", "2", "2i", "3i")
 
