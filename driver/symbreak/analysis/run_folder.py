@@ -137,10 +137,14 @@ class RunFolder:
         return None
 
     def cost(self) -> dict:
-        """Wall seconds, steps and ms per step from the manifest (NaN for an unfinished run)."""
+        """Wall seconds, steps and ms per step from the manifest (NaN for an unfinished run).
+
+        ms per step is the runner's steady-state figure (start-up excluded) when
+        the run recorded it, else wall time over steps.
+        """
         wall = self.manifest.get("wall_seconds")
         steps = int(self.manifest.get("steps") or 0)
-        ms = 1e3 * wall / steps if wall and steps else float("nan")
+        ms = self.manifest.get("ms_per_step") or (1e3 * wall / steps if wall and steps else float("nan"))
         return {"wall_seconds": wall, "steps": steps, "ms_per_step": ms}
 
     # --- outputs

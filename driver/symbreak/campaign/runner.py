@@ -103,29 +103,44 @@ def _data_rows(path: Path) -> int:
 
 
 class Progress:
-    """Prints steps done, speed (ns/day, ms/step) and ETA every few seconds from i-PI's properties file."""
+    """Follows i-PI's properties file: prints steps done, speed (ns/day, ms/step) and ETA every ``every`` s.
+
+    The speed counts from the first step written, so start-up (i-PI, sockets,
+    model loading) is not in it; ``ms_per_step`` keeps the final figure.
+    """
 
     def __init__(self, path: Path, total: int, stride: int, timestep_fs: float, quiet: bool, every: float = 10.0):
         self.path, self.total, self.stride, self.dt, self.quiet, self.every = path, total, stride, timestep_fs, quiet, every
-        self.start = time.monotonic()
-        self.first = None
+        self.origin: tuple[float, int] | None = None  # (time, steps) when the first step appeared
+        self.ms_per_step: float | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def steps_done(self) -> int:
-        return max(_data_rows(self.path) - 1, 0) * self.stride
+        return min(max(_data_rows(self.path) - 1, 0) * self.stride, self.total)
+
+    def _rate(self, done: int) -> float:
+        if self.origin is None or done <= self.origin[1]:
+            return 0.0
+        return (done - self.origin[1]) / (time.monotonic() - self.origin[0])
 
     def _loop(self):
-        self.first = self.steps_done()
-        while not self._stop.wait(self.every):
-            self.report()
+        last = time.monotonic()
+        while not self._stop.wait(0.25):
+            done = self.steps_done()
+            if self.origin is None and done > 0:
+                self.origin = (time.monotonic(), done)
+            if time.monotonic() - last >= self.every:
+                last = time.monotonic()
+                self.report()
 
     def report(self, final: bool = False):
+        done = self.steps_done()
+        rate = self._rate(done)
+        if final and rate > 0:
+            self.ms_per_step = 1e3 / rate
         if self.quiet:
             return
-        done = min(self.steps_done(), self.total)
-        elapsed = time.monotonic() - self.start
-        rate = (done - (self.first or 0)) / elapsed if elapsed > 0 else 0.0
         if rate > 0:
             ns_day = rate * self.dt * 1e-6 * 86400
             speed = f"{ns_day:.3f} ns/day  {1e3 / rate:.1f} ms/step"
@@ -341,5 +356,7 @@ def run_case(config: RunConfig) -> RunResult:
     seconds = time.monotonic() - start
     manifest["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     manifest["wall_seconds"] = round(seconds + manifest.get("wall_seconds", 0.0), 2)
+    if progress.ms_per_step is not None:
+        manifest["ms_per_step"] = round(progress.ms_per_step, 3)  # steady state, start-up excluded
     manifest_path.write_text(json.dumps(manifest, indent=2))
     return RunResult(out, manifest["steps"], seconds, resumed)
