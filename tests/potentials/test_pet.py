@@ -260,3 +260,11 @@ def test_checkpoint_errors(tmp_path, monkeypatch):
     monkeypatch.setattr(pet_checkpoint, "DEFAULT_MODEL", tmp_path / "nothing" / "default.pt")
     with pytest.raises(FileNotFoundError, match="not shipped yet"):
         load_potential("default")
+
+
+@pytest.mark.skipif(not pet_checkpoint.DEFAULT_MODEL.is_file(), reason="default model not shipped")
+def test_shipped_default_model_loads_and_runs():
+    pot = load_potential("default")
+    assert pot.name == "default" and pot.species == frozenset({1, 8})
+    out = pot.compute([water_molecule(seed=18), water_box(seed=19)])
+    assert np.isfinite(out.energies).all() and np.isfinite(out.forces[1]).all()
