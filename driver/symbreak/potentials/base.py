@@ -98,17 +98,39 @@ class Evaluation:
         )
 
 
+def split_batch(structures: Sequence[Structure], max_structures: int | None, max_atoms: int | None) -> list[list[Structure]]:
+    """Consecutive chunks of at most ``max_structures`` structures and ``max_atoms`` atoms (None: no limit).
+
+    A single structure larger than ``max_atoms`` forms a chunk of its own.
+    """
+    chunks: list[list[Structure]] = []
+    current: list[Structure] = []
+    atoms = 0
+    for s in structures:
+        full = (max_structures and len(current) >= max_structures) or (max_atoms and atoms + s.n_atoms > max_atoms)
+        if current and full:
+            chunks.append(current)
+            current, atoms = [], 0
+        current.append(s)
+        atoms += s.n_atoms
+    if current:
+        chunks.append(current)
+    return chunks
+
+
 class Potential(ABC):
     """Maps a batch of structures to energies, forces and virials.
 
-    Subclasses implement :meth:`compute`. ``chunk_size`` is the number of
-    structures a wrapper should hand over per call when it has many (rotated
-    copies, beads): large boxes are memory-bound on few cores, so batching
-    more is not always faster; ``None`` means "all at once".
+    Subclasses implement :meth:`compute`. When a wrapper has many structures
+    (rotated copies, beads) it hands them over in chunks of at most
+    ``chunk_size`` structures and ``max_atoms_per_call`` atoms: large batches
+    are memory-bound on few cores, so batching more is not always faster
+    (``None``: no limit).
     """
 
     name: str = "potential"
     chunk_size: int | None = None
+    max_atoms_per_call: int | None = None
     #: atomic numbers this potential can handle, or None for any
     species: frozenset[int] | None = None
 

@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..potentials.base import Evaluation, Potential, Structure
+from ..potentials.base import Evaluation, Potential, Structure, split_batch
 from .metrics import net_force, net_torque, rms_spread, weighted_mean, weighted_std
 from .quadrature import RotationQuadrature, legendre_quadrature, lebedev_quadrature
 from .rotations import haar_rotations, rotate_forces_back, rotate_virial_back
@@ -114,11 +114,11 @@ def parse_strategy_spec(text: str) -> StrategySpec:
 
 
 def evaluate_chunked(potential: Potential, structures: Sequence[Structure], chunk_size: int | None) -> Evaluation:
-    """One or more batched calls of at most ``chunk_size`` structures each."""
-    if not chunk_size or chunk_size >= len(structures):
-        return potential.compute(structures)
-    parts = [potential.compute(structures[i : i + chunk_size]) for i in range(0, len(structures), chunk_size)]
-    return Evaluation.concatenate(parts)
+    """One or more batched calls of at most ``chunk_size`` structures and the potential's atom limit each."""
+    chunks = split_batch(structures, chunk_size, potential.max_atoms_per_call)
+    if len(chunks) == 1:
+        return potential.compute(chunks[0])
+    return Evaluation.concatenate([potential.compute(c) for c in chunks])
 
 
 def plain_diagnostics(structure: Structure, energy: float, forces: np.ndarray) -> dict:
@@ -137,6 +137,7 @@ class Strategy(Potential):
         self.base = base
         self.spec = spec
         self.chunk_size = chunk_size if chunk_size is not None else base.chunk_size
+        self.max_atoms_per_call = base.max_atoms_per_call
         self.diagnostics = diagnostics
         self.species = base.species
         self.name = f"{base.name}[{spec.label}]"
