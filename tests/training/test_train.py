@@ -133,3 +133,17 @@ def test_train_cli_errors(tmp_path, capsys):
     assert "KEY=VALUE" in capsys.readouterr().err
     assert main(args + ["--hypers", "d_model=10", "n_heads=4"]) == 2
     assert "multiple of n_heads" in capsys.readouterr().err
+
+
+def test_refit_baseline_removes_a_constant_offset_per_atom():
+    from symbreak.training.train import build_model, refit_baseline
+
+    structures = [water_box(seed=50 + k) for k in range(3)]
+    labels = ToyWater().invariant_part(structures)
+    data = [Labelled(s, float(e), f) for s, e, f in zip(structures, labels.energies, labels.forces)]
+    model = build_model(TrainConfig(hypers=dict(d_model=8, n_heads=2, n_blocks=1, n_layers=1, d_feedforward=16, n_radial=4)), data)
+    with torch.no_grad():
+        model.baseline += 0.05  # an offset of 50 meV per atom
+    shift = refit_baseline(model, data)
+    composition = np.array([16, 8])  # 8 molecules: 16 H and 8 O (baseline order: species sorted)
+    assert shift @ composition == pytest.approx(-0.05 * 24, abs=1e-3)

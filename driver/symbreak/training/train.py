@@ -153,6 +153,26 @@ def fit_baseline(data: Sequence[Labelled], species: Sequence[int]) -> np.ndarray
     return baseline
 
 
+def refit_baseline(model: PETModel, data: Sequence[Labelled], chunk: int = 8) -> np.ndarray:
+    """shift = refit_baseline(model, data): add to the per-species baseline the least-squares fit of the residuals.
+
+    The force term dominates the loss, so a trained model can keep an almost
+    constant energy offset per atom; refitting the baseline on the training
+    residuals removes it without touching forces. Returns the shift (eV per species).
+    """
+    from ..potentials.pet.potential import PETPotential
+
+    pot = PETPotential(model)
+    predicted = []
+    for k in range(0, len(data), chunk):
+        predicted.extend(pot.compute([d.structure for d in data[k : k + chunk]]).energies)
+    residuals = [Labelled(d.structure, d.energy - e, d.forces) for d, e in zip(data, predicted)]
+    shift = fit_baseline(residuals, model.hypers.species)
+    with torch.no_grad():
+        model.baseline += torch.tensor(shift, dtype=model.baseline.dtype)
+    return shift
+
+
 def force_scale(data: Sequence[Labelled]) -> float:
     """force_scale(data) -> RMS force component (eV/A), the natural energy unit of the network's output."""
     rms = float(np.sqrt(np.mean(np.concatenate([d.forces.ravel() for d in data]) ** 2)))

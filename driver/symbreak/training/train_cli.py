@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .train import TrainConfig, read_labelled, train
+from .train import TrainConfig, read_labelled, refit_baseline, train
 
 # command-line flag -> TrainConfig field; None defaults mean "not given" so that --resume keeps saved values
 _OVERRIDES = {
@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-inversion", action="store_true", help="augment with proper rotations only")
     parser.add_argument("--hypers", nargs="+", default=None, metavar="KEY=VALUE", help="PET hyperparameters (KEY=VALUE ... or one JSON object)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt (model, optimizer, epoch)")
+    parser.add_argument("--refit-baseline", action="store_true",
+                        help="after training, refit best.pt's per-species energy baseline on the training residuals")
 
 
 def parse_hypers(items: list[str] | None) -> dict:
@@ -100,6 +102,27 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     return config
 
 
+def refit_best(path: Path, train_data, valid_data) -> None:
+    """Refit the per-species baseline of the checkpoint at ``path`` on the training residuals, in place."""
+    from ..potentials.pet_checkpoint import load_checkpoint, save_model
+
+    model, metadata = load_checkpoint(path)
+    shift = refit_baseline(model, train_data)
+    metadata["baseline_refit_eV"] = [float(x) for x in shift]
+    save_model(path, model, metadata)
+    errors = [abs(e - d.energy) / d.structure.n_atoms
+              for d, e in zip(valid_data, _energies(model, valid_data))]
+    print(f"refitted the baseline (shift {', '.join(f'{x * 1000:.2f}' for x in shift)} meV per species): "
+          f"valid E MAE {1000 * sum(errors) / len(errors):.3f} meV/atom -> {path}", flush=True)
+
+
+def _energies(model, data):
+    from ..potentials.pet.potential import PETPotential
+
+    pot = PETPotential(model)
+    return [e for k in range(0, len(data), 8) for e in pot.compute([d.structure for d in data[k : k + 8]]).energies]
+
+
 def run(args: argparse.Namespace) -> int:
     """run(args) -> exit code of `symbreak train`."""
     config = build_config(args)
@@ -109,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=1) + "\n")
     summary = train(config, train_data, valid_data, out, resume=args.resume, log=lambda line: print(line, flush=True))
+    if args.refit_baseline:
+        refit_best(out / "best.pt", train_data, valid_data)
     best = summary["best"]
     if best is not None:
         print(
