@@ -58,6 +58,8 @@ class RunConfig:
     quiet: bool = False
     #: socket names CASE-ROLE (UNIX) or ports from 31415 up (TCP) instead of unique ones: for input templates
     fixed_addresses: bool = False
+    #: i-PI's verbosity; 'high' logs the wall time of every step (see campaign.timing)
+    verbosity: str = "low"
 
 
 @dataclass
@@ -253,6 +255,7 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
         timestep_fs=case.timestep_fs, nbeads=beads, nmts=(1, 10) if case.mts else None,
         replay_file="replay.xyz" if case.motion == "replay" else None, seed=config.seed,
         stride=1 if case.motion != "dynamics" else case.stride, properties=properties, trajectories=trajectories,
+        verbosity=config.verbosity,
     )
     spec.comment = _describe(case, spec, fields, config)
     clients = [{"name": f"{f.name}{k}", "command": f.command} for f in fields for k in range(config.servers)]
