@@ -52,3 +52,30 @@ def test_cli_list():
     assert out.returncode == 0
     for name in CASES:
         assert name in out.stdout
+
+
+def test_an_ipi_input_error_is_named(tmp_path, monkeypatch):
+    import symbreak.campaign.runner as runner
+
+    monkeypatch.setattr(runner, "simulation_xml", lambda spec: "<simulation><no_such_field/></simulation>")
+    with pytest.raises(ProcessFailed, match="ipi exited with code"):
+        run_case(RunConfig(case="gas-nve", out=str(tmp_path / "bad"), potential="toy", steps=2, reference=False,
+                           quiet=True))
+
+
+def test_a_port_in_use_is_reported(tmp_path):
+    import socket
+
+    blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        blocker.bind(("127.0.0.1", 31415))  # the first port of fixed TCP addresses
+    except OSError:
+        pytest.skip("port 31415 is busy on this machine already")
+    blocker.listen(1)
+    try:
+        with pytest.raises(ProcessFailed) as err:
+            run_case(RunConfig(case="gas-nve", out=str(tmp_path / "busy"), potential="toy", steps=2, reference=False,
+                               transport="inet", fixed_addresses=True, quiet=True))
+        assert "ipi exited" in str(err.value) and "in use" in str(err.value).lower()
+    finally:
+        blocker.close()
