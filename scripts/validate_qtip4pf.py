@@ -26,6 +26,7 @@ import time
 
 import numpy as np
 
+from symbreak.analysis.rdf import radial_distribution
 from symbreak.structures import liquid_box, relax, write_ipi_xyz
 from symbreak.structures.io import read_structures
 from symbreak.training.ipi_md import MDSettings, read_properties, run_reference_md
@@ -35,22 +36,10 @@ LITERATURE = {"gOO_peak_position": (2.80, 0.05), "gOO_peak_height_quantum": (2.7
 
 
 def rdf_oo(frames, r_max: float = 8.0, bins: int = 160) -> tuple[np.ndarray, np.ndarray]:
-    """Usage: rdf_oo(structures) -> (r, g_OO(r)) with the minimum image (cubic or triclinic cells)."""
-    edges = np.linspace(0.0, r_max, bins + 1)
-    hist = np.zeros(bins)
-    density = 0.0
-    for s in frames:
-        o = s.positions[s.numbers == 8]
-        inv = np.linalg.inv(s.cell)
-        d = o[None] - o[:, None]
-        f = d @ inv
-        d = (f - np.round(f)) @ s.cell
-        r = np.linalg.norm(d, axis=-1)[np.triu_indices(len(o), 1)]
-        hist += np.histogram(r, edges)[0] * 2.0 / len(o)
-        density += len(o) / abs(np.linalg.det(s.cell))
-    density /= len(frames)
-    shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
-    return 0.5 * (edges[1:] + edges[:-1]), hist / len(frames) / (shell * density)
+    """Usage: rdf_oo(structures) -> (r, g_OO(r)) of frames sharing one composition (symbreak.analysis.rdf)."""
+    g = radial_distribution(np.stack([s.positions for s in frames]), frames[0].numbers,
+                            np.stack([s.cell for s in frames]), pair="OO", r_max=r_max, n_bins=bins)
+    return g["r"], g["g"]
 
 
 def first_peak(r: np.ndarray, g: np.ndarray) -> tuple[float, float]:
