@@ -112,6 +112,12 @@ def mean_squared_displacement(
         masses = atomic_masses[np.asarray(numbers)]
         com = np.einsum("i,tij->tj", masses, positions) / masses.sum()
         oxygens = oxygens - (com - com[0])[:, None, :]
+    return _lag_function(_msd_fft, oxygens, "msd", times, dt, max_lag, n_blocks)
+
+
+def _lag_function(function, data, key: str, times, dt, max_lag, n_blocks) -> dict:
+    """``function(data)`` (a curve over lags) up to ``max_lag``, whole or per block of frames with errors."""
+    n_frames = len(data)
     span = n_frames if n_blocks is None else n_frames // max(int(n_blocks), 1)
     if max_lag is None:
         max_lag = max(span // 2, 1)
@@ -119,16 +125,16 @@ def mean_squared_displacement(
         raise ValueError(f"max_lag must be in [1, {span - 1}] frames (the length of one block or trajectory), got {max_lag}")
 
     def curve(x):
-        return _msd_fft(x)[: max_lag + 1]
+        return function(x)[: max_lag + 1]
 
     lag = np.arange(max_lag + 1)
     out = {"lag": lag}
     if times is not None:
         out["time"] = lag * dt
     if n_blocks is None:
-        out["msd"] = curve(oxygens)
+        out[key] = curve(data)
     else:
-        out["msd"], out["msd_err"], _ = block_apply(curve, oxygens, n_blocks=n_blocks)
+        out[key], out[f"{key}_err"], _ = block_apply(curve, data, n_blocks=n_blocks)
     return out
 
 
@@ -160,24 +166,7 @@ def orientation_autocorrelation(u, times=None, max_lag: int | None = None, n_blo
         raise ValueError("u must be finite unit vectors: pass dipole_axes(...), not positions")
     n_frames = len(u)
     times, dt = _frame_times(times, n_frames)
-    span = n_frames if n_blocks is None else n_frames // max(int(n_blocks), 1)
-    if max_lag is None:
-        max_lag = max(span // 2, 1)
-    if not 1 <= max_lag < span:
-        raise ValueError(f"max_lag must be in [1, {span - 1}] frames (the length of one block or trajectory), got {max_lag}")
-
-    def curve(x):
-        return _autocorrelation(x)[: max_lag + 1] / x.shape[1]
-
-    lag = np.arange(max_lag + 1)
-    out = {"lag": lag}
-    if times is not None:
-        out["time"] = lag * dt
-    if n_blocks is None:
-        out["c"] = curve(u)
-    else:
-        out["c"], out["c_err"], _ = block_apply(curve, u, n_blocks=n_blocks)
-    return out
+    return _lag_function(lambda x: _autocorrelation(x) / x.shape[1], u, "c", times, dt, max_lag, n_blocks)
 
 
 def power_spectrum(times, series, n_segments: int = 8, window: str = "hann") -> dict:
