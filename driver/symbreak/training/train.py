@@ -233,7 +233,7 @@ def evaluate_set(model: PETModel, data: Sequence[Labelled], topologies, config: 
     """metrics = evaluate_set(model, data, topologies, config): loss and MAE/RMSE (eV/atom, eV/A), unrotated."""
     dtype = as_dtype(config.dtype)
     species = model.hypers.species
-    e_abs, f_abs, e_sq, f_sq = [], [], [], []
+    e_abs, f_abs = [], []
     for k in range(0, len(data), config.batch_size):
         batch, energies, forces, n_atoms = make_batch(data[k : k + config.batch_size], topologies[k : k + config.batch_size], species, dtype)
         _, _, de, df = loss_terms(model, batch, energies, forces, n_atoms, create_graph=False)
