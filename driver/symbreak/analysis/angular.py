@@ -40,13 +40,17 @@ def torque(positions: np.ndarray, forces: np.ndarray, masses: np.ndarray) -> np.
     return np.cross(arms, forces).sum(axis=1)
 
 
+def direction_change_deg(L: np.ndarray) -> np.ndarray:
+    """(T,) angle in degrees between L(t) and L(0): how far the angular momentum has precessed."""
+    unit = L / np.maximum(np.linalg.norm(L, axis=1, keepdims=True), 1e-300)
+    return np.degrees(np.arccos(np.clip(unit @ unit[0], -1.0, 1.0)))
+
+
 def gas_summary(times_ps: np.ndarray, L: np.ndarray, tau: np.ndarray) -> dict:
     """Numbers that show broken rotational symmetry in vacuum (L in hbar, torque in eV)."""
     L = np.asarray(L) / hbar_ase()
     norm = np.linalg.norm(L, axis=1)
-    # the direction of L: its angle to the initial direction, a measure of precession
-    unit = L / np.maximum(norm[:, None], 1e-300)
-    angle = np.degrees(np.arccos(np.clip(unit @ unit[0], -1.0, 1.0)))
+    angle = direction_change_deg(L)
     tau_norm = np.linalg.norm(tau, axis=1)
     return {
         "duration_ps": float(times_ps[-1] - times_ps[0]),

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .angular import angular_momentum, hbar_ase, torque
+from .angular import angular_momentum, direction_change_deg, hbar_ase, torque
 from .blocks import block_average
 from .dynamics import mean_squared_displacement, orientation_autocorrelation, power_spectrum
 from .energy import conserved_drift
@@ -202,8 +202,7 @@ def _gas(run: RunFolder, out: dict) -> None:
     tau = torque(positions, forces, masses)
     n_blocks = n_blocks_for(n)
     change = np.linalg.norm(L - L[0], axis=1)
-    unit = L / np.maximum(np.linalg.norm(L, axis=1, keepdims=True), 1e-300)
-    angle = np.degrees(np.arccos(np.clip(unit @ unit[0], -1.0, 1.0)))
+    angle = direction_change_deg(L)
     s = out["scalars"]
     s["torque_rms"] = _scalar(*_rms_err(np.sum(tau**2, axis=1), n_blocks), "eV")
     s["net_force_rms"] = _scalar(*_rms_err(np.sum(forces.sum(axis=1) ** 2, axis=1), n_blocks), "eV/A")
