@@ -4,7 +4,7 @@ Reading outputs: ``ipi_outputs`` (properties, trajectories). Pure functions on
 arrays, one module per observable (molecules are consecutive O, H, H triplets,
 cells are rows of lattice vectors or None, times in ps, eV and Angstrom):
 
-- ``angular``, ``gas``: angular momentum and torque of an isolated molecule
+- ``angular``: angular momentum, torque and precession of L for an isolated molecule
 - ``blocks``: block averages, standard errors, automatic block size
 - ``molecules``: O, H, H validation, minimum image, dipole axes u
 - ``orientation``: orientational free energy F(cos theta, phi)/kT, harmonic anisotropy
