@@ -63,10 +63,7 @@ def energy_force_errors(energies, forces, ref_energies, ref_forces, n_molecules:
 
 def evaluations(label: str) -> int:
     """``evaluations("2i")``: model evaluations per force call of a strategy (plain 1, 2i 36, 3i 150)."""
-    spec = parse_strategy_spec(label)
-    if spec.kind in ("plain", "random"):
-        return 1
-    return len(spec.quadrature()) + (1 if spec.kind == "delta" else 0)
+    return parse_strategy_spec(label).evaluations
 
 
 def error_table(strategies: dict, n_molecules: int, reference=None, symmetry_reference: str | None = None) -> list[dict]:

@@ -60,6 +60,13 @@ class StrategySpec:
         """For a delta strategy, the grid it averages over."""
         return StrategySpec(self.grid_kind or self.kind, self.order, self.inversion)
 
+    @property
+    def evaluations(self) -> int:
+        """Model evaluations per structure and call: 1 (plain, random), the grid size, grid + 1 (delta)."""
+        if self.kind in ("plain", "random"):
+            return 1
+        return len(self.quadrature()) + (1 if self.kind == "delta" else 0)
+
     def quadrature(self) -> RotationQuadrature:
         spec = self.grid() if self.kind == "delta" else self
         if spec.kind == "legendre":

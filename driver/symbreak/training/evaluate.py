@@ -47,9 +47,7 @@ def grid_size(spec: str) -> int | None:
     parsed = parse_strategy_spec(spec)
     if parsed.kind == "delta":
         raise ValueError(f"strategy '{spec}' is a correction (averaged - plain), not a model: evaluate its grid instead")
-    if parsed.kind not in ("legendre", "lebedev"):
-        return None
-    return len(parsed.quadrature())
+    return parsed.evaluations if parsed.kind in ("legendre", "lebedev") else None
 
 
 def reference_strategy(specs: Sequence[str], sizes: Callable[[str], int | None] = grid_size) -> str | None:
