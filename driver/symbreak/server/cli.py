@@ -10,6 +10,7 @@ plain model's net force and torque, the strategy label and the seed.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
@@ -21,7 +22,7 @@ from .service import ForceService
 
 def add_arguments(parser) -> None:
     parser.epilog = "strategies:\n" + STRATEGY_HELP
-    parser.formatter_class = __import__("argparse").RawDescriptionHelpFormatter
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--potential", default="default", help="toy, default, qtip4pf or a checkpoint path (default: default)")
     parser.add_argument("--strategy", default="plain", help="symmetrization strategy (default: plain; see below)")
     where = parser.add_mutually_exclusive_group()
