@@ -26,3 +26,13 @@ def test_split_batch_respects_both_limits():
     assert sum(len(c) for c in chunks) == 8
     # a structure larger than the atom limit still goes through, alone
     assert [len(c) for c in split_batch([box, box], None, 10)] == [1, 1]
+
+
+def test_minimum_image_in_a_skewed_cell():
+    from symbreak.potentials.base import minimum_image
+
+    cell = np.array([[5.0, 0.0, 0.0], [2.0, 5.0, 0.0], [1.0, 1.5, 6.0]])
+    short = np.array([[0.3, -0.7, 0.4], [1.1, 0.2, -0.9]])
+    shifted = short + np.array([[1, -2, 1], [0, 1, 3]]) @ cell
+    np.testing.assert_allclose(minimum_image(shifted, cell), short, atol=1e-12)
+    assert minimum_image(shifted, None) is not None and np.allclose(minimum_image(shifted, None), shifted)

@@ -22,6 +22,18 @@ from typing import Sequence
 import numpy as np
 
 
+def minimum_image(vectors: np.ndarray, cell: np.ndarray | None) -> np.ndarray:
+    """``minimum_image(d, cell)``: vectors (..., 3) moved to the image with fractional parts in [-1/2, 1/2].
+
+    That is the shortest image for any vector shorter than half the smallest
+    perpendicular width of the cell, whatever its shape. ``cell`` None: unchanged.
+    """
+    if cell is None:
+        return np.asarray(vectors)
+    frac = np.asarray(vectors) @ np.linalg.inv(cell)
+    return (frac - np.round(frac)) @ cell
+
+
 @dataclass(frozen=True)
 class Structure:
     """Positions (n, 3) in Angstrom, atomic numbers (n,), cell rows (3, 3) or None."""

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .base import minimum_image
+
 # Habershon, Markland, Manolopoulos, J. Chem. Phys. 131, 024501 (2009), in kcal/mol, A, rad.
 MORSE_D = 116.09
 MORSE_ALPHA = 2.287
@@ -56,9 +58,7 @@ def check_water(numbers: np.ndarray, positions: np.ndarray, cell: np.ndarray | N
         )
     mol = positions.reshape(-1, 3, 3)
     d = mol[:, 1:] - mol[:, :1]
-    if cell is not None:
-        frac = d @ np.linalg.inv(cell)
-        d = (frac - np.round(frac)) @ cell
+    d = minimum_image(d, cell)
     r = np.linalg.norm(d, axis=-1)
     far = np.nonzero(r.max(axis=1) > MAX_OH)[0]
     if len(far):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ..potentials.base import Structure
+from ..potentials.base import Structure, minimum_image
 from ..potentials.qtip4pf_setup import R_OH_EQ, THETA_EQ
 
 #: g/cm^3 -> molecules per A^3 for H2O (18.015 g/mol)
@@ -112,10 +112,7 @@ def ice_ih_oxygens(repeats=(3, 2, 2), a: float = ICE_A, c: float = ICE_C) -> tup
 
 def _bonds(oxygens: np.ndarray, cell: np.ndarray, cutoff: float = 3.2) -> tuple[np.ndarray, np.ndarray]:
     """Hydrogen-bond edges (i, j) and their minimum-image vectors i -> j; each O must have 4."""
-    inv = np.linalg.inv(cell)
-    d = oxygens[None, :, :] - oxygens[:, None, :]
-    f = d @ inv
-    d = (f - np.round(f)) @ cell
+    d = minimum_image(oxygens[None, :, :] - oxygens[:, None, :], cell)
     r = np.linalg.norm(d, axis=-1)
     i, j = np.nonzero(np.triu((r < cutoff) & (r > 0.1)))
     counts = np.bincount(np.concatenate([i, j]), minlength=len(oxygens))
@@ -232,11 +229,9 @@ def ice_ih(
 def ice_rule_violations(structure: Structure, r_oh_max: float = 1.1, r_oo_max: float = 3.2) -> int:
     """Usage: ice_rule_violations(s) -> how many O lack exactly 2 H or H-bonds lack exactly 1 H between."""
     pos, cell = structure.positions, structure.cell
-    inv = np.linalg.inv(cell)
 
     def mic(d):
-        f = d @ inv
-        return (f - np.round(f)) @ cell
+        return minimum_image(d, cell)
 
     o = pos[structure.numbers == 8]
     h = pos[structure.numbers == 1]

@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from ..potentials.base import Structure
+from ..potentials.base import Structure, minimum_image
 
 #: i-PI needs a cell even for a molecule in vacuum: a box this wide (A) is used for them
 VACUUM_BOX = 100.0
@@ -55,8 +55,7 @@ def whole_molecules(positions: np.ndarray, cell: np.ndarray | None) -> np.ndarra
     mol = np.array(positions).reshape(-1, 3, 3)
     frac_o = mol[:, 0] @ inv
     o = (frac_o - np.floor(frac_o)) @ cell
-    d = (mol[:, 1:] - mol[:, :1]) @ inv
-    d = (d - np.round(d)) @ cell
+    d = minimum_image(mol[:, 1:] - mol[:, :1], cell)
     return np.concatenate([o[:, None], o[:, None] + d], axis=1).reshape(-1, 3)
 
 
