@@ -1,17 +1,21 @@
 """Validate the LAMMPS q-TIP4P/F reference in i-PI against published liquid-water numbers (not run in CI).
 
-    python scripts/validate_qtip4pf.py --out runs/validate --steps 20000 --pimd-steps 4000 --beads 32
+    python scripts/validate_qtip4pf.py --out runs/validate --steps 40000 --npt-steps 20000 --pimd-steps 4000 --beads 32
 
 Runs, with i-PI driving `symbreak reference` (fix ipi) over a UNIX socket:
 1. classical NVT of 216 molecules at 298 K (0.997 g/cm^3, SVR): the O-O RDF
    first peak (position, height) from frames after the equilibration;
-2. PIMD NVT (PILE-L) of the same box: centroid-virial kinetic energy per H and
+2. classical NPT at 298 K and 1 bar (i-PI's isotropic barostat) from the
+   equilibrated liquid: the density, with a block-averaged error bar;
+3. PIMD NVT (PILE-L) of the same box: centroid-virial kinetic energy per H and
    per O atom, and the O-O RDF from all beads.
+A summary is printed and written to OUT/summary.json.
 
 Literature for comparison (q-TIP4P/F, Habershon, Markland, Manolopoulos,
 J. Chem. Phys. 131, 024501 (2009), and later q-TIP4P/F path-integral work):
 the quantum g_OO first peak is close to experiment (~2.8 A, height ~2.6-2.8),
-the classical one a little higher and sharper; the converged quantum kinetic
+the classical one a little higher and sharper; the density at 298 K and 1 bar
+is ~0.998 g/cm^3 (the model was fitted to it); the converged quantum kinetic
 energy of H is ~0.14 eV per atom (classical 3/2 kT = 0.0385 eV). These are
 approximate targets read from the literature: short runs with few beads give
 a lower kinetic energy (it converges as P grows, ~32 beads at 298 K).
@@ -20,19 +24,23 @@ a lower kinetic energy (it converges as P grows, ~32 beads at 298 K).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 
 import numpy as np
 
+from symbreak.analysis.blocks import block_average
 from symbreak.analysis.rdf import radial_distribution
 from symbreak.structures import liquid_box, relax, write_ipi_xyz
 from symbreak.structures.io import read_structures
 from symbreak.training.ipi_md import MDSettings, read_properties, run_reference_md
 
 KT_298 = 8.617333262e-5 * 298.0
-LITERATURE = {"gOO_peak_position": (2.80, 0.05), "gOO_peak_height_quantum": (2.7, 0.2), "T_H_quantum_eV": (0.14, 0.01)}
+LITERATURE = {"gOO_peak_position": (2.80, 0.05), "gOO_peak_height_quantum": (2.7, 0.2),
+              "density_g_cm3": (0.998, 0.01), "T_H_quantum_eV": (0.14, 0.01)}
+WATER_MASS_G = 18.01528 / 6.02214076e23
 
 
 def rdf_oo(frames, r_max: float = 8.0, bins: int = 160) -> tuple[np.ndarray, np.ndarray]:
@@ -56,6 +64,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="runs/validate_qtip4pf", help="output directory")
     parser.add_argument("--molecules", type=int, default=216)
     parser.add_argument("--steps", type=int, default=20000, help="classical steps (0.5 fs)")
+    parser.add_argument("--npt-steps", type=int, default=20000, help="classical NPT steps (0.5 fs) for the density")
+    parser.add_argument("--lj-tail", action="store_true",
+                        help="NPT with the Lennard-Jones tail correction (pair_modify tail yes)")
     parser.add_argument("--pimd-steps", type=int, default=4000, help="PIMD steps (0.25 fs)")
     parser.add_argument("--beads", type=int, default=32)
     parser.add_argument("--equilibration", type=float, default=0.25, help="fraction of each run discarded")
@@ -69,7 +80,14 @@ def main(argv=None) -> int:
     def say(msg):
         print(f"validate: {msg}", file=sys.stderr, flush=True)
 
+    summary_path = os.path.join(args.out, "summary.json")
     report = {}
+    if os.path.exists(summary_path):  # stages run separately (--steps 0 ...) add to one summary
+        with open(summary_path) as fh:
+            report = json.load(fh).get("runs", {})
+    equilibrated = os.path.join(args.out, "equilibrated.xyz")
+    if args.steps == 0 and os.path.exists(equilibrated):
+        init = equilibrated
     if args.steps > 0:
         t = time.time()
         res = run_reference_md(os.path.join(args.out, "classical"), init,
@@ -88,8 +106,24 @@ def main(argv=None) -> int:
             "wall_s": time.time() - t,
         }
         np.savetxt(os.path.join(args.out, "gOO_classical.dat"), np.c_[r, g])
-        init = os.path.join(args.out, "pimd_init.xyz")  # start the PIMD from the equilibrated liquid
+        init = os.path.join(args.out, "equilibrated.xyz")  # NPT and PIMD start from the equilibrated liquid
         write_ipi_xyz(init, frames[-1])
+    if args.npt_steps > 0:
+        t = time.time()
+        name = "npt_lj_tail" if args.lj_tail else "npt"
+        res = run_reference_md(os.path.join(args.out, name), init,
+                               MDSettings(temperature=298.0, steps=args.npt_steps, stride=20, tau=50.0,
+                                          ensemble="npt", pressure_bar=1.0, barostat_tau=200.0, lj_tail=args.lj_tail),
+                               timeout=1e6, progress=say)
+        props = read_properties(res.properties)
+        keep = props["step"] >= args.equilibration * args.npt_steps
+        density = args.molecules * WATER_MASS_G / (props["volume"][keep] * 1e-24)
+        mean, err = block_average(density, n_blocks=5)
+        report[name] = {
+            "density_g_cm3": float(mean), "density_error_g_cm3": float(err),
+            "pressure_MPa": float(props["pressure_cv"][keep].mean()),
+            "temperature_K": float(props["temperature"][keep].mean()), "wall_s": time.time() - t,
+        }
     if args.pimd_steps > 0:
         t = time.time()
         res = run_reference_md(os.path.join(args.out, "pimd"), init,
@@ -113,6 +147,8 @@ def main(argv=None) -> int:
             "wall_s": time.time() - t,
         }
         np.savetxt(os.path.join(args.out, "gOO_pimd.dat"), np.c_[r, g])
+    with open(summary_path, "w") as fh:
+        json.dump({"runs": report, "literature": LITERATURE}, fh, indent=1)
     for name, values in report.items():
         print(f"{name}: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()))
     print("literature (approximate): " + ", ".join(f"{k}={v[0]}+-{v[1]}" for k, v in LITERATURE.items()))

@@ -230,3 +230,61 @@ def test_reference_client_drives_ipi(tmp_path, water_box):
     relabelled = QTIP4PF(kspace_accuracy=1e-6).compute(frames).energies
     assert np.allclose(relabelled, props["potential"], atol=2e-3)  # xyz keeps 5 significant digits
     assert not any(p.startswith("ipi_sb") and str(os.getpid()) in p for p in os.listdir("/tmp"))
+
+
+def test_lj_tail_correction(water_box):
+    """--lj-tail shifts energy and pressure by the analytic LJ tail beyond the cutoff; forces are unchanged."""
+    from symbreak.potentials.qtip4pf_setup import LJ_EPSILON, LJ_SIGMA
+
+    plain, tail = QTIP4PF(), QTIP4PF(lj_tail=True)
+    try:
+        e0, f0, w0 = plain.compute_one(water_box)
+        e1, f1, w1 = tail.compute_one(water_box)
+    finally:
+        plain.close()
+        tail.close()
+    n_o, volume = int(np.sum(water_box.numbers == 8)), abs(np.linalg.det(water_box.cell))
+    eps, x = LJ_EPSILON * 0.0433641043, LJ_SIGMA / plain.cutoff  # kcal/mol -> eV
+    prefactor = np.pi * n_o**2 / volume * eps * LJ_SIGMA**3
+    assert np.isclose(e1 - e0, 8 / 3 * prefactor * (x**9 / 3 - x**3), rtol=1e-4)
+    assert np.allclose(f1, f0, atol=1e-9)
+    # the pressure tail (virial route): trace W = 3 P V
+    assert np.isclose(np.trace(w1 - w0), 16 * prefactor * (2 / 3 * x**9 - x**3), rtol=1e-4)
+    assert np.allclose(w1 - w0, np.diag(np.diag(w1 - w0)), atol=1e-8)
+
+
+def _independent_dimer_energy(pos, gamma=0.73612):
+    """q-TIP4P/F of two molecules in vacuum from the paper's definitions (kcal/mol -> eV), M at a fixed fraction."""
+    from symbreak.potentials.qtip4pf_setup import LJ_EPSILON, LJ_SIGMA, Q_H
+
+    kcal = 0.0433641043
+    coulomb = 332.06371  # LAMMPS 'real' units: e^2/A in kcal/mol
+    energy = 0.0
+    sites = []
+    for m in range(2):
+        o, h1, h2 = pos[3 * m : 3 * m + 3]
+        for h in (h1, h2):
+            dr = np.linalg.norm(h - o) - R_OH_EQ
+            a = MORSE_ALPHA * dr
+            energy += MORSE_D * (a**2 - a**3 + 7 / 12 * a**4)  # quartic expansion of the Morse bond
+        cos = (h1 - o) @ (h2 - o) / (np.linalg.norm(h1 - o) * np.linalg.norm(h2 - o))
+        energy += ANGLE_K / 2 * (np.arccos(cos) - np.radians(THETA_EQ)) ** 2
+        sites.append([(gamma * o + (1 - gamma) / 2 * (h1 + h2), -2 * Q_H), (h1, Q_H), (h2, Q_H)])
+    r = np.linalg.norm(pos[0] - pos[3])
+    energy += 4 * LJ_EPSILON * ((LJ_SIGMA / r) ** 12 - (LJ_SIGMA / r) ** 6)
+    energy += sum(coulomb * qa * qb / np.linalg.norm(a - b) for a, qa in sites[0] for b, qb in sites[1])
+    return energy * kcal
+
+
+def test_dimer_matches_the_published_definition(pot):
+    """A distorted dimer against the paper's definitions, M at the fraction gamma = 0.73612 at every geometry.
+
+    LAMMPS places M at the fraction qdist / (r_eq cos(theta_eq / 2)) of the O -> H-midpoint vector, so
+    qdist = 0.147139 A reproduces gamma exactly (the rounded 0.1471 A is off by 2e-5 eV here)."""
+    rng = np.random.default_rng(3)
+    base = np.array([[0.0, 0.0, 0.0], [0.9419, 0.0, 0.0], [-0.28, 0.90, 0.0]])
+    dimer = np.concatenate([base, base @ Rotation.random(random_state=4).as_matrix().T + [2.9, 0.3, -0.2]])
+    dimer += rng.normal(scale=0.05, size=dimer.shape)  # bonds and angles away from equilibrium
+    e_lammps = pot.compute_one(Structure(dimer, np.array([8, 1, 1, 8, 1, 1]), None))[0]
+    assert e_lammps == pytest.approx(_independent_dimer_energy(dimer), abs=2e-7)
+    assert abs(_independent_dimer_energy(dimer, gamma=0.7362) - e_lammps) > 1e-6  # the test resolves gamma

@@ -116,6 +116,23 @@ def test_train_resume_and_load(tmp_path, capsys):
     assert len((out / "log.tsv").read_text().strip().splitlines()) == 1 + 3
     assert torch.load(out / "last.pt", weights_only=True)["epoch"] == 3
 
+    # --init: a new run from these weights (a fine-tune / warm restart) with a fresh schedule
+    tuned = tmp_path / "tuned"
+    init_args = ["train", "--train", str(tmp_path / "train.xyz"), "--valid", str(tmp_path / "valid.xyz"),
+                 "--out", str(tuned), "--init", str(out), "--epochs", "1", "--lr", "0"]
+    assert main(init_args[:-2] + ["--lr", "1e-12"]) == 0
+    text = capsys.readouterr().out
+    assert "epochs 1..1" in text
+    started = torch.load(out / "best.pt", weights_only=True)["state_dict"]
+    after = torch.load(tuned / "last.pt", weights_only=True)["model"]["state_dict"]
+    assert all(torch.allclose(started[k], after[k], atol=1e-6) for k in started)  # lr ~ 0: the weights stay
+    assert main(init_args + ["--resume"]) == 2
+    assert "exclude each other" in capsys.readouterr().err
+    assert main(init_args + ["--hypers", "d_model=16"]) == 2
+    assert "--hypers" in capsys.readouterr().err
+    assert main(init_args[:-4] + ["--init", str(tmp_path / "missing.pt")]) == 2
+    assert "missing.pt" in capsys.readouterr().err
+
     pot = load_potential(str(out))
     result = pot.compute([water_molecule(seed=40)])
     assert np.isfinite(result.energies).all()

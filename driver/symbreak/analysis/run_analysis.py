@@ -150,17 +150,17 @@ def _symmetry_from_extras(run: RunFolder, out: dict) -> None:
 
 
 def _spectra(run: RunFolder, out: dict, plain: np.ndarray, delta: np.ndarray) -> None:
-    stride = 1 if run.case_spec.motion != "dynamics" else run.case_spec.stride
+    stride = run.extras_stride
     if stride != 1:
         out["notes"].append(f"power spectra skipped: extras are written every {stride} steps, the spectra need stride 1")
         return
-    n = min(len(plain), len(run.properties["step"]))
+    n = len(plain)
     if n < MIN_SPECTRUM_FRAMES:
         out["notes"].append(f"power spectra skipped: {n} frames, need {MIN_SPECTRUM_FRAMES}")
         return
-    times = run.properties["time"][:n]
+    times = np.arange(n) * run.case_spec.timestep_fs * 1e-3  # one extras frame per (outer) step
     segments = max(1, min(8, int(2 * n / 64) - 1))
-    for name, series in (("spectrum_V_plain", plain[:n]), ("spectrum_delta", delta[:n])):
+    for name, series in (("spectrum_V_plain", plain), ("spectrum_delta", delta)):
         s = power_spectrum(times, series / run.n_molecules, n_segments=segments)
         out["curves"][name] = _curve(s["frequency"], s["spectrum"], None, "frequency / cm^-1", "power / (eV/H2O)^2 cm")
     out["scalars"]["nyquist"] = _scalar(float(out["curves"]["spectrum_delta"]["x"][-1]), None, "cm^-1")
@@ -299,6 +299,9 @@ def _geop(run: RunFolder, out: dict, reference: bool = True) -> None:
     out["curves"]["energy"] = _curve(run.column("step"), e - e[0], None, "optimizer step", "E - E(0) / eV/H2O")
     positions, cells, numbers = run.positions(), run.cells(), run.numbers()
     s["rms_displacement"] = _scalar(float(np.sqrt(np.mean(np.sum((positions[-1] - positions[0]) ** 2, axis=1)))), None, "A")
+    final_forces = run.forces()[-1]  # how far from converged the last frame is
+    s["final_force_max"] = _scalar(float(np.abs(final_forces).max()), None, "eV/A")
+    s["final_force_rms"] = _scalar(float(np.sqrt(np.mean(final_forces**2))), None, "eV/A")
     if not reference:
         return
     frames = [Structure(numbers=numbers, positions=positions[t], cell=cells[t]) for t in (0, len(positions) - 1)]
@@ -319,19 +322,29 @@ def _replay(run: RunFolder, out: dict) -> None:
     n_rows = len(props["step"])
     run.require_frames(n_rows - 1, 2, "the replay analysis (after skipping the initial structure)")
     n_mol = run.n_molecules
-    energies = {}
+    def forces_of(k):  # row 0 skipped like the energies; None for runs that wrote no per-component forces
+        f = run.component_forces(k)
+        return None if f is None or len(f) != n_rows else f[1:]
+
+    energies, forces = {}, {}
     for f in run.forcefields:
         if f["role"] == "replay":
             # row 0 re-evaluates the initial structure, which repeats the first replayed frame
             energies[f["strategy"]] = run.pot_component(f["component"])[1:]
+            forces[f["strategy"]] = forces_of(f["component"])
+    if any(f is None for f in forces.values()):
+        forces = dict.fromkeys(forces)
     k_ref = run.component("reference")
-    reference = None if k_ref is None else (run.pot_component(k_ref)[1:], None)
-    rows = error_table({label: (e, None) for label, e in energies.items()}, n_mol, reference=reference)
+    reference = None if k_ref is None else (run.pot_component(k_ref)[1:], forces_of(k_ref) if all(
+        f is not None for f in forces.values()) else None)
+    rows = error_table({label: (e, forces[label]) for label, e in energies.items()}, n_mol, reference=reference)
     table = []
     for r in rows:
         row = {"strategy": r["label"], "evaluations": r["evaluations"]}
         for part in ("model", "symmetry"):
-            row[f"{part}_energy_mae"] = None if r[part] is None else _num(r[part]["energy_mae"])
+            for quantity in ("energy", "force"):
+                value = None if r[part] is None else r[part][f"{quantity}_mae"]
+                row[f"{part}_{quantity}_mae"] = None if value is None or not np.isfinite(value) else _num(value)
         table.append(row)
     spreads = {}
     for f in run.forcefields:

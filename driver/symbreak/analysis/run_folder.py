@@ -203,8 +203,24 @@ class RunFolder:
         stride = self.case_spec.stride if self.case_spec.motion == "dynamics" else 1
         return np.arange(n) * stride * self.case_spec.timestep_fs * 1e-3
 
+    def component_forces(self, k: int) -> np.ndarray | None:
+        """(T, N, 3) eV/A of forcefield component k (``forces_component_raw(k)``), None if the run did not write them."""
+        path = self.path / f"{self.prefix}.forces_c{k}.xyz"
+        if not path.exists():
+            return None
+        from ipi.scripting import read_trajectory
+
+        return stacked(read_trajectory(str(path)), "forces_component_raw")
+
     def extras(self, k: int) -> list[dict]:
         return read_extras(self.path / f"{self.prefix}.extras_c{k}")
+
+    @property
+    def extras_stride(self) -> int:
+        """Steps between extras frames: 1 since the extras got their own stride, the case's stride in older runs."""
+        if "extras_stride" in self.manifest:
+            return int(self.manifest["extras_stride"])
+        return self.case_spec.stride if self.case_spec.motion == "dynamics" else 1
 
     def require_frames(self, n_frames: int, needed: int, what: str) -> None:
         if n_frames < needed:

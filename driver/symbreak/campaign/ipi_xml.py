@@ -123,6 +123,8 @@ class SimulationSpec:
         ]
     )
     trajectories: list[str] = field(default_factory=lambda: ["positions", "momenta", "forces", "extras"])
+    #: output stride of single trajectories (by their name in ``trajectories``) instead of ``stride``
+    trajectory_strides: dict[str, int] = field(default_factory=dict)
     fixcom: bool = True
     restart_stride: int = 100
     verbosity: str = "low"
@@ -177,7 +179,7 @@ def simulation_xml(spec: SimulationSpec) -> str:
     """The complete i-PI input described by ``spec``."""
     props = ", ".join(spec.properties)
     trajs = "\n    ".join(
-        f"<trajectory filename='{trajectory_filename(t)}' stride='{spec.stride}'> {t} </trajectory>"
+        f"<trajectory filename='{trajectory_filename(t)}' stride='{spec.trajectory_strides.get(t, spec.stride)}'> {t} </trajectory>"
         for t in spec.trajectories
     )
     ffs = "\n  ".join(ff.xml() for ff in spec.forcefields)

@@ -54,6 +54,8 @@ class RunConfig:
     threads: int = 1
     reference: bool | None = None  # None: the case's default
     trajectory: str | None = None  # for replay
+    #: start from the last frame of this xyz file (e.g. the end of an earlier run) instead of the case's structure
+    init_structure: str | None = None
     replay_strategies: tuple[str, ...] = REPLAY_STRATEGIES
     quiet: bool = False
     #: socket names CASE-ROLE (UNIX) or ports from 31415 up (TCP) instead of unique ones: for input templates
@@ -230,6 +232,10 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
         raise ValueError(f"--beads and --servers must be >= 1, got {beads} and {config.servers}")
     if case.motion == "replay" and not config.trajectory:
         raise ValueError("the replay case needs --trajectory FILE (an i-PI or extxyz trajectory in Angstrom)")
+    if config.init_structure and case.motion == "replay":
+        raise ValueError("--init does not apply to the replay case (it starts from the trajectory's first frame)")
+    if config.init_structure and not Path(config.init_structure).is_file():
+        raise FileNotFoundError(f"initial structure {config.init_structure} does not exist")
     fields = forcefields_for(config, case)
     sockets = [SocketSpec(f.name, f.address, mode=config.transport, port=f.port) for f in fields]
     forces = [ForceTerm(f.name, f.weight, f.mts_weights) for f in fields]
@@ -246,8 +252,10 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
         properties += ["volume{angstrom3}", "pressure_md{bar}"]
     symbreak_fields = [k for k, f in enumerate(fields) if f.role != "reference"]
     trajectories = ["positions", "forces"] + ([] if case.motion != "dynamics" else ["momenta"])
-    if case.motion != "minimize":
-        trajectories += [f"extras_component_raw({k})" for k in symbreak_fields]
+    extras = [f"extras_component_raw({k})" for k in symbreak_fields] if case.motion != "minimize" else []
+    trajectories += extras
+    if case.motion == "replay":  # per-strategy forces (and the reference's) for the force errors of the table
+        trajectories += [f"forces_component_raw({k})" for k in range(len(fields))]
     spec = SimulationSpec(
         init_file="init.xyz", steps=steps, forcefields=sockets, forces=forces, motion=case.motion,
         ensemble=case.ensemble, thermostat=case.thermostat, thermostat_tau_fs=case.thermostat_tau_fs,
@@ -255,7 +263,8 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
         timestep_fs=case.timestep_fs, nbeads=beads, nmts=(1, 10) if case.mts else None,
         replay_file="replay.xyz" if case.motion == "replay" else None, seed=config.seed,
         stride=1 if case.motion != "dynamics" else case.stride, properties=properties, trajectories=trajectories,
-        verbosity=config.verbosity,
+        # the extras (E_plain, E_avg per call) every step: the spectrum of V_avg - V_plain needs stride 1
+        trajectory_strides={t: 1 for t in extras}, verbosity=config.verbosity,
     )
     spec.comment = _describe(case, spec, fields, config)
     clients = [{"name": f"{f.name}{k}", "command": f.command} for f in fields for k in range(config.servers)]
@@ -266,6 +275,7 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
         "steps": steps,
         "beads": beads,
         "seed": config.seed,
+        "extras_stride": 1,
         "forcefields": [
             {"component": k, "name": f.name, "role": f.role, "strategy": f.strategy, "weight": f.weight,
              "mts_weights": f.mts_weights}
@@ -292,6 +302,18 @@ def _describe(case: Case, spec: SimulationSpec, fields: list[Forcefield], config
     return "\n".join(lines)
 
 
+def initial_structure(path: str):
+    """The last frame of ``path`` (i-PI xyz or extxyz, Angstrom), with a clear error for a missing or empty file."""
+    from ..structures.io import read_structures
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"initial structure {path} does not exist")
+    frames = read_structures(path)
+    if not frames:
+        raise ValueError(f"initial structure file {path} holds no frames")
+    return frames[-1]
+
+
 def _write_inputs(config: RunConfig, spec: SimulationSpec, out: Path) -> None:
     case = get_case(config.case)
     if case.motion == "replay":
@@ -302,6 +324,8 @@ def _write_inputs(config: RunConfig, spec: SimulationSpec, out: Path) -> None:
         write_ipi_xyz(out / spec.init_file, frames[0])
         # i-PI first re-evaluates the initial structure (frame 0), then replays every frame
         spec.steps = min(spec.steps, len(frames))
+    elif config.init_structure:
+        write_ipi_xyz(out / spec.init_file, initial_structure(config.init_structure))
     else:
         write_ipi_xyz(out / spec.init_file, case.structure(config.seed, config.size))
     (out / "input.xml").write_text(simulation_xml(spec))

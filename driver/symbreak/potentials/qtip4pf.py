@@ -46,6 +46,8 @@ class QTIP4PF(Potential):
     cutoff: LJ and real-space Coulomb cutoff (A) for periodic systems.
     vacuum_cutoff: the smallest Coulomb/LJ cutoff (A) for isolated systems; it
         grows automatically to the cluster's extent + 10 A.
+    lj_tail: add the Lennard-Jones tail correction (periodic systems; energy
+        and virial only, a function of the volume).
     check: verify the O,H,H ordering and O-H distances of every structure.
     log: a LAMMPS log file (default: none).
     """
@@ -59,6 +61,7 @@ class QTIP4PF(Potential):
         kspace_accuracy: float = 1e-6,
         cutoff: float = 9.0,
         vacuum_cutoff: float = 30.0,
+        lj_tail: bool = False,
         check: bool = True,
         log: str | None = None,
     ):
@@ -69,13 +72,14 @@ class QTIP4PF(Potential):
         self.kspace_accuracy = float(kspace_accuracy)
         self.cutoff = float(cutoff)
         self.vacuum_cutoff = float(vacuum_cutoff)
+        self.lj_tail = bool(lj_tail)
         self.check = check
         self.log = log
         self._lmp = None
         self._key = None
 
     def describe(self) -> str:
-        return f"qtip4pf(kspace_accuracy={self.kspace_accuracy:g}, cutoff={self.cutoff:g})"
+        return f"qtip4pf(kspace_accuracy={self.kspace_accuracy:g}, cutoff={self.cutoff:g}{', lj_tail' if self.lj_tail else ''})"
 
     # -- LAMMPS instance management -------------------------------------------------
 
@@ -117,6 +121,7 @@ class QTIP4PF(Potential):
                 cutoff=self.cutoff,
                 kspace_accuracy=self.kspace_accuracy,
                 coulomb_cutoff=None if periodic else key[2],
+                lj_tail=self.lj_tail,
             )
             for cmd in cmds:
                 lmp.command(cmd)

@@ -36,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vacuum-cutoff", type=float, default=30.0, help="Coulomb/LJ cutoff with --vacuum in A (default 30)")
     parser.add_argument("--kspace-accuracy", type=float, default=1e-6, help="pppm/tip4p relative accuracy (default 1e-6)")
     parser.add_argument("--cutoff", type=float, default=9.0, help="LJ + real-space Coulomb cutoff in A (default 9)")
+    parser.add_argument("--lj-tail", action="store_true", help="add the Lennard-Jones tail correction (energy, pressure)")
     parser.add_argument("--reset-kspace", action="store_true", help="re-initialise PPPM at every step (variable cell)")
     parser.add_argument("--log", default=None, help="LAMMPS log file (default: none)")
 
@@ -64,6 +65,7 @@ def lammps_script(structure, data_path: str, args) -> list[str]:
         periodic=not args.vacuum,
         cutoff=args.cutoff,
         kspace_accuracy=args.kspace_accuracy,
+        lj_tail=args.lj_tail,
         coulomb_cutoff=args.vacuum_cutoff,
         shrink_wrap=False,
     )

@@ -28,7 +28,12 @@ LJ_EPSILON = 0.1852
 LJ_SIGMA = 3.1589
 Q_H = 0.5564
 Q_O = -2 * Q_H
-OM_DISTANCE = 0.1471  # LAMMPS: M at a fixed distance along the HOH bisector
+#: the paper's M site: r_M = gamma r_O + (1 - gamma) (r_H1 + r_H2) / 2
+M_GAMMA = 0.73612
+#: LAMMPS's tip4p styles take an O-M distance and place M at the fixed fraction
+#: qdist / (r_eq cos(theta_eq / 2)) of the O -> H-midpoint vector at every geometry;
+#: this qdist (0.147139 A, not the rounded 0.1471) makes that fraction 1 - gamma exactly
+OM_DISTANCE = (1.0 - M_GAMMA) * R_OH_EQ * float(np.cos(np.radians(THETA_EQ) / 2))
 MASS_O = 15.9994
 MASS_H = 1.008
 
@@ -160,6 +165,7 @@ def input_commands(
     kspace_accuracy: float = 1e-6,
     coulomb_cutoff: float | None = None,
     shrink_wrap: bool = True,
+    lj_tail: bool = False,
 ) -> list[str]:
     """Usage: input_commands("data.lmp", periodic=True) -> LAMMPS commands up to (not including) `run`.
 
@@ -170,6 +176,9 @@ def input_commands(
     one molecule at equilibrium has energy 0); shrink-wrapped boundaries unless
     ``shrink_wrap`` is False (then the data file's box is periodic and must be
     wider than twice the cutoff, as in a 100 A gas-phase box served over fix ipi).
+    lj_tail: (periodic only) add the analytic Lennard-Jones tail correction
+    beyond ``cutoff`` to energy and pressure (``pair_modify tail yes``); it
+    depends on the volume only, so forces are unchanged. Off by default.
     """
     cmds = ["units real", "atom_style full", "atom_modify map array"]
     if periodic or not shrink_wrap:
@@ -202,6 +211,8 @@ def input_commands(
         # after read_data: pppm remembers whether the box was triclinic. Tabulated
         # real-space Coulomb (the default) makes forces differ from -dE/dx by ~1e-2 eV/A.
         cmds += [f"kspace_style pppm/tip4p {kspace_accuracy:.3g}", "pair_modify table 0"]
+        if lj_tail:
+            cmds.append("pair_modify tail yes")
     return cmds
 
 

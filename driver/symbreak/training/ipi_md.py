@@ -26,12 +26,15 @@ from ..campaign.processes import ProcessGroup, executable, unique_socket_name
 
 @dataclass
 class MDSettings:
-    """Usage: MDSettings(temperature=300.0, steps=1000, nbeads=1) -> settings of one NVT run.
+    """Usage: MDSettings(temperature=300.0, steps=1000, nbeads=1) -> settings of one NVT (or NPT) run.
 
     timestep in fs; stride: output every `stride` steps; thermostat: "svr"
     (classical, tau `tau` fs) or "pile_l" (used automatically when nbeads > 1,
     centroid tau `tau` fs); vacuum: serve the structure with plain Coulomb
-    (isolated molecule in a large box); kspace_accuracy: PPPM accuracy.
+    (isolated molecule in a large box); kspace_accuracy: PPPM accuracy;
+    ensemble "npt" adds i-PI's isotropic barostat at ``pressure_bar`` (time
+    constant ``barostat_tau`` fs) and records the volume; lj_tail adds the
+    Lennard-Jones long-range (tail) correction to energy and pressure.
     """
 
     temperature: float = 300.0
@@ -45,6 +48,10 @@ class MDSettings:
     vacuum: bool = False
     kspace_accuracy: float = 1e-5
     fixcom: bool = True
+    ensemble: str = "nvt"
+    pressure_bar: float = 1.0
+    barostat_tau: float = 200.0
+    lj_tail: bool = False
     extra_properties: list[str] = field(default_factory=list)
 
 
@@ -59,17 +66,18 @@ class MDResult:
 
 
 def reference_md_spec(settings: MDSettings, init_file: str, address: str, prefix: str = "sim") -> SimulationSpec:
-    """Usage: reference_md_spec(MDSettings(), "init.xyz", "h2o") -> the i-PI input of an NVT reference run."""
+    """Usage: reference_md_spec(MDSettings(), "init.xyz", "h2o") -> the i-PI input of a reference run."""
     s = settings
     thermostat = s.thermostat or ("pile_l" if s.nbeads > 1 else "svr")
     properties = [
         "step", "time{picosecond}", "conserved{electronvolt}", "temperature{kelvin}", "kinetic_cv{electronvolt}",
         "potential{electronvolt}", "kinetic_cv{electronvolt}(H)", "kinetic_cv{electronvolt}(O)",
         "pressure_cv{megapascal}",
-    ] + list(s.extra_properties)
+    ] + (["volume{angstrom3}"] if s.ensemble == "npt" else []) + list(s.extra_properties)
     return SimulationSpec(
         init_file=init_file, steps=s.steps, forcefields=[SocketSpec("qtip4pf", address)],
-        forces=[ForceTerm("qtip4pf")], ensemble="nvt", thermostat=thermostat, thermostat_tau_fs=s.tau,
+        forces=[ForceTerm("qtip4pf")], ensemble=s.ensemble, pressure_bar=s.pressure_bar,
+        barostat_tau_fs=s.barostat_tau, thermostat=thermostat, thermostat_tau_fs=s.tau,
         temperature_k=s.temperature, timestep_fs=s.timestep, nbeads=s.nbeads, seed=s.seed, prefix=prefix,
         stride=s.stride, properties=properties, trajectories=["positions{angstrom}"], fixcom=s.fixcom,
         restart_stride=max(s.stride, 1000),
@@ -104,6 +112,10 @@ def run_reference_md(
                               "--kspace-accuracy", str(settings.kspace_accuracy))
     if settings.vacuum:
         client.append("--vacuum")
+    if settings.ensemble == "npt":  # PPPM must follow the changing box
+        client.append("--reset-kspace")
+    if settings.lj_tail:
+        client.append("--lj-tail")
     start = time.time()
     last = [start]
     out_file = os.path.join(directory, f"{prefix}.out")

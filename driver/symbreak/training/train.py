@@ -32,7 +32,7 @@ from ..potentials.base import Structure
 from ..potentials.pet.batch import Topology, collate, topology
 from ..potentials.pet.model import PETHypers, PETModel
 from ..potentials.pet.potential import as_dtype
-from ..potentials.pet_checkpoint import checkpoint_dict, model_from_checkpoint, save_model
+from ..potentials.pet_checkpoint import checkpoint_dict, load_checkpoint, model_from_checkpoint, save_model
 
 ENERGY_KEYS = ("energy", "REF_energy", "ref_energy", "Energy", "total_energy", "potential_energy")
 FORCE_KEYS = ("forces", "REF_forces", "ref_forces", "force", "Forces")
@@ -297,11 +297,15 @@ def train(
     out: str | os.PathLike,
     resume: bool = False,
     log: Callable[[str], None] = print,
+    init_from: str | os.PathLike | None = None,
 ) -> dict:
-    """summary = train(config, train_data, valid_data, out, resume=False, log=print): train, keep best.pt/last.pt.
+    """summary = train(config, train_data, valid_data, out, resume=False, log=print, init_from=None): train, keep best.pt/last.pt.
 
     With ``resume`` the model, optimizer, epoch and best validation loss come
     from ``out/last.pt``; ``config`` still decides epochs and max_minutes.
+    With ``init_from`` (a checkpoint or a model folder) training starts from
+    that model's weights and hyperparameters with a fresh optimizer and
+    learning-rate schedule (fine-tuning, or a warm restart of a finished run).
     Returns the best epoch's validation metrics and where the files are.
     """
     out = Path(out)
@@ -311,6 +315,8 @@ def train(
     if not train_data or not valid_data:
         raise ValueError("training and validation sets must both contain at least one structure")
 
+    if resume and init_from is not None:
+        raise ValueError("resume and init_from exclude each other: resume continues OUT/last.pt, init_from starts a new run")
     history: list[dict] = []
     start_epoch, best_loss = 0, math.inf
     if resume:
@@ -323,6 +329,10 @@ def train(
             raise ValueError(f"cannot resume from {last} (corrupted?): {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
         model = model_from_checkpoint(state["model"], str(last)).to(dtype)
         start_epoch, best_loss, history = int(state["epoch"]), float(state["best_valid_loss"]), list(state["history"])
+    elif init_from is not None:
+        if config.hypers:
+            raise ValueError("hyperparameters cannot be changed when starting from an existing model (init_from)")
+        model = load_checkpoint(init_from)[0].to(dtype)
     else:
         model = build_model(config, train_data)
     species = model.hypers.species

@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-inversion", action="store_true", help="augment with proper rotations only")
     parser.add_argument("--hypers", nargs="+", default=None, metavar="KEY=VALUE", help="PET hyperparameters (KEY=VALUE ... or one JSON object)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt (model, optimizer, epoch)")
+    parser.add_argument("--init", default=None, metavar="MODEL",
+                        help="start from this checkpoint's weights (file or folder, or 'default' for the shipped model) "
+                             "with a fresh optimizer and learning-rate schedule")
     parser.add_argument("--refit-baseline", action="store_true",
                         help="after training, refit best.pt's per-species energy baseline on the training residuals")
 
@@ -93,7 +96,11 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         config.augment = False
     if args.no_inversion:
         config.inversion = False
+    if args.init and args.resume:
+        raise ValueError("--init and --resume exclude each other: --resume continues OUT/last.pt, --init starts a new run")
     if args.hypers:
+        if args.init:
+            raise ValueError("--hypers cannot change a model given by --init; drop --hypers")
         if args.resume:
             raise ValueError("--hypers cannot change a model being resumed; drop --hypers or train into a new --out")
         config.hypers = parse_hypers(args.hypers)
@@ -131,7 +138,13 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=1) + "\n")
-    summary = train(config, train_data, valid_data, out, resume=args.resume, log=lambda line: print(line, flush=True))
+    init = None
+    if args.init:
+        from ..potentials.pet_checkpoint import DEFAULT_MODEL
+
+        init = DEFAULT_MODEL if args.init == "default" else args.init
+    summary = train(config, train_data, valid_data, out, resume=args.resume,
+                    log=lambda line: print(line, flush=True), init_from=init)
     if args.refit_baseline:
         refit_best(out / "best.pt", train_data, valid_data)
     best = summary["best"]
