@@ -24,6 +24,8 @@ def runs(tmp_path_factory):
         "pimd": RunConfig(case="liquid-pimd", out=str(root / "pimd"), potential="toy", steps=20, size=8, beads=2,
                           quiet=True),
         "geop": RunConfig(case="ice-geop", out=str(root / "geop"), potential="toy", steps=5, quiet=True),
+        "liquid2i": RunConfig(case="liquid-nvt", out=str(root / "liquid2i"), strategy="2i", potential="toy", steps=80, size=8,
+                              quiet=True, reference=False),
     }
     for config in configs.values():
         run_case(config)
@@ -67,12 +69,23 @@ def test_pimd(runs):
     assert "all beads" in r["curves"]["g_OO"]["ylabel"]
 
 
+def test_bulk_spectra_from_every_step(runs):
+    """Bulk trajectories are written every 10 steps, the extras every step: the spectra reach the O-H stretch."""
+    r = analyze_run(runs / "liquid2i")
+    assert len(r["curves"]["spectrum_delta"]["x"]) > 1
+    # Nyquist of the 0.5 fs step: 1 / (2 * 0.5 fs) = 33356 cm^-1
+    assert 0.95 * 33356 < r["scalars"]["nyquist"]["value"] <= 33356 * 1.0001
+    assert r["frames"] == 9  # properties and positions: every 10 steps
+
+
 def test_replay_skips_the_initial_structure(runs):
     r = analyze_run(runs / "replay")
     table = r["tables"]["convergence"]
     assert [row["strategy"] for row in table] == ["plain", "i", "2"]
     assert r["symmetry_reference"] == "2"
     assert table[0]["model_energy_mae"] is not None and table[-1]["symmetry_energy_mae"] is None
+    # per-strategy forces (forces_component_raw) give force errors next to the energy errors
+    assert table[0]["model_force_mae"] > 0 and table[0]["symmetry_force_mae"] > 0 and table[-1]["symmetry_force_mae"] is None
     # the liquid run wrote 13 frames; the replay has 1 + 13 rows, of which the first repeats frame 0
     assert len(r["curves"]["symmetry_error_plain"]["y"]) == r["frames"] - 1
 

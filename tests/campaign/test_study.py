@@ -64,6 +64,7 @@ def test_tiny_study_ice_relaxations(tmp_path):
     assert (out / "ice-single-points.json").exists()
     assert "Ice relative energies before relaxation (3 cells" in (out / "report.html").read_text()
     assert "ordering 2i vs plain" in (out / "summary.txt").read_text()
+    assert (out / "ice_relative_energies.png").stat().st_size > 1000
 
 
 def test_study_rejects_one_ice_cell(tmp_path):

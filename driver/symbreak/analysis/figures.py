@@ -110,12 +110,13 @@ def _convergence(result: dict, path: Path) -> Path:
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
     table = result["tables"].get("convergence", [])
-    for key, name in (("symmetry_energy_mae", "symmetry error (vs largest grid)"), ("model_energy_mae", "model error (vs reference)"),
-                      ("energy_spread", "rotational spread")):
+    for key, name in (("symmetry_energy_mae", "symmetry error E (vs largest grid)"), ("model_energy_mae", "model error E (vs reference)"),
+                      ("energy_spread", "rotational spread E"), ("symmetry_force_mae", "symmetry error F / meV/A"),
+                      ("model_force_mae", "model error F / meV/A")):
         pts = [(r["evaluations"], r[key]) for r in table if r.get(key)]
         if pts:
             x, y = zip(*pts)
-            axes[0].loglog(x, np.array(y) * 1e3, "o-", label=name)
+            axes[0].loglog(x, np.array(y) * 1e3, "o-" if "_force_" not in key else "s--", label=name)
     for r in table:
         if r.get("symmetry_energy_mae"):
             axes[0].annotate(r["strategy"], (r["evaluations"], r["symmetry_energy_mae"] * 1e3), fontsize=7)
@@ -154,3 +155,36 @@ def comparison_figures(results: list[dict], out_dir, stem: str | None = None) ->
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return [path]
+
+
+def ice_figure(ice: dict, path) -> Path | None:
+    """Relative energies of the proton-disordered cells (meV/H2O) before and after relaxation: reference, plain, 2i.
+
+    ``ice`` is the study's ice summary (``cells`` with ``{potential}_{before|after}`` energies per molecule and
+    ``relative`` with the comparisons); None when fewer than two cells are complete.
+    """
+    cells = sorted(ice.get("cells", {}).items())
+    if len(cells) < 2 or not ice.get("relative"):
+        return None
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    styles = {"reference": dict(marker="o", ms=9, mfc="none", color="k"), "plain": dict(marker="x", ms=7, color="C3"),
+              "2i": dict(marker="+", ms=9, color="C0")}
+    for ax, when in zip(axes, ("before", "after")):
+        for name, style in styles.items():
+            values = _arr([e.get(f"{name}_{when}") for _, e in cells])
+            if np.all(np.isfinite(values)):
+                ax.plot(range(len(cells)), (values - values.mean()) * 1e3, ls="none", label=name, **style)
+        c = ice["relative"].get(when)
+        title = f"{when} relaxation"
+        if c:
+            title += (f"\n|2i - plain| {1e3 * c['between']['2i|plain']:.3g}, spread {1e3 * c['spread']:.3g} meV/H2O, "
+                      f"tau(2i, plain) {c['ordering_2i_vs_plain']['kendall']:.2f}")
+        ax.set(xticks=range(len(cells)), xticklabels=[cell for cell, _ in cells], xlabel="cell",
+               ylabel="E - mean / meV/H2O", title=title)
+        ax.title.set_fontsize(8)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return Path(path)

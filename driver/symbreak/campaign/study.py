@@ -178,15 +178,20 @@ def execute(run: StudyRun, potential: str, out: Path) -> Path:
     return folder
 
 
+def _value(scalars: dict, key: str, scale: float = 1.0):
+    """The value of a scalar of an analysis (times ``scale``), None when it is missing."""
+    value = scalars.get(key, {}).get("value")
+    return None if value is None else value * scale
+
+
 def _gas_table(results: list[dict]) -> list[list]:
     rows = []
     for r in results:
         if r["kind"] != "gas":
             continue
         s = r["scalars"]
-        value = lambda k, scale=1.0: None if s.get(k, {}).get("value") is None else s[k]["value"] * scale
-        rows.append([r["label"], value("L_max_change"), value("L_direction_change"), value("torque_rms", 1e3),
-                     value("conserved_drift", 1e3), value("model_error_mae", 1e3)])
+        rows.append([r["label"], _value(s, "L_max_change"), _value(s, "L_direction_change"), _value(s, "torque_rms", 1e3),
+                     _value(s, "conserved_drift", 1e3), _value(s, "model_error_mae", 1e3)])
     return rows
 
 
@@ -245,7 +250,7 @@ def _ice_tables(results: list[dict], single_points: dict[str, float]) -> tuple[d
         if r["kind"] != "geop":
             continue
         s = r["scalars"]
-        value = lambda k: s.get(k, {}).get("value")
+        value = lambda k, s=s: _value(s, k)
         entry = cells.setdefault(_cell_of(r["run"]), {})
         label = r["label"]
         entry[f"{label}_after"] = value("energy_after")
@@ -305,6 +310,7 @@ def _text_summary(results, gas_rows, convergence, ice, comparisons) -> str:
 
 def run(args) -> int:
     from ..analysis.cli import analyze_one, compare_groups, write_json
+    from ..analysis.figures import ice_figure
     from ..analysis.report import summary_rows, write_report
 
     start = time.monotonic()
@@ -342,6 +348,9 @@ def run(args) -> int:
         _log(f"ice: 2i energies of the built cells ({time.monotonic() - start:.0f} s so far)")
         single_points = ice_single_points(out, args.potential, results)
     ice, ice_rows = _ice_tables(results, single_points)
+    ice_png = ice_figure(ice, out / "ice_relative_energies.png")
+    if ice_png is not None:
+        figures.append(ice_png)
     extra = []
     if gas_rows:
         extra.append(("Gas phase (one H2O, NVE unless mts)", ["strategy", "|L - L0| max / hbar", "direction change / deg",
