@@ -1,6 +1,6 @@
 """`symbreak study`: the main job. Runs the study's cases for several strategies with one model, analyses, reports.
 
-    symbreak study --quick --out study                  # ~10 minutes on 2 cores with the shipped model
+    symbreak study --quick --out study                  # ~12 minutes on 2 cores with the shipped model
     symbreak study --potential toy --quick --out study-toy
     symbreak study --parts gas,replay --scale 0.1       # a subset, shorter
 
@@ -18,12 +18,15 @@ gas_angular_momentum.png and the comparison figures. A finished run folder is
 reused, an interrupted one resumed; the progress goes to stderr.
 
 Cost, measured with the shipped model (2 cores, 1 torch thread per process):
-the quick study took 11.4 minutes (683 s). Per step: gas NVE 6 ms plain,
-11 ms 2i; gas MTS 54 ms per 5 fs outer step; liquid (32 H2O) 38 ms plain,
-1.28 s 2i; ice (96 H2O) 85 ms plain, 2.8 s 2i; the replay of 8 frames with
-plain, i, 2, 2i and 3i about 1 minute. The full study (25 ps gas trajectories,
-10 ps of 64-molecule liquid, 5 ps of ice) takes days on 2 cores: use
-``--parts`` and more machines (``symbreak run --servers``, remote servers).
+the quick study took 11.6 minutes (695 s). Per step: gas NVE 6 ms plain,
+13 ms 2i; gas MTS 56 ms per 5 fs outer step; liquid (32 H2O) 37 ms plain,
+1.23 s 2i; ice (96 H2O) 100 ms plain, 2.6 s 2i; each ice cell's relaxations
+about 25 s (plain: 62-80 L-BFGS steps to i-PI's tolerances at ~90 ms; 2i: 5
+steps at 2.7 s; q-TIP4P/F: 32-43 steps at 16-47 ms); the replay of 8 frames
+with plain, i, 2, 2i and 3i about 1 minute. The full study (25 ps gas
+trajectories, 10 ps of 64-molecule liquid, 5 ps of ice, 10 ice cells) takes
+days on 2 cores: use ``--parts`` and more machines (``symbreak run --servers``,
+remote servers).
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ class StudyRun:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--quick", action="store_true", help="small sizes: about 10 minutes on 2 cores with the shipped model")
+    parser.add_argument("--quick", action="store_true", help="small sizes: about 12 minutes on 2 cores with the shipped model")
     parser.add_argument("--potential", default="default", help="toy, default or a checkpoint (default: default)")
     parser.add_argument("--out", default="study", help="output folder (default: study)")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
