@@ -58,3 +58,36 @@ def test_replay_evaluates_every_frame_with_every_strategy(tmp_path):
 def test_mts_needs_a_grid_strategy(tmp_path):
     with pytest.raises(ValueError, match="grid strategy"):
         run_case(RunConfig(case="gas-mts", out=str(tmp_path / "x"), strategy="random:1", potential="toy", steps=1))
+
+
+def test_mts_ratio_sets_the_outer_step(tmp_path):
+    """--mts-ratio 4: the correction every 2 fs (inner step still 0.5 fs); the analysis uses the run's own step."""
+    from symbreak.analysis.run_folder import RunFolder
+    from symbreak.campaign.runner import prepare
+
+    spec, _, manifest = prepare(RunConfig(case="gas-mts", out=str(tmp_path / "p"), strategy="2i", potential="toy",
+                                          steps=3, mts_ratio=4))
+    assert spec.nmts == (1, 4) and spec.timestep_fs == pytest.approx(2.0) and manifest["timestep_fs"] == 2.0
+    out = tmp_path / "run"
+    run_case(RunConfig(case="gas-mts", out=str(out), strategy="2i", potential="toy", steps=3, mts_ratio=4, quiet=True))
+    props = read_properties(out / "simulation.out")
+    assert np.allclose(np.diff(props["time"]), 2e-3)
+    assert RunFolder(out).timestep_fs == 2.0
+    for bad in (dict(case="gas-mts", mts_ratio=0), dict(case="gas-nve", mts_ratio=4)):
+        with pytest.raises(ValueError, match="mts-ratio"):
+            prepare(RunConfig(out=str(tmp_path / "b"), strategy="2i", potential="toy", **bad))
+
+
+def test_init_structure_starts_from_the_last_frame(tmp_path):
+    from symbreak.structures.io import read_structures
+
+    src = tmp_path / "src"
+    run_case(RunConfig(case="gas-nve", out=str(src), potential="toy", steps=4, reference=False, quiet=True))
+    out = tmp_path / "next"
+    run_case(RunConfig(case="gas-nve", out=str(out), potential="toy", steps=2, reference=False, quiet=True,
+                       init_structure=str(src / "simulation.positions_0.xyz")))
+    last = read_structures(str(src / "simulation.positions_0.xyz"))[-1]
+    np.testing.assert_allclose(read_structures(str(out / "init.xyz"))[0].positions, last.positions, atol=1e-5)
+    with pytest.raises(FileNotFoundError, match="missing.xyz"):
+        run_case(RunConfig(case="gas-nve", out=str(tmp_path / "x"), potential="toy", steps=2,
+                           init_structure=str(tmp_path / "missing.xyz")))

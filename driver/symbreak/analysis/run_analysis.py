@@ -158,7 +158,7 @@ def _spectra(run: RunFolder, out: dict, plain: np.ndarray, delta: np.ndarray) ->
     if n < MIN_SPECTRUM_FRAMES:
         out["notes"].append(f"power spectra skipped: {n} frames, need {MIN_SPECTRUM_FRAMES}")
         return
-    times = np.arange(n) * run.case_spec.timestep_fs * 1e-3  # one extras frame per (outer) step
+    times = np.arange(n) * run.timestep_fs * 1e-3  # one extras frame per (outer) step
     segments = max(1, min(8, int(2 * n / 64) - 1))
     for name, series in (("spectrum_V_plain", plain), ("spectrum_delta", delta)):
         s = power_spectrum(times, series / run.n_molecules, n_segments=segments)

@@ -201,7 +201,7 @@ class RunFolder:
         if "time" in self.properties and len(self.properties["time"]) >= n:
             return self.properties["time"][:n]
         stride = self.case_spec.stride if self.case_spec.motion == "dynamics" else 1
-        return np.arange(n) * stride * self.case_spec.timestep_fs * 1e-3
+        return np.arange(n) * stride * self.timestep_fs * 1e-3
 
     def component_forces(self, k: int) -> np.ndarray | None:
         """(T, N, 3) eV/A of forcefield component k (``forces_component_raw(k)``), None if the run did not write them."""
@@ -214,6 +214,11 @@ class RunFolder:
 
     def extras(self, k: int) -> list[dict]:
         return read_extras(self.path / f"{self.prefix}.extras_c{k}")
+
+    @property
+    def timestep_fs(self) -> float:
+        """The (outer) time step of the run: the manifest's, or the case's for runs that predate it."""
+        return float(self.manifest.get("timestep_fs") or self.case_spec.timestep_fs)
 
     @property
     def extras_stride(self) -> int:

@@ -26,6 +26,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--transport", choices=["unix", "inet"], default="unix", help="socket kind (default: unix)")
     parser.add_argument("--host", default="127.0.0.1", help="address i-PI listens on with --transport inet")
     parser.add_argument("--trajectory", default=None, help="frames to evaluate (replay case)")
+    parser.add_argument("--mts-ratio", type=int, default=None, metavar="N",
+                        help="MTS cases: inner 0.5 fs steps per outer step (default 10: the correction every 5 fs)")
     parser.add_argument("--init", default=None, metavar="XYZ",
                         help="start from the last frame of this file (e.g. an earlier run's positions) instead of the case's structure")
     parser.add_argument("--replay-strategies", default=",".join(REPLAY_STRATEGIES),
@@ -50,7 +52,7 @@ def run(args) -> int:
         case=args.case, out=out, strategy=args.strategy, potential=args.potential, steps=args.steps,
         beads=args.beads, size=args.size, servers=args.servers, seed=args.seed, transport=args.transport,
         host=args.host, threads=args.threads, reference=args.reference, trajectory=args.trajectory,
-        init_structure=args.init, replay_strategies=tuple(s.strip() for s in args.replay_strategies.split(",") if s.strip()), quiet=args.quiet,
+        init_structure=args.init, mts_ratio=args.mts_ratio, replay_strategies=tuple(s.strip() for s in args.replay_strategies.split(",") if s.strip()), quiet=args.quiet,
     )
     result = run_case(config)
     verb = "resumed and finished" if result.resumed else "ran"

@@ -34,6 +34,8 @@ from .resume import checkpoint_step, truncate_outputs
 from .processes import ProcessGroup, executable, free_tcp_port, unique_socket_name
 
 REPLAY_STRATEGIES = ("plain", "i", "2", "2i", "3i")
+#: inner steps per outer step of the MTS cases (their time step is the outer one)
+MTS_RATIO = 10
 
 
 @dataclass
@@ -62,6 +64,9 @@ class RunConfig:
     fixed_addresses: bool = False
     #: i-PI's verbosity; 'high' logs the wall time of every step (see campaign.timing)
     verbosity: str = "low"
+    #: MTS cases: inner steps per outer step (the inner step stays at the case's 0.5 fs; the outer step
+    #: is mts_ratio x 0.5 fs). None: the case's 10, an outer step of 5 fs
+    mts_ratio: int | None = None
 
 
 @dataclass
@@ -236,6 +241,11 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
         raise ValueError("--init does not apply to the replay case (it starts from the trajectory's first frame)")
     if config.init_structure and not Path(config.init_structure).is_file():
         raise FileNotFoundError(f"initial structure {config.init_structure} does not exist")
+    if config.mts_ratio is not None and (not case.mts or config.mts_ratio < 1):
+        raise ValueError(f"--mts-ratio must be >= 1 and needs an MTS case (gas-mts, liquid-mts), got {config.mts_ratio} for {case.name}")
+    ratio = (config.mts_ratio or MTS_RATIO) if case.mts else None
+    # MTS cases give the outer step; the inner one is outer / MTS_RATIO
+    timestep = case.timestep_fs / MTS_RATIO * ratio if ratio else case.timestep_fs
     fields = forcefields_for(config, case)
     sockets = [SocketSpec(f.name, f.address, mode=config.transport, port=f.port) for f in fields]
     forces = [ForceTerm(f.name, f.weight, f.mts_weights) for f in fields]
@@ -260,7 +270,7 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
         init_file="init.xyz", steps=steps, forcefields=sockets, forces=forces, motion=case.motion,
         ensemble=case.ensemble, thermostat=case.thermostat, thermostat_tau_fs=case.thermostat_tau_fs,
         barostat_tau_fs=case.barostat_tau_fs, pressure_bar=case.pressure_bar, temperature_k=case.temperature_k,
-        timestep_fs=case.timestep_fs, nbeads=beads, nmts=(1, 10) if case.mts else None,
+        timestep_fs=timestep, nbeads=beads, nmts=(1, ratio) if ratio else None,
         replay_file="replay.xyz" if case.motion == "replay" else None, seed=config.seed,
         stride=1 if case.motion != "dynamics" else case.stride, properties=properties, trajectories=trajectories,
         # the extras (E_plain, E_avg per call) every step: the spectrum of V_avg - V_plain needs stride 1
@@ -276,6 +286,7 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
         "beads": beads,
         "seed": config.seed,
         "extras_stride": 1,
+        "timestep_fs": timestep,
         "forcefields": [
             {"component": k, "name": f.name, "role": f.role, "strategy": f.strategy, "weight": f.weight,
              "mts_weights": f.mts_weights}
@@ -291,7 +302,8 @@ def _describe(case: Case, spec: SimulationSpec, fields: list[Forcefield], config
     """The parameters of an input, for the comment at its top."""
     lines = [f"symbreak case {case.name}: {case.description}",
              f"motion {spec.motion}, ensemble {spec.ensemble}, thermostat {spec.thermostat} (tau {spec.thermostat_tau_fs:g} fs),",
-             f"time step {spec.timestep_fs:g} fs" + (f" (outer; inner {spec.timestep_fs / 10:g} fs, nmts [1,10])" if spec.nmts else "")
+             f"time step {spec.timestep_fs:g} fs" + (f" (outer; inner {spec.timestep_fs / spec.nmts[1]:g} fs, nmts [1,{spec.nmts[1]}])"
+                                                     if spec.nmts else "")
              + f", T {spec.temperature_k:g} K, beads {spec.nbeads}, steps {spec.steps}, output stride {spec.stride}",
              "forcefields (component k of pot_component_raw(k)):"]
     for k, f in enumerate(fields):
