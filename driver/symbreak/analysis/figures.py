@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .ice import relative_energies
+
 #: panels of each kind's figure: curve names, drawn when present
 PANELS = {
     "gas": [["L_change"], ["L_x", "L_y", "L_z"], ["L_direction"], ["torque"], ["conserved"], ["model_error"],
@@ -35,6 +37,14 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _save(plt, fig, path) -> Path:
+    """Lay out, write as PNG (90 dpi) and close ``fig``."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return Path(path)
 
 
 def _arr(values) -> np.ndarray:
@@ -84,11 +94,7 @@ def run_figures(result: dict, out_dir) -> list[Path]:
             if len(names) > 1:
                 ax.legend(fontsize=7)
         fig.suptitle(f"{result['case']} — {result['label']}  ({result['run']})", fontsize=10)
-        fig.tight_layout()
-        path = out_dir / f"{result['kind']}.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(plt, fig, out_dir / f"{result['kind']}.png"))
     if "F" in result["maps"]:
         m = result["maps"]["F"]
         plt = _pyplot()
@@ -98,11 +104,7 @@ def run_figures(result: dict, out_dir) -> list[Path]:
                            vmin=-np.nanmax(np.abs(z)), vmax=np.nanmax(np.abs(z)))
         fig.colorbar(im, ax=ax, label="F / kT")
         ax.set(xlabel=m["xlabel"], ylabel=m["ylabel"], title=f"orientational free energy, {result['label']}")
-        fig.tight_layout()
-        path = out_dir / "orientation.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(plt, fig, out_dir / "orientation.png"))
     return paths
 
 
@@ -127,10 +129,7 @@ def _convergence(result: dict, path: Path) -> Path:
             axes[1].semilogy(_arr(curve["x"]), _arr(curve["y"]) * 1e3, label=name.split("_", 2)[2])
     axes[1].set(xlabel="frame", ylabel=f"|E - E_{result.get('symmetry_reference')}| / meV/H2O", title="symmetry error per frame")
     axes[1].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def comparison_figures(results: list[dict], out_dir, stem: str | None = None) -> list[Path]:
@@ -150,11 +149,7 @@ def comparison_figures(results: list[dict], out_dir, stem: str | None = None) ->
     axes[0].legend(fontsize=7)
     group = results[0].get("group", results[0]["case"])
     fig.suptitle(f"{group}: " + ", ".join(labels), fontsize=10)
-    fig.tight_layout()
-    path = out_dir / f"compare_{safe_name(stem or group)}.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return [path]
+    return [_save(plt, fig, out_dir / f"compare_{safe_name(stem or group)}.png")]
 
 
 def ice_figure(ice: dict, path) -> Path | None:
@@ -174,7 +169,7 @@ def ice_figure(ice: dict, path) -> Path | None:
         for name, style in styles.items():
             values = _arr([e.get(f"{name}_{when}") for _, e in cells])
             if np.all(np.isfinite(values)):
-                ax.plot(range(len(cells)), (values - values.mean()) * 1e3, ls="none", label=name, **style)
+                ax.plot(range(len(cells)), relative_energies(values) * 1e3, ls="none", label=name, **style)
         c = ice["relative"].get(when)
         title = f"{when} relaxation"
         if c:
@@ -184,7 +179,4 @@ def ice_figure(ice: dict, path) -> Path | None:
                ylabel="E - mean / meV/H2O", title=title)
         ax.title.set_fontsize(8)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return Path(path)
+    return _save(plt, fig, path)

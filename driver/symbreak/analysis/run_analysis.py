@@ -64,6 +64,11 @@ def _list(a):
     return [_num(v) for v in np.asarray(a, dtype=float).ravel()]
 
 
+def _r_max(cells: np.ndarray) -> float:
+    """R_MAX, or less: half the smallest perpendicular width of any frame's cell (minimum image stays valid)."""
+    return float(min(R_MAX, 0.5 * np.min(1.0 / np.linalg.norm(np.linalg.inv(cells), axis=-1))))
+
+
 def _mean_err(series, n_blocks) -> tuple[float, float | None]:
     series = np.asarray(series, dtype=float)
     if n_blocks is None:
@@ -231,7 +236,7 @@ def _condensed(run: RunFolder, out: dict, positions=None) -> None:
     cells = cells[:n]
     times = run.frame_times()[:n]
     n_blocks = n_blocks_for(n)
-    r_max = float(min(R_MAX, 0.5 * np.min(1.0 / np.linalg.norm(np.linalg.inv(cells), axis=1))))
+    r_max = _r_max(cells)
     c = out["curves"]
     if positions is None:  # PIMD computes its RDFs from all beads
         for pair in ("OO", "OH", "HH"):
@@ -270,14 +275,14 @@ def _pimd(run: RunFolder, out: dict) -> None:
     g = radius_of_gyration(beads, numbers, cells=cells, n_blocks=n_blocks)
     for symbol, value in g["rg"].items():
         out["scalars"][f"rg_{symbol}"] = _scalar(value, g.get("rg_err", {}).get(symbol), "A")
-    r_max = float(min(R_MAX, 0.5 * np.min(1.0 / np.linalg.norm(np.linalg.inv(cells), axis=1))))
+    r_max = _r_max(cells)
     for pair in ("OO", "OH", "HH"):
         rdf = radial_distribution(beads, numbers, cells, pair=pair, r_max=r_max, n_bins=RDF_BINS, n_blocks=n_blocks)
         out["curves"][f"g_{pair}"] = _curve(rdf["r"], rdf["g"], rdf.get("g_err"), "r / A", f"g_{pair}(r), all beads")
     _condensed(run, out, positions=beads.mean(axis=0))
 
 
-def _reference_energies(frames, vacuum: bool) -> np.ndarray:
+def _reference_energies(frames) -> np.ndarray:
     from ..potentials.qtip4pf import QTIP4PF
 
     pot = QTIP4PF()
@@ -304,12 +309,15 @@ def _geop(run: RunFolder, out: dict, reference: bool = True) -> None:
     s["final_force_rms"] = _scalar(float(np.sqrt(np.mean(final_forces**2))), None, "eV/A")
     if not reference:
         return
-    frames = [Structure(numbers=numbers, positions=positions[t], cell=cells[t]) for t in (0, len(positions) - 1)]
-    try:
-        ref = _reference_energies(frames, vacuum=False) / run.n_molecules
-    except Exception as err:  # LAMMPS missing or failing: the model's energies still stand
-        out["notes"].append(f"reference energies skipped: {type(err).__name__}: {err}")
-        return
+    if run.label == "reference":  # a q-TIP4P/F relaxation: its own energies are the reference's
+        ref = e[[0, -1]]
+    else:
+        frames = [Structure(numbers=numbers, positions=positions[t], cell=cells[t]) for t in (0, len(positions) - 1)]
+        try:
+            ref = _reference_energies(frames) / run.n_molecules
+        except Exception as err:  # LAMMPS missing or failing: the model's energies still stand
+            out["notes"].append(f"reference energies skipped: {type(err).__name__}: {err}")
+            return
     s["reference_before"] = _scalar(ref[0], None, "eV/H2O")
     s["reference_after"] = _scalar(ref[1], None, "eV/H2O")
     s["model_error_before"] = _scalar(e[0] - ref[0], None, "eV/H2O")
@@ -322,29 +330,27 @@ def _replay(run: RunFolder, out: dict) -> None:
     n_rows = len(props["step"])
     run.require_frames(n_rows - 1, 2, "the replay analysis (after skipping the initial structure)")
     n_mol = run.n_molecules
+
     def forces_of(k):  # row 0 skipped like the energies; None for runs that wrote no per-component forces
         f = run.component_forces(k)
         return None if f is None or len(f) != n_rows else f[1:]
 
-    energies, forces = {}, {}
-    for f in run.forcefields:
-        if f["role"] == "replay":
-            # row 0 re-evaluates the initial structure, which repeats the first replayed frame
-            energies[f["strategy"]] = run.pot_component(f["component"])[1:]
-            forces[f["strategy"]] = forces_of(f["component"])
-    if any(f is None for f in forces.values()):
+    # row 0 re-evaluates the initial structure, which repeats the first replayed frame
+    replays = [f for f in run.forcefields if f["role"] == "replay"]
+    energies = {f["strategy"]: run.pot_component(f["component"])[1:] for f in replays}
+    forces = {f["strategy"]: forces_of(f["component"]) for f in replays}
+    complete = all(f is not None for f in forces.values())
+    if not complete:  # force errors need every strategy's forces
         forces = dict.fromkeys(forces)
     k_ref = run.component("reference")
-    reference = None if k_ref is None else (run.pot_component(k_ref)[1:], forces_of(k_ref) if all(
-        f is not None for f in forces.values()) else None)
+    reference = None if k_ref is None else (run.pot_component(k_ref)[1:], forces_of(k_ref) if complete else None)
     rows = error_table({label: (e, forces[label]) for label, e in energies.items()}, n_mol, reference=reference)
     table = []
     for r in rows:
         row = {"strategy": r["label"], "evaluations": r["evaluations"]}
         for part in ("model", "symmetry"):
-            for quantity in ("energy", "force"):
-                value = None if r[part] is None else r[part][f"{quantity}_mae"]
-                row[f"{part}_{quantity}_mae"] = None if value is None or not np.isfinite(value) else _num(value)
+            for quantity in ("energy", "force"):  # NaN (no forces) -> None
+                row[f"{part}_{quantity}_mae"] = None if r[part] is None else _num(r[part][f"{quantity}_mae"])
         table.append(row)
     spreads = {}
     for f in run.forcefields:

@@ -200,8 +200,7 @@ class RunFolder:
         n = len(self._position_frames)
         if "time" in self.properties and len(self.properties["time"]) >= n:
             return self.properties["time"][:n]
-        stride = self.case_spec.stride if self.case_spec.motion == "dynamics" else 1
-        return np.arange(n) * stride * self.timestep_fs * 1e-3
+        return np.arange(n) * self.case_spec.output_stride * self.timestep_fs * 1e-3
 
     def component_forces(self, k: int) -> np.ndarray | None:
         """(T, N, 3) eV/A of forcefield component k (``forces_component_raw(k)``), None if the run did not write them."""
@@ -223,9 +222,7 @@ class RunFolder:
     @property
     def extras_stride(self) -> int:
         """Steps between extras frames: 1 since the extras got their own stride, the case's stride in older runs."""
-        if "extras_stride" in self.manifest:
-            return int(self.manifest["extras_stride"])
-        return self.case_spec.stride if self.case_spec.motion == "dynamics" else 1
+        return int(self.manifest.get("extras_stride") or self.case_spec.output_stride)
 
     def require_frames(self, n_frames: int, needed: int, what: str) -> None:
         if n_frames < needed:

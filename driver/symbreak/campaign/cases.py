@@ -75,6 +75,11 @@ class Case:
     def structure(self, seed: int = 0, size: int | None = None) -> Structure:
         return self.system(seed, size)
 
+    @property
+    def output_stride(self) -> int:
+        """Steps between trajectory and properties rows: ``stride`` for dynamics, every step otherwise."""
+        return self.stride if self.motion == "dynamics" else 1
+
 
 _GAS = dict(system=_gas, vacuum=True)
 _LIQUID = dict(system=_liquid, stride=10)

@@ -272,7 +272,7 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
         barostat_tau_fs=case.barostat_tau_fs, pressure_bar=case.pressure_bar, temperature_k=case.temperature_k,
         timestep_fs=timestep, nbeads=beads, nmts=(1, ratio) if ratio else None,
         replay_file="replay.xyz" if case.motion == "replay" else None, seed=config.seed,
-        stride=1 if case.motion != "dynamics" else case.stride, properties=properties, trajectories=trajectories,
+        stride=case.output_stride, properties=properties, trajectories=trajectories,
         # the extras (E_plain, E_avg per call) every step: the spectrum of V_avg - V_plain needs stride 1
         trajectory_strides={t: 1 for t in extras}, verbosity=config.verbosity,
     )
@@ -315,11 +315,9 @@ def _describe(case: Case, spec: SimulationSpec, fields: list[Forcefield], config
 
 
 def initial_structure(path: str):
-    """The last frame of ``path`` (i-PI xyz or extxyz, Angstrom), with a clear error for a missing or empty file."""
+    """The last frame of ``path`` (i-PI xyz or extxyz, Angstrom; prepare() has checked that it exists)."""
     from ..structures.io import read_structures
 
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"initial structure {path} does not exist")
     frames = read_structures(path)
     if not frames:
         raise ValueError(f"initial structure file {path} holds no frames")
@@ -343,7 +341,8 @@ def _write_inputs(config: RunConfig, spec: SimulationSpec, out: Path) -> None:
     (out / "input.xml").write_text(simulation_xml(spec))
 
 
-def _checkpoint(out: Path) -> Path | None:
+def checkpoint_file(out: Path) -> Path | None:
+    """The i-PI checkpoint a run folder can resume from, or None."""
     for name in ("RESTART", "simulation.restart"):
         if (out / name).exists():
             return out / name
@@ -361,7 +360,7 @@ def run_case(config: RunConfig) -> RunResult:
         old = json.loads(manifest_path.read_text())
         if "finished" in old:
             raise ValueError(f"{out} holds a finished run ({old['case']}, {old['config']['strategy']}): choose another --out")
-        if _checkpoint(out) is None:
+        if checkpoint_file(out) is None:
             raise ValueError(f"{out} holds an unfinished run without an i-PI checkpoint: remove it and start again")
         resumed = True
     spec, fields, manifest = prepare(config)
@@ -377,7 +376,7 @@ def run_case(config: RunConfig) -> RunResult:
         manifest_path.write_text(json.dumps(manifest, indent=2))
     ipi_command = manifest["commands"]["i-pi"]
     if resumed:
-        checkpoint = _checkpoint(out)
+        checkpoint = checkpoint_file(out)
         shutil.copy(checkpoint, out / "resume.xml")
         truncate_outputs(out, checkpoint_step(checkpoint), prefix=spec.prefix)
         ipi_command = [executable("i-pi"), "resume.xml"]

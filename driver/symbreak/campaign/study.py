@@ -151,7 +151,7 @@ def _replay_file(run: StudyRun, folder: Path) -> str:
 
 def execute(run: StudyRun, potential: str, out: Path) -> Path:
     """Run ``run`` into ``out/run.name`` unless a finished run with the same potential and strategy is there."""
-    from .runner import RunConfig, run_case
+    from .runner import RunConfig, checkpoint_file, run_case
 
     folder = out / run.name
     potential = run.potential or potential
@@ -168,7 +168,7 @@ def execute(run: StudyRun, potential: str, out: Path) -> Path:
             else:
                 _log(f"{run.name}: reusing the finished run")
             return folder
-        if not any((folder / n).exists() for n in ("RESTART", "simulation.restart")):
+        if checkpoint_file(folder) is None:
             shutil.rmtree(folder)  # interrupted before its first checkpoint: start again
     elif folder.exists():
         shutil.rmtree(folder)
@@ -228,9 +228,10 @@ def ice_single_points(out: Path, potential: str, results: list[dict], strategy: 
         base = load_potential(potential)
         model = parse_strategy(strategy, base, diagnostics=False)
         try:
-            for cell, path in sorted(todo.items()):
-                structure = read_structures(str(path))[0]
-                energies[cell] = float(np.asarray(model.compute([structure]).energies)[0]) / (structure.n_atoms // 3)
+            cells = sorted(todo)
+            structures = [read_structures(str(todo[cell]))[0] for cell in cells]
+            computed = np.asarray(model.compute(structures).energies, dtype=float)  # the strategy chunks the copies
+            energies.update({cell: float(e) / (s.n_atoms // 3) for cell, e, s in zip(cells, computed, structures)})
         finally:
             getattr(base, "close", lambda: None)()
         cache[key] = energies
@@ -253,16 +254,15 @@ def _ice_tables(results: list[dict], single_points: dict[str, float]) -> tuple[d
         if r["kind"] != "geop":
             continue
         s = r["scalars"]
-        value = lambda k, s=s: _value(s, k)
         entry = cells.setdefault(_cell_of(r["run"]), {})
         label = r["label"]
-        entry[f"{label}_after"] = value("energy_after")
-        entry[f"{label}_steps"] = value("optimizer_steps")
-        entry[f"{label}_final_force_max"] = value("final_force_max")
+        entry[f"{label}_after"] = _value(s, "energy_after")
+        entry[f"{label}_steps"] = _value(s, "optimizer_steps")
+        entry[f"{label}_final_force_max"] = _value(s, "final_force_max")
         if label == "plain":
-            entry["plain_before"], entry["reference_before"] = value("energy_before"), value("reference_before")
+            entry["plain_before"], entry["reference_before"] = _value(s, "energy_before"), _value(s, "reference_before")
         if label != "reference":
-            entry[f"reference_at_{label}_after"] = value("reference_after")
+            entry[f"reference_at_{label}_after"] = _value(s, "reference_after")
     for cell, e in single_points.items():
         if cell in cells:
             cells[cell]["2i_before"] = e

@@ -153,6 +153,13 @@ def fit_baseline(data: Sequence[Labelled], species: Sequence[int]) -> np.ndarray
     return baseline
 
 
+def predict_energies(model: PETModel, structures: Sequence[Structure], chunk: int = 8) -> np.ndarray:
+    """energies = predict_energies(model, structures): the model's total energies (eV), ``chunk`` structures per call."""
+    from ..potentials.pet.potential import PETPotential
+
+    return np.asarray(PETPotential(model, chunk_size=chunk).compute(list(structures)).energies, dtype=float)
+
+
 def refit_baseline(model: PETModel, data: Sequence[Labelled], chunk: int = 8) -> np.ndarray:
     """shift = refit_baseline(model, data): add to the per-species baseline the least-squares fit of the residuals.
 
@@ -160,12 +167,7 @@ def refit_baseline(model: PETModel, data: Sequence[Labelled], chunk: int = 8) ->
     constant energy offset per atom; refitting the baseline on the training
     residuals removes it without touching forces. Returns the shift (eV per species).
     """
-    from ..potentials.pet.potential import PETPotential
-
-    pot = PETPotential(model)
-    predicted = []
-    for k in range(0, len(data), chunk):
-        predicted.extend(pot.compute([d.structure for d in data[k : k + chunk]]).energies)
+    predicted = predict_energies(model, [d.structure for d in data], chunk)
     residuals = [Labelled(d.structure, d.energy - e, d.forces) for d, e in zip(data, predicted)]
     shift = fit_baseline(residuals, model.hypers.species)
     with torch.no_grad():

@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .train import TrainConfig, read_labelled, refit_baseline, train
+from .train import TrainConfig, predict_energies, read_labelled, refit_baseline, train
 
 # command-line flag -> TrainConfig field; None defaults mean "not given" so that --resume keeps saved values
 _OVERRIDES = {
@@ -118,16 +118,9 @@ def refit_best(path: Path, train_data, valid_data) -> None:
     metadata["baseline_refit_eV"] = [float(x) for x in shift]
     save_model(path, model, metadata)
     errors = [abs(e - d.energy) / d.structure.n_atoms
-              for d, e in zip(valid_data, _energies(model, valid_data))]
+              for d, e in zip(valid_data, predict_energies(model, [d.structure for d in valid_data]))]
     print(f"refitted the baseline (shift {', '.join(f'{x * 1000:.2f}' for x in shift)} meV per species): "
           f"valid E MAE {1000 * sum(errors) / len(errors):.3f} meV/atom -> {path}", flush=True)
-
-
-def _energies(model, data):
-    from ..potentials.pet.potential import PETPotential
-
-    pot = PETPotential(model)
-    return [e for k in range(0, len(data), 8) for e in pot.compute([d.structure for d in data[k : k + 8]]).energies]
 
 
 def run(args: argparse.Namespace) -> int:
