@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create (or reuse) the project's virtual environment in .venv and install symbreak into it
-# with i-PI, LAMMPS (+mpich), torch (CPU, pinned by constraints.txt), GenIce and pytest.
+# with i-PI, LAMMPS (+mpich), torch (CPU, pinned by constraints.txt), GenIce, pytest, the metatomic
+# extra and the third-party control models of the tests (metatrain, SevenNet, Orb).
 #   bash install.sh            # idempotent: a second run only checks
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,6 +26,6 @@ pip_install() {
     set -e
     return "$status"
 }
-pip_install -c constraints.txt -e ".[lammps,ice,test]"
+pip_install -c constraints.txt -e ".[lammps,ice,test,metatomic,controls]"
 echo "$fingerprint" > "$stamp"
 echo "install.sh: done"

@@ -14,6 +14,7 @@ import sys
 # name -> (module, one-line help). Each module defines add_arguments(parser) and run(args) -> int.
 COMMANDS = {
     "study": ("symbreak.campaign.study", "the main job: run the study for several strategies and report"),
+    "audit": ("symbreak.audit.cli", "audit a model: symmetry error by grid and angular order, torque, drift in NVE, model error"),
     "analyze": ("symbreak.analysis.cli", "analyse run folders: observables with error bars, figures, verdicts between runs"),
     "run": ("symbreak.campaign.cli", "run a named simulation case (i-PI + servers) into an output folder"),
     "serve": ("symbreak.server.cli", "serve a potential to i-PI over a socket, wrapped in a symmetrization strategy"),

@@ -10,6 +10,7 @@ Re-running into the folder of an interrupted run resumes it from i-PI's checkpoi
 
 from __future__ import annotations
 
+from ..potentials.spec import SPEC_HELP
 from .cases import list_cases
 from .runner import REPLAY_STRATEGIES, RunConfig, run_case
 
@@ -18,7 +19,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("case", nargs="?", help="case name (see --list)")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--strategy", default="plain", help="symmetrization strategy (see `symbreak serve --help`)")
-    parser.add_argument("--potential", default="default", help="toy, default, qtip4pf or a checkpoint path")
+    parser.add_argument("--potential", default="default", help=f"{SPEC_HELP} (default: default)")
     parser.add_argument("--steps", type=int, default=None, help="MD steps (default: the case's)")
     parser.add_argument("--beads", type=int, default=None, help="path-integral beads (default: the case's)")
     parser.add_argument("--servers", type=int, default=1, help="model servers sharing the work (default: 1)")

@@ -25,6 +25,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..potentials.spec import PotentialError, parse_potential_spec
 from ..structures.io import write_ipi_xyz
 from ..symmetry.strategies import parse_strategy_spec
 from .cases import Case, get_case
@@ -186,7 +187,8 @@ class Endpoints:
 
 def _serve(config: RunConfig, strategy: str, where: list[str], vacuum: bool) -> list[str]:
     command = symbreak_command(
-        "serve", "--potential", config.potential, "--strategy", strategy, *where,
+        "serve", "--potential", parse_potential_spec(config.potential).with_absolute_paths().text,
+        "--strategy", strategy, *where,
         "--threads", str(config.threads), "--quiet", "--structure", "init.xyz",
     )
     return command + (["--vacuum"] if vacuum else [])
@@ -229,6 +231,9 @@ def forcefields_for(config: RunConfig, case: Case) -> list[Forcefield]:
 def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
     """The i-PI spec, the forcefields with their clients, and the manifest (nothing started)."""
     case = get_case(config.case)
+    potential = parse_potential_spec(config.potential)  # a bad spec fails here, before any process starts
+    if potential.kind == "metatomic" and not Path(potential.path).is_file():
+        raise PotentialError(f"metatomic model file not found: {potential.path}")
     steps = config.steps if config.steps is not None else case.default_steps
     beads = config.beads if config.beads is not None else case.beads
     if steps < 1:

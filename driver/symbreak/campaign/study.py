@@ -38,6 +38,8 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..potentials.spec import SPEC_HELP
+
 PARTS = ("gas", "liquid", "ice", "geop", "replay")
 
 
@@ -85,7 +87,7 @@ class StudyRun:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes: about 12 minutes on 2 cores with the shipped model")
-    parser.add_argument("--potential", default="default", help="toy, default or a checkpoint (default: default)")
+    parser.add_argument("--potential", default="default", help=f"{SPEC_HELP} (default: default)")
     parser.add_argument("--out", default="study", help="output folder (default: study)")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every step count (e.g. 0.1 for a smoke test)")

@@ -1,6 +1,10 @@
 """Anything that maps structures to energies, forces and virials (eV, Angstrom)."""
 
 from .base import Evaluation, Potential, Structure
-from .registry import POTENTIAL_NAMES, PotentialError, load_potential
+from .registry import load_potential
+from .spec import POTENTIAL_NAMES, SPEC_HELP, PotentialError, PotentialSpec, parse_potential_spec
 
-__all__ = ["Evaluation", "Potential", "Structure", "POTENTIAL_NAMES", "PotentialError", "load_potential"]
+__all__ = [
+    "Evaluation", "Potential", "Structure", "POTENTIAL_NAMES", "SPEC_HELP", "PotentialError", "PotentialSpec",
+    "load_potential", "parse_potential_spec",
+]

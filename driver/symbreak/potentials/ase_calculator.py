@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from .base import Evaluation, Potential, Structure
+from .spec import PotentialError
 
 
 class ASECalculatorPotential(Potential):
@@ -39,7 +40,7 @@ class ASECalculatorPotential(Potential):
     ):
         implemented = getattr(calculator, "implemented_properties", None)
         if implemented is not None and "forces" not in implemented:
-            raise ValueError(
+            raise PotentialError(
                 f"ASE calculator {type(calculator).__name__} does not implement forces "
                 f"(it implements {list(implemented)}); symbreak needs energies and forces"
             )
@@ -75,7 +76,7 @@ class ASECalculatorPotential(Potential):
             try:
                 stress = np.array(atoms.get_stress(voigt=False), dtype=np.float64)
             except PropertyNotImplementedError as err:
-                raise ValueError(
+                raise PotentialError(
                     f"ASE calculator {type(self.calculator).__name__} does not implement stress, "
                     "needed for the virial of a periodic structure; use an isolated structure "
                     "(cell None) or a calculator with stress"
@@ -85,3 +86,57 @@ class ASECalculatorPotential(Potential):
             centred = s.positions - s.positions.mean(axis=0)
             virial = forces.T @ centred
         return energy, forces, virial
+
+
+def _import_factory_module(module: str, spec_text: str):
+    import importlib
+    import importlib.util
+    import os
+
+    if module.endswith(".py"):
+        if not os.path.isfile(module):
+            raise PotentialError(f"'{spec_text}': the factory file {module} does not exist")
+        name = "symbreak_user_factory_" + os.path.splitext(os.path.basename(module))[0]
+        loader_spec = importlib.util.spec_from_file_location(name, module)
+        loaded = importlib.util.module_from_spec(loader_spec)
+        try:
+            loader_spec.loader.exec_module(loaded)
+        except Exception as err:
+            raise PotentialError(f"'{spec_text}': running {module} failed: {type(err).__name__}: {err}") from None
+        return loaded
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        missing = getattr(err, "name", None) or module
+        raise PotentialError(
+            f"'{spec_text}': cannot import {module} ({type(err).__name__}: {err}); install the package "
+            f"that provides '{missing.split('.')[0]}' into this environment (pip install -c constraints.txt ...)"
+        ) from None
+    except Exception as err:
+        raise PotentialError(f"'{spec_text}': importing {module} failed: {type(err).__name__}: {err}") from None
+
+
+def calculator_potential_from_spec(spec) -> "ASECalculatorPotential":
+    """``calculator_potential_from_spec(parse_potential_spec("ase:MODULE:FACTORY:{...}"))``.
+
+    Imports MODULE (or runs the .py file), calls FACTORY(**kwargs) and wraps the
+    calculator it returns. Every failure is a one-line :class:`PotentialError`.
+    """
+    module = _import_factory_module(spec.module, spec.text)
+    factory = getattr(module, spec.factory, None)
+    if factory is None or not callable(factory):
+        raise PotentialError(f"'{spec.text}': {spec.module} has no callable '{spec.factory}'")
+    try:
+        calculator = factory(**spec.factory_kwargs())
+    except Exception as err:
+        raise PotentialError(
+            f"'{spec.text}': {spec.factory}(**{spec.arguments}) failed: {type(err).__name__}: {err}"
+        ) from None
+    if not callable(getattr(calculator, "get_potential_energy", None)) and not callable(getattr(calculator, "calculate", None)):
+        raise PotentialError(
+            f"'{spec.text}': {spec.factory} returned a {type(calculator).__name__}, not an ASE calculator"
+        )
+    try:
+        return ASECalculatorPotential(calculator, name=spec.label)
+    except ValueError as err:
+        raise PotentialError(f"'{spec.text}': {err}") from None

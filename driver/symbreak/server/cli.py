@@ -2,6 +2,8 @@
 
     symbreak serve --potential toy --strategy 2i --unix --address h2o
     symbreak serve --potential default --strategy random:42 --host 127.0.0.1 --port 31415
+    symbreak serve --potential metatomic:model.pt --strategy 2i -u -a driver
+    symbreak serve -u -a driver -m metatomic -o template=init.xyz,model=model.pt --strategy 2i   # i-PI's flags
 
 Each force call returns diagnostics as i-PI extras (JSON, eV and Angstrom):
 the plain and averaged energies, the spread of E and F over the grid, the
@@ -15,7 +17,9 @@ import sys
 import time
 
 from ..potentials.registry import load_potential
+from ..potentials.spec import SPEC_HELP, PotentialError
 from ..symmetry.strategies import STRATEGY_HELP, parse_strategy
+from .driver_flags import DRIVER_MODES, spec_from_driver_flags
 from .protocol import IPIClient, connect_tcp, connect_unix
 from .service import ForceService
 
@@ -23,14 +27,18 @@ from .service import ForceService
 def add_arguments(parser) -> None:
     parser.epilog = "strategies:\n" + STRATEGY_HELP
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--potential", default="default", help="toy, default, qtip4pf or a checkpoint path (default: default)")
+    parser.add_argument("--potential", default=None, help=f"{SPEC_HELP} (default: default)")
     parser.add_argument("--strategy", default="plain", help="symmetrization strategy (default: plain; see below)")
+    parser.add_argument("-m", "--mode", default=None, help=f"i-PI driver style: the potential kind ({', '.join(DRIVER_MODES)}), with -o")
+    parser.add_argument("-o", "--param", default="", help="i-PI driver style: options of -m, e.g. template=init.xyz,model=model.pt")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--unix", action="store_true", help="connect to a UNIX socket (sockets-prefix + address)")
-    parser.add_argument("--address", default="localhost", help="UNIX socket name, or TCP host name (default: localhost)")
+    where.add_argument("-u", "--unix", action="store_true", help="connect to a UNIX socket (sockets-prefix + address)")
+    parser.add_argument("-a", "--address", default="localhost", help="UNIX socket name, or TCP host name (default: localhost)")
     parser.add_argument("--host", default=None, help="TCP host (overrides --address for TCP)")
-    parser.add_argument("--port", type=int, default=31415, help="TCP port (default: 31415)")
-    parser.add_argument("--sockets-prefix", default="/tmp/ipi_", help="prefix of UNIX socket paths (default: /tmp/ipi_)")
+    parser.add_argument("-p", "--port", type=int, default=31415, help="TCP port (default: 31415)")
+    parser.add_argument("-S", "--sockets-prefix", "--sockets_prefix", dest="sockets_prefix", default="/tmp/ipi_",
+                        help="prefix of UNIX socket paths (default: /tmp/ipi_)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="accepted for i-PI's driver habits; progress is on by default")
     parser.add_argument("--structure", default=None, help="file with the species (i-PI's initial xyz); default: water, O H H repeated")
     parser.add_argument("--vacuum", action="store_true", help="ignore the cell: an isolated system (no periodic images)")
     parser.add_argument("--chunk-size", type=int, default=None, help="structures per batched model call (default: the potential's)")
@@ -51,14 +59,29 @@ def read_numbers(path: str):
         raise ValueError(f"cannot read the structure file {path}: {err}") from None
 
 
+def potential_arguments(args) -> tuple[str, str | None]:
+    """(spec, structure file) from --potential/--structure or from i-PI's -m/-o."""
+    if args.mode is None:
+        if args.param:
+            raise PotentialError("-o needs -m MODE (i-PI driver style); or use --potential SPEC")
+        return args.potential or "default", args.structure
+    if args.potential is not None:
+        raise PotentialError("give either --potential SPEC or i-PI's -m MODE -o PARAMS, not both")
+    spec, template = spec_from_driver_flags(args.mode, args.param)
+    if template and args.structure and template != args.structure:
+        raise PotentialError(f"-o template={template} and --structure {args.structure} disagree: give one")
+    return spec, template or args.structure
+
+
 def build_service(args) -> ForceService:
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
-    potential = load_potential(args.potential)
+    spec, structure = potential_arguments(args)
+    potential = load_potential(spec)
     strategy = parse_strategy(args.strategy, potential, chunk_size=args.chunk_size, diagnostics=not args.no_diagnostics)
-    numbers = read_numbers(args.structure) if args.structure else None
+    numbers = read_numbers(structure) if structure else None
     return ForceService(strategy, numbers, vacuum=args.vacuum)
 
 

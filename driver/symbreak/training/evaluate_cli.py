@@ -16,13 +16,14 @@ import argparse
 import json
 import sys
 
+from ..potentials.spec import SPEC_HELP, parse_potential_spec
 from .evaluate import evaluate_model, format_table, report_json
 from .train import read_labelled
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """add_arguments(parser): the options of `symbreak evaluate`."""
-    parser.add_argument("--model", required=True, help="'default', a potential name, a checkpoint file or a training directory")
+    parser.add_argument("--model", required=True, help=f"the potential: {SPEC_HELP}, or a training directory")
     parser.add_argument("--data", required=True, help="labelled structures (extxyz with energy and forces)")
     parser.add_argument("--strategies", default="plain,i,2,2i,3i", help="comma-separated strategy strings (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
@@ -44,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
     data = read_labelled(args.data)
     if args.max_structures is not None:
         data = data[: max(1, args.max_structures)]
-    options = {}
-    if args.model not in ("toy", "qtip4pf"):
-        options["dtype"] = args.dtype
-    potential = load_potential(args.model, **options)
+    spec = parse_potential_spec(args.model)
+    # --dtype is for symbreak's own checkpoints; metatomic specs take dtype=... in the spec
+    options = {"dtype": args.dtype} if spec.kind in ("default", "checkpoint") else {}
+    potential = load_potential(spec, **options)
     if args.chunk_size and potential.chunk_size is None:
         potential.chunk_size = args.chunk_size
     log = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))

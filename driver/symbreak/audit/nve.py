@@ -1,0 +1,58 @@
+"""Short i-PI NVE runs of the isolated molecule through `symbreak serve`: does the model spin it up?
+
+    results = molecule_nve("metatomic:model.pt", out / "nve", steps=400, strategies=("plain", "2i"))
+
+Both runs start from the same positions and thermal velocities (same seed), so
+the change of the angular momentum L is directly comparable: an invariant model
+conserves L to the integrator's precision; a model with a net torque changes it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..analysis.angular import angular_momentum, direction_change_deg, hbar_ase, torque
+from ..analysis.run_folder import RunFolder
+from ..campaign.runner import RunConfig, run_case
+from .results import NVEResult
+
+
+def _result(strategy: str, steps: int, folder: Path) -> NVEResult:
+    """L and torque straight from the run's outputs (a random-weight model may break the molecule: no per-molecule analysis)."""
+    run = RunFolder(folder)
+    positions, momenta, forces = run.positions(), run.momenta(), run.forces()
+    n = min(len(positions), len(momenta), len(forces))
+    masses = run.masses()
+    L = angular_momentum(positions[:n], momenta[:n], masses) / hbar_ase()
+    tau = torque(positions[:n], forces[:n], masses)
+    times = run.frame_times()[:n]
+    return NVEResult(
+        strategy=strategy,
+        steps=steps,
+        duration_fs=1e3 * float(np.ptp(times)),
+        L0_hbar=float(np.linalg.norm(L[0])),
+        L_max_change_hbar=float(np.max(np.linalg.norm(L - L[0], axis=1))),
+        L_direction_change_deg=float(np.max(direction_change_deg(L))),
+        torque_rms_eV=float(np.sqrt(np.mean(np.sum(tau**2, axis=1)))),
+        ms_per_step=float(run.cost().get("ms_per_step") or float("nan")),
+        run=str(folder),
+    )
+
+
+def molecule_nve(potential: str, out: Path, *, steps: int, strategies=("plain", "2i"), seed: int = 31415,
+                 threads: int = 1, log=None) -> list[NVEResult]:
+    """One gas-nve run per strategy into out/STRATEGY (resumed if interrupted, reused if finished)."""
+    results = []
+    for strategy in strategies:
+        folder = Path(out) / strategy
+        manifest = folder / "manifest.json"
+        if not (manifest.exists() and '"finished"' in manifest.read_text()):
+            if log:
+                log(f"NVE of the molecule with {strategy}: {steps} steps through symbreak serve")
+            config = RunConfig(case="gas-nve", out=str(folder), strategy=strategy, potential=potential, steps=steps,
+                               seed=seed, threads=threads, reference=False)
+            run_case(config)
+        results.append(_result(strategy, steps, folder))
+    return results

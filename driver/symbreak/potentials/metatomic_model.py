@@ -1,0 +1,193 @@
+"""An exported metatomic model behind the batched :class:`Potential` interface.
+
+    symbreak serve --potential metatomic:model.pt --strategy 2i --unix --address h2o
+    pot = load_potential("metatomic:model.pt:dtype=float64,chunk_size=8")
+
+All structures of one call (rotated copies, beads, replay frames) go to the model
+in chunked multi-system calls (``chunk_size`` structures, at most ``max_atoms``
+atoms each), with the neighbour lists the model requests computed by vesin.
+Forces and the full 3x3 virial come from one backward pass through positions and
+a strain: with positions x -> x (1 + S) (rows), W_ab = sum_i F_i,a r_i,b =
+-dE/dS_ba, the project's convention, antisymmetric part included.
+
+The model file is a TorchScript archive loaded by ``metatomic.torch`` (no
+pickle). It needs the optional extra: ``pip install -c constraints.txt 'symbreak[metatomic]'``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+
+from .base import Evaluation, Potential, Structure, split_batch
+from .spec import PotentialError
+
+INSTALL_HINT = "install the extra: pip install -c constraints.txt 'symbreak[metatomic]'"
+_DTYPES = ("float32", "float64")
+
+
+def _flag(text: str | None) -> bool:
+    if text is None:
+        return False
+    value = text.strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise PotentialError(f"metatomic option check_consistency must be true or false, got '{text}'")
+    return value in ("true", "1", "yes")
+
+
+def _positive_int(key: str, text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise PotentialError(f"metatomic option {key} must be a positive integer, got '{text}'")
+    return value
+
+
+class MetatomicPotential(Potential):
+    """``MetatomicPotential("model.pt", dtype=None, device="cpu")``: energies, forces, virials of a metatomic model.
+
+    ``dtype`` None uses the dtype the model declares; ``variant`` picks an energy
+    output variant (``energy/VARIANT``). Raises :class:`PotentialError` (one line)
+    for a missing package, a file that is not a metatomic model, a model without
+    an energy output, or inputs the model needs that symbreak cannot give.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        dtype: str | None = None,
+        device: str = "cpu",
+        extensions: str | None = None,
+        chunk_size: int = 16,
+        max_atoms: int = 4096,
+        variant: str | None = None,
+        check_consistency: bool = False,
+        name: str | None = None,
+    ):
+        try:
+            import torch
+            from metatomic.torch import ModelEvaluationOptions, ModelOutput, load_atomistic_model
+            import vesin.metatomic  # noqa: F401  (the neighbour lists)
+        except ImportError as err:
+            raise PotentialError(f"metatomic models need metatomic-torch and vesin ({err}); {INSTALL_HINT}") from None
+        if not os.path.isfile(path):
+            raise PotentialError(f"metatomic model file not found: {path}")
+        if extensions is not None and not os.path.isdir(extensions):
+            raise PotentialError(f"metatomic extensions folder not found: {extensions}")
+        try:
+            model = load_atomistic_model(path, extensions_directory=extensions)
+        except Exception as err:  # metatomic raises several kinds for a file it cannot use
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise PotentialError(
+                f"{path} is not a usable metatomic model ({first}); export one with `mtt export` "
+                "or metatomic's AtomisticModel.save, and pass extensions=DIR if it needs compiled extensions"
+            ) from None
+        capabilities = model.capabilities()
+        energy_key = "energy" if variant is None else f"energy/{variant}"
+        if energy_key not in capabilities.outputs:
+            energies = sorted(k for k in capabilities.outputs if k == "energy" or k.startswith("energy/"))
+            have = ", ".join(sorted(capabilities.outputs)) or "none"
+            hint = f"; energy outputs: {', '.join(energies)}" if energies else ""
+            raise PotentialError(
+                f"metatomic model {path} has no '{energy_key}' output (its outputs: {have}){hint}; "
+                "symbreak needs an energy to derive forces and virials"
+            )
+        unsupported = sorted(model.requested_inputs(use_new_names=True))
+        if unsupported:
+            raise PotentialError(
+                f"metatomic model {path} requests inputs symbreak cannot provide: {', '.join(unsupported)}"
+            )
+        if dtype is not None and dtype not in _DTYPES:
+            raise PotentialError(f"metatomic option dtype must be float32 or float64, got '{dtype}'")
+        self.dtype_name = dtype or capabilities.dtype
+        self.dtype = {"float32": torch.float32, "float64": torch.float64}[self.dtype_name]
+        try:
+            self.device = torch.device(device)
+        except RuntimeError as err:
+            raise PotentialError(f"metatomic option device: {err}") from None
+        self.model = model.to(device=self.device, dtype=self.dtype) if self.dtype_name != capabilities.dtype else model.to(device=self.device)
+        self.energy_key = energy_key
+        self.check_consistency = check_consistency
+        self.options = ModelEvaluationOptions(
+            length_unit="angstrom",
+            outputs={energy_key: ModelOutput(unit="eV", sample_kind="system")},
+        )
+        self.cutoff = float(capabilities.interaction_range)
+        self.species = frozenset(int(t) for t in capabilities.atomic_types)
+        self.chunk_size = chunk_size
+        self.max_atoms_per_call = max_atoms
+        self.path = path
+        self.name = name or f"metatomic:{os.path.basename(path)}"
+
+    @classmethod
+    def from_spec(cls, spec) -> "MetatomicPotential":
+        """``MetatomicPotential.from_spec(parse_potential_spec("metatomic:model.pt:dtype=float64"))``."""
+        return cls(
+            spec.path,
+            dtype=spec.option("dtype"),
+            device=spec.option("device", "cpu"),
+            extensions=spec.option("extensions"),
+            chunk_size=_positive_int("chunk_size", spec.option("chunk_size"), 16),
+            max_atoms=_positive_int("max_atoms", spec.option("max_atoms"), 4096),
+            variant=spec.option("variant"),
+            check_consistency=_flag(spec.option("check_consistency")),
+            name=spec.label,
+        )
+
+    def compute(self, structures: Sequence[Structure]) -> Evaluation:
+        """``pot.compute([structure, ...])``: chunked multi-system model calls, one backward pass per chunk."""
+        for s in structures:
+            self.check_species(s.numbers)
+        parts = [self._chunk(chunk) for chunk in split_batch(structures, self.chunk_size, self.max_atoms_per_call)]
+        if not parts:
+            return Evaluation(np.zeros(0), [], np.zeros((0, 3, 3)), [])
+        return Evaluation.concatenate(parts)
+
+    def _chunk(self, structures: Sequence[Structure]) -> Evaluation:
+        import torch
+        from metatomic.torch import System
+        from vesin.metatomic import neighbor_lists_for_model
+
+        leaves, strains, systems = [], [], []
+        for s in structures:
+            positions = torch.tensor(s.positions, dtype=self.dtype, device=self.device, requires_grad=True)
+            strain = torch.eye(3, dtype=self.dtype, device=self.device, requires_grad=True)
+            if s.cell is None:
+                cell = torch.zeros((3, 3), dtype=self.dtype, device=self.device)
+                pbc = torch.zeros(3, dtype=torch.bool, device=self.device)
+            else:
+                cell = torch.tensor(s.cell, dtype=self.dtype, device=self.device)
+                pbc = torch.ones(3, dtype=torch.bool, device=self.device)
+            systems.append(System(
+                types=torch.tensor(s.numbers, dtype=torch.int32, device=self.device),
+                positions=positions @ strain,
+                cell=cell @ strain,
+                pbc=pbc,
+            ))
+            leaves.append(positions)
+            strains.append(strain)
+        # skin 0: every call brings new (rotated) geometries, a Verlet list would never be reused
+        for calculator in neighbor_lists_for_model("angstrom", self.model, check_consistency=self.check_consistency, skin=0.0):
+            calculator.add_neighbor_list(systems)
+        output = self.model(systems, self.options, check_consistency=self.check_consistency)[self.energy_key].block()
+        values = output.values.reshape(-1)
+        order = output.samples.column("system").to(torch.long)
+        energies = torch.zeros(len(structures), dtype=values.dtype, device=values.device).index_add(0, order, values)
+        grads = torch.autograd.grad(energies.sum(), leaves + strains, allow_unused=True)
+        n = len(structures)
+        forces, virials = [], np.zeros((n, 3, 3))
+        for b, s in enumerate(structures):
+            g_pos, g_strain = grads[b], grads[n + b]
+            forces.append(np.zeros((s.n_atoms, 3)) if g_pos is None else -g_pos.detach().cpu().double().numpy())
+            if g_strain is not None:
+                virials[b] = -g_strain.detach().cpu().double().numpy().T
+        return Evaluation(energies.detach().cpu().double().numpy(), forces, virials, [{} for _ in structures])
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.dtype_name}, cutoff {self.cutoff:g} A)"

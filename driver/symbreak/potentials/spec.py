@@ -1,0 +1,168 @@
+"""The one potential-spec grammar: what ``--potential`` accepts everywhere.
+
+    spec = parse_potential_spec("metatomic:model.pt:dtype=float64,chunk_size=8")
+    spec.kind, spec.path, spec.option("dtype")        # "metatomic", "model.pt", "float64"
+
+Forms (serve, run, study, evaluate, audit and the in-process i-PI PES all take them):
+
+  toy | default | qtip4pf              the analytic toy water, the shipped model, the LAMMPS reference
+  PATH                                 a checkpoint (file or folder) written by `symbreak train`
+  metatomic:PATH[:KEY=VALUE,...]       an exported metatomic model (extra: symbreak[metatomic]); keys:
+                                       dtype (float32|float64, default: the model's), device (default cpu),
+                                       extensions (folder of compiled TorchScript extensions),
+                                       chunk_size (structures per model call, default 16),
+                                       max_atoms (atoms per model call, default 4096),
+                                       variant (energy output variant, e.g. pbe for energy/pbe),
+                                       check_consistency (true|false, default false)
+  ase:MODULE:FACTORY[:JSON]            any ASE calculator made by FACTORY(**JSON) from MODULE, an importable
+                                       module or a path to a .py file; JSON is an object of keyword
+                                       arguments, e.g. ase:sevenn.calculator:SevenNetCalculator:{"model":"7net-0"}
+
+A spec is parsed once into a frozen :class:`PotentialSpec`; bad syntax is a
+:class:`PotentialError` with one line that says what is wrong and what form is expected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+PotentialKind = Literal["toy", "default", "qtip4pf", "checkpoint", "metatomic", "ase"]
+
+#: the names that need no path
+POTENTIAL_NAMES = ("toy", "default", "qtip4pf")
+
+#: option keys of metatomic specs, with what each takes (for the error messages)
+METATOMIC_OPTIONS = {
+    "dtype": "float32 or float64",
+    "device": "a torch device, e.g. cpu",
+    "extensions": "a folder of TorchScript extensions",
+    "chunk_size": "a positive integer",
+    "max_atoms": "a positive integer",
+    "variant": "the variant of the energy output, e.g. pbe",
+    "check_consistency": "true or false",
+}
+
+SPEC_HELP = (
+    "toy, default, qtip4pf, a checkpoint path, metatomic:MODEL.pt[:key=value,...] "
+    "or ase:MODULE:FACTORY[:JSON-kwargs]"
+)
+
+
+class PotentialError(ValueError):
+    """A potential spec, file or option that cannot be used (one line: what is wrong, what to do)."""
+
+
+@dataclass(frozen=True)
+class PotentialSpec:
+    """A parsed ``--potential`` value; ``text`` is what was given, so that it can be handed on unchanged."""
+
+    kind: PotentialKind
+    text: str
+    #: checkpoint or metatomic model file
+    path: str | None = None
+    #: ase: the module (or .py file) and the factory in it
+    module: str | None = None
+    factory: str | None = None
+    #: ase: the factory's keyword arguments, as JSON text (an object)
+    arguments: str = "{}"
+    #: metatomic: (key, value) pairs in the order given
+    options: tuple[tuple[str, str], ...] = ()
+
+    def option(self, key: str, default: str | None = None) -> str | None:
+        return dict(self.options).get(key, default)
+
+    def factory_kwargs(self) -> dict:
+        return json.loads(self.arguments)
+
+    def with_absolute_paths(self) -> "PotentialSpec":
+        """The same spec with its files as absolute paths, for processes that run in another folder."""
+        if self.kind == "checkpoint":
+            path = os.path.abspath(self.path)
+            return PotentialSpec(kind="checkpoint", text=path, path=path)
+        if self.kind == "metatomic":
+            path = os.path.abspath(self.path)
+            options = tuple((k, os.path.abspath(v) if k == "extensions" else v) for k, v in self.options)
+            tail = (":" + ",".join(f"{k}={v}" for k, v in options)) if options else ""
+            return PotentialSpec(kind="metatomic", text=f"metatomic:{path}{tail}", path=path, options=options)
+        if self.kind == "ase" and self.module.endswith(".py"):
+            module = os.path.abspath(self.module)
+            return PotentialSpec(kind="ase", text=f"ase:{module}:{self.factory}:{self.arguments}", module=module,
+                                 factory=self.factory, arguments=self.arguments)
+        return self
+
+    @property
+    def label(self) -> str:
+        """A short name for tables and figures: the file name or the factory, not the whole spec."""
+        if self.kind == "metatomic":
+            return f"metatomic:{os.path.basename(self.path or '')}"
+        if self.kind == "ase":
+            return f"ase:{self.factory}"
+        if self.kind == "checkpoint":
+            return os.path.basename(os.path.normpath(self.path or ""))
+        return self.kind
+
+
+def parse_potential_spec(text: str) -> PotentialSpec:
+    """``parse_potential_spec("ase:sevenn.calculator:SevenNetCalculator:{...}")`` -> PotentialSpec."""
+    text = str(text).strip()
+    if not text:
+        raise PotentialError(f"empty potential: use {SPEC_HELP}")
+    if text in POTENTIAL_NAMES:
+        return PotentialSpec(kind=text, text=text)
+    if text.startswith("metatomic:"):
+        return _parse_metatomic(text)
+    if text.startswith("ase:"):
+        return _parse_ase(text)
+    if os.path.exists(text):
+        return PotentialSpec(kind="checkpoint", text=text, path=text)
+    prefix = text.split(":", 1)[0]
+    if ":" in text and prefix not in ("metatomic", "ase"):
+        raise PotentialError(f"unknown potential kind '{prefix}:' in '{text}': use {SPEC_HELP}")
+    raise PotentialError(f"unknown potential '{text}' (no such name or file): use {SPEC_HELP}")
+
+
+def _parse_metatomic(text: str) -> PotentialSpec:
+    rest = text[len("metatomic:"):]
+    options: tuple[tuple[str, str], ...] = ()
+    # options follow the last colon when that part holds key=value pairs (paths may contain colons)
+    head, sep, tail = rest.rpartition(":")
+    if sep and "=" in tail:
+        rest, options = head, _parse_options(tail, text)
+    if not rest:
+        raise PotentialError(f"'{text}' names no model file: use metatomic:PATH[:key=value,...]")
+    return PotentialSpec(kind="metatomic", text=text, path=rest, options=options)
+
+
+def _parse_options(tail: str, text: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in tail.split(","):
+        key, eq, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not eq or not key or not value:
+            raise PotentialError(f"bad option '{item}' in '{text}': options are key=value pairs separated by commas")
+        if key not in METATOMIC_OPTIONS:
+            known = ", ".join(f"{k} ({v})" for k, v in METATOMIC_OPTIONS.items())
+            raise PotentialError(f"unknown metatomic option '{key}' in '{text}': known options are {known}")
+        pairs.append((key, value))
+    return tuple(pairs)
+
+
+def _parse_ase(text: str) -> PotentialSpec:
+    parts = text[len("ase:"):].split(":", 2)
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise PotentialError(
+            f"'{text}' is not ase:MODULE:FACTORY[:JSON-kwargs], e.g. "
+            "ase:sevenn.calculator:SevenNetCalculator:{\"model\": \"7net-0\"}"
+        )
+    module, factory = parts[0], parts[1]
+    arguments = parts[2] if len(parts) == 3 and parts[2].strip() else "{}"
+    try:
+        kwargs = json.loads(arguments)
+    except json.JSONDecodeError as err:
+        raise PotentialError(f"the keyword arguments of '{text}' are not valid JSON ({err.msg} at character {err.pos})") from None
+    if not isinstance(kwargs, dict):
+        raise PotentialError(f"the keyword arguments of '{text}' must be a JSON object {{...}}, got {type(kwargs).__name__}")
+    return PotentialSpec(kind="ase", text=text, module=module, factory=factory, arguments=json.dumps(kwargs))
