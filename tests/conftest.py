@@ -28,3 +28,13 @@ def water_box():
 def water_box_triclinic():
     """8 H2O in a sheared, rotated (non upper-triangular) cell, molecules split and unwrapped."""
     return testing.water_box_triclinic(n_per_side=2, seed=2)
+
+
+@pytest.fixture(scope="session")
+def tiny_pet_model(tmp_path_factory):
+    """Path to a tiny random-weight metatrain PET (H, O; float32) exported to metatomic, made once per session."""
+    pytest.importorskip("metatrain", reason="the tiny PET model needs metatrain (pip install 'symbreak[controls]')")
+    pytest.importorskip("metatomic.torch", reason="metatomic models need metatomic-torch (pip install 'symbreak[metatomic]')")
+    from symbreak.potentials.foreign_models import export_random_pet
+
+    return export_random_pet(str(tmp_path_factory.mktemp("models") / "tiny-pet.pt"))

@@ -105,6 +105,12 @@ class MetatomicPotential(Potential):
             )
         if dtype is not None and dtype not in _DTYPES:
             raise PotentialError(f"metatomic option dtype must be float32 or float64, got '{dtype}'")
+        if check_consistency and dtype is not None and dtype != capabilities.dtype:
+            # metatomic checks the systems against the dtype the model declares: the two cannot be combined
+            raise PotentialError(
+                f"metatomic model {path} declares {capabilities.dtype}: check_consistency=true checks inputs "
+                f"against that dtype, so it cannot be combined with dtype={dtype}; drop one of the two options"
+            )
         self.dtype_name = dtype or capabilities.dtype
         self.dtype = {"float32": torch.float32, "float64": torch.float64}[self.dtype_name]
         try:
@@ -118,6 +124,10 @@ class MetatomicPotential(Potential):
             length_unit="angstrom",
             outputs={energy_key: ModelOutput(unit="eV", sample_kind="system")},
         )
+        from vesin.metatomic import neighbor_lists_for_model
+
+        # skin 0: every call brings new (rotated) geometries, a Verlet list would never be reused
+        self._neighbor_lists = neighbor_lists_for_model("angstrom", self.model, check_consistency=check_consistency, skin=0.0)
         self.cutoff = float(capabilities.interaction_range)
         self.species = frozenset(int(t) for t in capabilities.atomic_types)
         self.chunk_size = chunk_size
@@ -152,7 +162,6 @@ class MetatomicPotential(Potential):
     def _chunk(self, structures: Sequence[Structure]) -> Evaluation:
         import torch
         from metatomic.torch import System
-        from vesin.metatomic import neighbor_lists_for_model
 
         leaves, strains, systems = [], [], []
         for s in structures:
@@ -172,8 +181,7 @@ class MetatomicPotential(Potential):
             ))
             leaves.append(positions)
             strains.append(strain)
-        # skin 0: every call brings new (rotated) geometries, a Verlet list would never be reused
-        for calculator in neighbor_lists_for_model("angstrom", self.model, check_consistency=self.check_consistency, skin=0.0):
+        for calculator in self._neighbor_lists:
             calculator.add_neighbor_list(systems)
         output = self.model(systems, self.options, check_consistency=self.check_consistency)[self.energy_key].block()
         values = output.values.reshape(-1)

@@ -1,0 +1,76 @@
+"""Third-party models through `ase:` specs: the negative and positive controls of symmetry breaking.
+
+- SevenNet-0 (weights ship in the ``sevenn`` wheel) is exactly equivariant: the 2i grid sees
+  no spread beyond float32 rounding and no net torque.
+- A random-weight Orb v3 *direct* model predicts forces with a head (no gradient): it breaks
+  rotational symmetry by meV, and the 2i average removes most of it.
+
+    pytest tests/potentials/test_foreign_models.py -q
+"""
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from symbreak.potentials import load_potential
+from symbreak.potentials.testing import water_molecule
+from symbreak.symmetry.strategies import parse_strategy
+
+SEVENNET = 'ase:sevenn.calculator:SevenNetCalculator:{"model": "7net-0", "device": "cpu"}'
+ORB = 'ase:symbreak.potentials.foreign_models:random_orb_calculator:{"seed": 0}'
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning", "ignore::FutureWarning")
+
+
+@pytest.fixture(scope="module")
+def sevennet():
+    """SevenNet-0 behind the ASE adapter, loaded once (about 10 s)."""
+    pytest.importorskip("sevenn", reason="the negative control needs sevenn (pip install 'symbreak[controls]')")
+    import torch
+
+    torch.set_num_threads(1)
+    return load_potential(SEVENNET)
+
+
+@pytest.fixture(scope="module")
+def orb():
+    """A random-weight Orb v3 direct model behind Orb's ASE calculator."""
+    pytest.importorskip("orb_models", reason="the positive control needs orb-models (pip install 'symbreak[controls]')")
+    import torch
+
+    torch.set_num_threads(1)
+    return load_potential(ORB)
+
+
+def rotation_errors(pot, structure, rotations):
+    """E(R x) - E(x) for each rotation R."""
+    return pot.compute([structure.rotated(r) for r in rotations]).energies - pot.compute([structure]).energies[0]
+
+
+def test_sevennet_is_the_negative_control(sevennet):
+    """SevenNet-0 on a water molecule: 2i spreads at float32 rounding, no net force or torque."""
+    assert sevennet.name == "ase:SevenNetCalculator"
+    extras = parse_strategy("2i", sevennet).compute([water_molecule(seed=0)]).extras[0]
+    assert extras["n_rotations"] == 36
+    assert extras["energy_spread"] < 1e-5  # eV
+    assert extras["force_spread"] < 1e-4  # eV/A
+    assert abs(extras["energy_plain_minus_averaged"]) < 1e-5
+    assert np.linalg.norm(extras["net_torque_plain"]) < 1e-5  # eV
+    assert np.linalg.norm(extras["net_force_plain"]) < 1e-5
+
+
+def test_orb_direct_is_the_positive_control(orb):
+    """Random Orb v3 direct: meV energy spread over the grid; 2i shrinks E(R x) - E(x) by more than 10x."""
+    s = water_molecule(seed=0)
+    averaged = parse_strategy("2i", orb)
+    extras = averaged.compute([s]).extras[0]
+    assert extras["energy_spread"] > 1e-3  # eV
+    assert extras["force_spread"] > 1e-3  # eV/A
+    # a direct model removes the net force and, in vacuum, the net torque itself
+    assert np.linalg.norm(extras["net_torque_plain"]) < 1e-5
+
+    rotations = Rotation.random(3, random_state=7).as_matrix()
+    plain = rotation_errors(orb, s, rotations)
+    two_i = rotation_errors(averaged, s, rotations)
+    assert np.abs(plain).max() > 1e-3
+    assert np.abs(two_i).max() < 0.1 * np.abs(plain).max()
