@@ -92,6 +92,10 @@ def minimum_image(vectors: np.ndarray, cells: np.ndarray | None) -> np.ndarray:
     return np.einsum("tki,tij->tkj", frac, cells).reshape(shape)
 
 
+class BrokenMoleculesError(ValueError):
+    """The atoms are no longer intact O, H, H molecules (a model that dissociates water, or a wrong order)."""
+
+
 def dipole_axes(positions, numbers, cells=None) -> np.ndarray:
     """``u = dipole_axes(positions, numbers, cells=None)``: (T, M, 3) unit vectors from O to the H midpoint."""
     positions = as_frames(positions)
@@ -102,7 +106,7 @@ def dipole_axes(positions, numbers, cells=None) -> np.ndarray:
     r_oh = np.linalg.norm(oh, axis=-1)
     if np.any(r_oh > MAX_OH_DISTANCE):
         t, m, h = np.unravel_index(np.argmax(r_oh), r_oh.shape)
-        raise ValueError(
+        raise BrokenMoleculesError(
             f"frame {t}, molecule {m}: O-H{h + 1} distance {r_oh[t, m, h]:.2f} A > {MAX_OH_DISTANCE} A "
             "(after the minimum image): atoms are not O, H, H triplets of intact molecules, or the cell is missing"
         )

@@ -24,7 +24,7 @@ from .blocks import block_average
 from .dynamics import mean_squared_displacement, orientation_autocorrelation, power_spectrum
 from .energy import conserved_drift
 from .errors import error_table
-from .molecules import dipole_axes
+from .molecules import BrokenMoleculesError, dipole_axes
 from .orientation import anisotropy, orientational_free_energy
 from .pimd import centroid_virial_kinetic_energy, radius_of_gyration
 from .rdf import dipole_correlations, radial_distribution
@@ -224,7 +224,12 @@ def _gas(run: RunFolder, out: dict) -> None:
         c[f"L_{name}"] = _curve(times, L[:, axis], None, "time / ps", f"L_{name} / hbar")
     c["L_direction"] = _curve(times, angle, None, "time / ps", "angle of L to L(0) / deg")
     c["torque"] = _curve(times, np.linalg.norm(tau, axis=1), None, "time / ps", "|torque| / eV")
-    _orientation(dipole_axes(positions, run.numbers()), out, with_map=False)
+    try:
+        u = dipole_axes(positions, run.numbers())
+    except BrokenMoleculesError as err:
+        out["notes"].append(f"the molecule broke apart ({err}): orientational analysis skipped")
+        return
+    _orientation(u, out, with_map=False)
 
 
 def _condensed(run: RunFolder, out: dict, positions=None) -> None:
@@ -242,10 +247,14 @@ def _condensed(run: RunFolder, out: dict, positions=None) -> None:
         for pair in ("OO", "OH", "HH"):
             g = radial_distribution(x, numbers, cells, pair=pair, r_max=r_max, n_bins=RDF_BINS, n_blocks=n_blocks)
             c[f"g_{pair}"] = _curve(g["r"], g["g"], g.get("g_err"), "r / A", f"g_{pair}(r)")
+    try:
+        u = dipole_axes(x, numbers, cells)
+    except BrokenMoleculesError as err:
+        out["notes"].append(f"molecules broke apart ({err}): dipole correlations, dynamics and orientation skipped")
+        return
     d = dipole_correlations(x, numbers, cells, r_max=r_max, n_bins=DIPOLE_BINS, n_blocks=n_blocks)
     c["c_L"] = _curve(d["r"], d["c_L"], d.get("c_L_err"), "r / A", "c_L(r)")
     c["c_T"] = _curve(d["r"], d["c_T"], d.get("c_T_err"), "r / A", "c_T(r)")
-    u = dipole_axes(x, numbers, cells)
     time_blocks = n_blocks_for(n, min_size=6, max_blocks=5)
     try:
         msd = mean_squared_displacement(x, numbers, cells, times=times, n_blocks=time_blocks)

@@ -32,11 +32,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--systems", default=",".join(SYSTEM_NAMES), help=f"comma-separated subset of {','.join(SYSTEM_NAMES)}")
     parser.add_argument("--reference", default="qtip4pf", choices=REFERENCES,
                         help="reference for the model error (default: qtip4pf, the exactly invariant water model by LAMMPS)")
-    parser.add_argument("--lmax", type=int, default=3,
-                        help="highest angular order resolved (grid legendre:lmax+1:i; default 3: 392 extra evaluations; 2 reuses 3i)")
+    parser.add_argument("--lmax", type=int, default=None,
+                        help="highest angular order resolved (grid legendre:lmax+1:i; default 3, 2 with --quick: "
+                             "3 costs 392 extra evaluations, 2 reuses 3i)")
     parser.add_argument("--frames", type=int, default=8, help="displaced frames per system for the model error (default: 8)")
     parser.add_argument("--nve-steps", type=int, default=400, help="steps of 0.5 fs of each NVE run of the molecule (default: 400; 0 skips)")
-    parser.add_argument("--quick", action="store_true", help="small systems (24-molecule liquid, 16-molecule ice) and --lmax 2")
+    parser.add_argument("--quick", action="store_true", help="small systems (24-molecule liquid, 16-molecule ice) and --lmax 2 unless given")
     parser.add_argument("--seed", type=int, default=0, help="seed of the built structures (default: 0)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
 
@@ -53,7 +54,8 @@ def run(args) -> int:
     started = time.perf_counter()
     spec = parse_potential_spec(args.potential)
     names = parse_systems(args.systems)
-    l_max = 2 if args.quick and args.lmax == 3 else args.lmax
+    # --quick lowers the default, never an --lmax given explicitly
+    l_max = args.lmax if args.lmax is not None else (2 if args.quick else 3)
     if l_max < 1:
         raise ValueError(f"--lmax must be >= 1, got {args.lmax}")
     if args.frames < 0 or args.nve_steps < 0:
@@ -61,7 +63,6 @@ def run(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
 
     def log(message: str) -> None:
         print(f"symbreak audit: [{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
@@ -73,6 +74,7 @@ def run(args) -> int:
     log(f"loading {spec.text}")
     potential = load_potential(spec)
     description = potential.describe()
+    out.mkdir(parents=True, exist_ok=True)  # only once the model has loaded: a bad spec leaves no empty folder
     reference_name = None if args.reference == "none" or spec.kind == "qtip4pf" else args.reference
     systems = build_systems(names, quick=args.quick, frames=args.frames if reference_name else 0, seed=args.seed)
     probes, errors, notes = [], [], []

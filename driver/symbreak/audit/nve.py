@@ -9,6 +9,7 @@ conserves L to the integrator's precision; a model with a net torque changes it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -41,14 +42,34 @@ def _result(strategy: str, steps: int, folder: Path) -> NVEResult:
     )
 
 
+def _same_run(manifest: dict, potential: str, strategy: str, steps: int, seed: int) -> bool:
+    """Was the run in this folder made with the same potential, strategy, steps and seed?"""
+    config = manifest.get("config", {})
+    return (manifest.get("case") == "gas-nve" and config.get("potential") == potential
+            and config.get("strategy") == strategy and config.get("steps") == steps and config.get("seed") == seed)
+
+
 def molecule_nve(potential: str, out: Path, *, steps: int, strategies=("plain", "2i"), seed: int = 31415,
                  threads: int = 1, log=None) -> list[NVEResult]:
-    """One gas-nve run per strategy into out/STRATEGY (resumed if interrupted, reused if finished)."""
+    """One gas-nve run per strategy into out/STRATEGY (resumed if interrupted, reused if finished).
+
+    A run left in out/STRATEGY by an audit of another potential, or with other
+    steps or seed, is never reused nor removed: ValueError asks for another --out.
+    """
     results = []
     for strategy in strategies:
         folder = Path(out) / strategy
         manifest = folder / "manifest.json"
-        if not (manifest.exists() and '"finished"' in manifest.read_text()):
+        old = None
+        if manifest.exists():
+            try:
+                old = json.loads(manifest.read_text())
+            except json.JSONDecodeError:
+                old = {}
+            if not _same_run(old, potential, strategy, steps, seed):
+                raise ValueError(f"{folder} holds an NVE run of another potential, strategy, length or seed: "
+                                 "choose another --out (or remove that folder)")
+        if not (old and "finished" in old):
             if log:
                 log(f"NVE of the molecule with {strategy}: {steps} steps through symbreak serve")
             config = RunConfig(case="gas-nve", out=str(folder), strategy=strategy, potential=potential, steps=steps,

@@ -21,20 +21,25 @@ COLOURS = {"molecule": "#1f77b4", "liquid": "#2ca02c", "ice": "#9467bd"}
 
 
 def _g(x: float | None, digits: int = 2) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x:.{digits}g}" if abs(x) < 10 ** (digits + 1) else f"{x:.0f}"
+    """``digits`` significant digits, plain notation between 1e-3 and 1e5 (190, not 1.9e+02)."""
+    if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
+        return "-" if x is None or math.isnan(x) else "inf"
+    if x != 0 and not 1e-3 <= abs(x) < 1e5:
+        return f"{x:.{max(digits - 1, 0)}e}"
+    return f"{float(f'{x:.{digits}g}'):g}"
 
 
 def _orders_text(probe: SystemProbe) -> str:
     parts = []
     for shares in (probe.energy_orders, probe.force_orders):
         l = shares.dominant_order()
-        if l is None:
+        name = "E" if shares.quantity == "energy" else "F"
+        if l is None or shares.unresolved > shares.shares[l]:
+            # the grid is too coarse for this model: say so before naming a resolved order
+            parts.append(f"{name}: mostly above l={shares.resolved_l_max} ({100 * shares.unresolved:.0f} %, raise --lmax)")
             continue
         parity = " (parity-odd)" if shares.odd[l] > 0.5 * shares.shares[l] else ""
         tail = f", {100 * shares.unresolved:.0f} % above l={shares.resolved_l_max}" if shares.unresolved > 0.05 else ""
-        name = "E" if shares.quantity == "energy" else "F"
         parts.append(f"{name}: l={l} {100 * shares.shares[l]:.0f} %{parity}{tail}")
     return "; ".join(parts)
 

@@ -10,6 +10,7 @@ in eV, angular momenta in hbar: the units are in the field names.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Literal
@@ -146,11 +147,22 @@ class AuditReport:
         return next((m for m in self.model_errors if m.system == name), None)
 
 
+def _strict(value):
+    """NaN and inf become null: audit.json stays valid JSON for strict readers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    return value
+
+
 def write_json(report: AuditReport, path) -> None:
-    """Write atomically: a half-written audit.json never replaces a good one."""
+    """Write atomically (a half-written audit.json never replaces a good one); NaN is written as null."""
     path = Path(path)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(asdict(report), indent=1) + "\n")
+    tmp.write_text(json.dumps(_strict(asdict(report)), indent=1, allow_nan=False) + "\n")
     tmp.replace(path)
 
 

@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..potentials.spec import SPEC_HELP
+from ..potentials.spec import SPEC_HELP, parse_potential_spec
 
 PARTS = ("gas", "liquid", "ice", "geop", "replay")
 
@@ -319,6 +319,7 @@ def run(args) -> int:
     from ..analysis.report import summary_rows, write_report
 
     start = time.monotonic()
+    parse_potential_spec(args.potential)  # a bad spec fails before any run starts
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]

@@ -1,7 +1,8 @@
-"""`symbreak label`: q-TIP4P/F energies, forces and stress for every frame of a file.
+"""`symbreak label`: q-TIP4P/F (or any potential's) energies, forces and stress for every frame of a file.
 
     symbreak label frames.xyz labelled.xyz                 # periodic frames (cell from the file)
     symbreak label gas_traj.xyz gas_labelled.xyz --vacuum  # isolated molecules, cell ignored
+    symbreak label frames.xyz mine.xyz --potential metatomic:model.pt   # a user's model instead of the reference
 
 Reads i-PI xyz (``# CELL(abcABC)`` comments, units from ``positions{...}``) or
 anything ASE reads; writes extended xyz with energy (eV), forces (eV/A),
@@ -26,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kspace-accuracy", type=float, default=1e-6, help="pppm/tip4p relative accuracy (default 1e-6)")
     parser.add_argument("--cutoff", type=float, default=9.0, help="LJ + real-space Coulomb cutoff in A (default 9)")
     parser.add_argument("--every", type=int, default=1, help="label every N-th frame (default 1)")
+    parser.add_argument("--potential", default="qtip4pf",
+                        help="the labeller (default: qtip4pf; --kspace-accuracy and --cutoff apply to it only); any spec: "
+                             "toy, default, a checkpoint, metatomic:MODEL.pt, ase:MODULE:FACTORY[:JSON]")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -65,11 +69,14 @@ def label_file(input_path: str, output_path: str, potential, *, vacuum=False, ev
 
 
 def run(args) -> int:
-    from .qtip4pf import QTIP4PF
+    from .registry import load_potential
 
     if args.every < 1:
         raise ValueError(f"--every must be >= 1, got {args.every}")
-    pot = QTIP4PF(kspace_accuracy=args.kspace_accuracy, cutoff=args.cutoff)
+    if args.potential == "qtip4pf":
+        pot = load_potential("qtip4pf", kspace_accuracy=args.kspace_accuracy, cutoff=args.cutoff)
+    else:
+        pot = load_potential(args.potential)
     progress = None if args.quiet else (lambda msg: print(f"symbreak label: {msg}", file=sys.stderr, flush=True))
     n = label_file(args.input, args.output, pot, vacuum=args.vacuum, every=args.every, progress=progress)
     if n == 0:
