@@ -31,7 +31,13 @@ def test_liquid_run_over_tcp(tmp_path):
 
 
 def test_a_dying_server_is_named(tmp_path):
+    # a spec that parses but whose factory returns no calculator: the runner starts, the server dies at load
     with pytest.raises(ProcessFailed, match="model0 exited with code 2"):
+        run_case(RunConfig(case="gas-nve", out=str(tmp_path / "x"), potential="ase:os:getcwd", steps=5, quiet=True))
+
+
+def test_an_unknown_potential_fails_before_any_process(tmp_path):
+    with pytest.raises(ValueError, match="unknown potential 'no-such-model'"):
         run_case(RunConfig(case="gas-nve", out=str(tmp_path / "x"), potential="no-such-model", steps=5, quiet=True))
 
 

@@ -107,7 +107,7 @@ def mixed_batch():
 def test_mixed_batch_equals_one_by_one(pot64, monkeypatch, chunk_size, max_atoms):
     """Molecules and boxes in one call, split by chunk_size and max_atoms: the same numbers as single calls."""
     singles = [pot64.compute([s]) for s in mixed_batch()]
-    monkeypatch.setattr(pot64, "chunk_size", chunk_size)
+    monkeypatch.setattr(pot64, "systems_per_call", chunk_size)
     monkeypatch.setattr(pot64, "max_atoms_per_call", max_atoms)
     calls = []
     chunk = pot64._chunk
@@ -125,10 +125,10 @@ def test_mixed_batch_equals_one_by_one(pot64, monkeypatch, chunk_size, max_atoms
 
 
 def test_spec_options_reach_the_potential(tiny_pet_model):
-    """chunk_size, max_atoms, dtype and the name come from the spec."""
+    """chunk_size, max_atoms, dtype and the name come from the spec; wrappers hand whole batches (chunk_size None)."""
     pot = load_potential(f"metatomic:{tiny_pet_model}:chunk_size=3,max_atoms=50,dtype=float64")
     assert isinstance(pot, MetatomicPotential)
-    assert (pot.chunk_size, pot.max_atoms_per_call, pot.dtype_name) == (3, 50, "float64")
+    assert (pot.chunk_size, pot.systems_per_call, pot.max_atoms_per_call, pot.dtype_name) == (None, 3, 50, "float64")
     assert pot.name == "metatomic:tiny-pet.pt" and pot.species == frozenset({1, 8})
     assert pot.cutoff == pytest.approx(4.0)
     assert "float64" in pot.describe()
@@ -326,3 +326,20 @@ def test_missing_package_says_which_extra(monkeypatch, tmp_path):
     with pytest.raises(PotentialError) as info:
         load_potential(f"metatomic:{path}")
     assert "symbreak[metatomic]" in one_line(info)
+
+
+def test_packed_isolated_structures_equal_separate_systems(tiny_pet_model):
+    """Isolated structures packed into one model system (the default for a local model) give the numbers of
+    separate systems: energies, forces and virials agree to float64 rounding, finite differences hold."""
+    from symbreak.potentials.testing import finite_difference_virial
+
+    packed = load_potential(f"metatomic:{tiny_pet_model}:dtype=float64")
+    separate = load_potential(f"metatomic:{tiny_pet_model}:dtype=float64,pack=false")
+    assert packed.pack and not separate.pack
+    molecules = [water_molecule(seed=k) for k in range(7)]
+    a, b = packed.compute(molecules), separate.compute(molecules)
+    np.testing.assert_allclose(a.energies, b.energies, rtol=0, atol=1e-12)
+    for fa, fb in zip(a.forces, b.forces):
+        np.testing.assert_allclose(fa, fb, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a.virials, b.virials, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(finite_difference_virial(packed, molecules[3]), a.virials[3], atol=1e-8)

@@ -6,6 +6,13 @@
 All structures of one call (rotated copies, beads, replay frames) go to the model
 in chunked multi-system calls (``chunk_size`` structures, at most ``max_atoms``
 atoms each), with the neighbour lists the model requests computed by vesin.
+Isolated structures go further when the model is local (a finite
+``interaction_range``) and gives per-atom energies: they are packed into one
+system, copies placed on a grid farther apart than the interaction range, so
+that 36 rotated copies of a molecule cost one neighbour list and one model
+system instead of 36 (``pack=false`` turns this off; energies are the per-atom
+sums of each copy, exactly what separate systems give, up to the float32
+rounding of positions tens of A from the origin).
 Forces and the full 3x3 virial come from one backward pass through positions and
 a strain: with positions x -> x (1 + S) (rows), W_ab = sum_i F_i,a r_i,b =
 -dE/dS_ba, the project's convention, antisymmetric part included.
@@ -16,6 +23,7 @@ pickle). It needs the optional extra: ``pip install -c constraints.txt 'symbreak
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Sequence
 
@@ -28,12 +36,12 @@ INSTALL_HINT = "install the extra: pip install -c constraints.txt 'symbreak[meta
 _DTYPES = ("float32", "float64")
 
 
-def _flag(text: str | None) -> bool:
+def _flag(key: str, text: str | None, default: bool) -> bool:
     if text is None:
-        return False
+        return default
     value = text.strip().lower()
     if value not in ("true", "false", "1", "0", "yes", "no"):
-        raise PotentialError(f"metatomic option check_consistency must be true or false, got '{text}'")
+        raise PotentialError(f"metatomic option {key} must be true or false, got '{text}'")
     return value in ("true", "1", "yes")
 
 
@@ -68,6 +76,7 @@ class MetatomicPotential(Potential):
         max_atoms: int = 4096,
         variant: str | None = None,
         check_consistency: bool = False,
+        pack: bool = True,
         name: str | None = None,
     ):
         try:
@@ -130,8 +139,16 @@ class MetatomicPotential(Potential):
         self._neighbor_lists = neighbor_lists_for_model("angstrom", self.model, check_consistency=check_consistency, skin=0.0)
         self.cutoff = float(capabilities.interaction_range)
         self.species = frozenset(int(t) for t in capabilities.atomic_types)
-        self.chunk_size = chunk_size
+        # this class chunks by itself (systems_per_call for separate systems, max_atoms for packed ones):
+        # wrappers hand over whole batches
+        self.chunk_size = None
+        self.systems_per_call = chunk_size
         self.max_atoms_per_call = max_atoms
+        self.pack = (pack and math.isfinite(self.cutoff) and self.cutoff > 0
+                     and capabilities.outputs[energy_key].sample_kind == "atom")
+        self.atom_options = ModelEvaluationOptions(
+            length_unit="angstrom", outputs={energy_key: ModelOutput(unit="eV", sample_kind="atom")},
+        )
         self.path = path
         self.name = name or f"metatomic:{os.path.basename(path)}"
 
@@ -146,7 +163,8 @@ class MetatomicPotential(Potential):
             chunk_size=_positive_int("chunk_size", spec.option("chunk_size"), 16),
             max_atoms=_positive_int("max_atoms", spec.option("max_atoms"), 4096),
             variant=spec.option("variant"),
-            check_consistency=_flag(spec.option("check_consistency")),
+            check_consistency=_flag("check_consistency", spec.option("check_consistency"), False),
+            pack=_flag("pack", spec.option("pack"), True),
             name=spec.label,
         )
 
@@ -154,7 +172,10 @@ class MetatomicPotential(Potential):
         """``pot.compute([structure, ...])``: chunked multi-system model calls, one backward pass per chunk."""
         for s in structures:
             self.check_species(s.numbers)
-        parts = [self._chunk(chunk) for chunk in split_batch(structures, self.chunk_size, self.max_atoms_per_call)]
+        if self.pack and structures and all(s.cell is None for s in structures):
+            parts = [self._packed(chunk) for chunk in split_batch(structures, None, self.max_atoms_per_call)]
+        else:
+            parts = [self._chunk(chunk) for chunk in split_batch(structures, self.systems_per_call, self.max_atoms_per_call)]
         if not parts:
             return Evaluation(np.zeros(0), [], np.zeros((0, 3, 3)), [])
         return Evaluation.concatenate(parts)
@@ -187,6 +208,46 @@ class MetatomicPotential(Potential):
         values = output.values.reshape(-1)
         order = output.samples.column("system").to(torch.long)
         energies = torch.zeros(len(structures), dtype=values.dtype, device=values.device).index_add(0, order, values)
+        return self._backward(structures, energies, leaves, strains)
+
+    def _packed(self, structures: Sequence[Structure]) -> Evaluation:
+        """Isolated structures as one system, each copy centred on its own grid point, farther apart than the range."""
+        import torch
+        from metatomic.torch import System
+
+        n = len(structures)
+        extent = max(float(np.ptp(s.positions, axis=0).max()) for s in structures)
+        spacing = extent + self.cutoff + 1.0
+        side = int(np.ceil(n ** (1.0 / 3.0) - 1e-9))
+        grid = np.array([(i, j, k) for i in range(side) for j in range(side) for k in range(side)][:n], dtype=float)
+        offsets = spacing * (grid - grid.mean(axis=0))
+        leaves, strains, placed = [], [], []
+        for s, offset in zip(structures, offsets):
+            positions = torch.tensor(s.positions, dtype=self.dtype, device=self.device, requires_grad=True)
+            strain = torch.eye(3, dtype=self.dtype, device=self.device, requires_grad=True)
+            centre = torch.tensor(s.positions.mean(axis=0) - offset, dtype=self.dtype, device=self.device)
+            placed.append(positions @ strain - centre)
+            leaves.append(positions)
+            strains.append(strain)
+        system = System(
+            types=torch.tensor(np.concatenate([s.numbers for s in structures]), dtype=torch.int32, device=self.device),
+            positions=torch.cat(placed),
+            cell=torch.zeros((3, 3), dtype=self.dtype, device=self.device),
+            pbc=torch.zeros(3, dtype=torch.bool, device=self.device),
+        )
+        for calculator in self._neighbor_lists:
+            calculator.add_neighbor_list([system])
+        output = self.model([system], self.atom_options, check_consistency=self.check_consistency)[self.energy_key].block()
+        owner = torch.as_tensor(np.repeat(np.arange(n), [s.n_atoms for s in structures]), device=self.device)
+        atoms = output.samples.column("atom").to(torch.long)
+        values = output.values.reshape(-1)
+        energies = torch.zeros(n, dtype=values.dtype, device=values.device).index_add(0, owner[atoms], values)
+        return self._backward(structures, energies, leaves, strains)
+
+    def _backward(self, structures, energies, leaves, strains) -> Evaluation:
+        """Forces -dE/dr and virials W = -(dE/dS)^T of every structure from one backward pass."""
+        import torch
+
         grads = torch.autograd.grad(energies.sum(), leaves + strains, allow_unused=True)
         n = len(structures)
         forces, virials = [], np.zeros((n, 3, 3))

@@ -13,7 +13,9 @@ Forms (serve, run, study, evaluate, audit and the in-process i-PI PES all take t
                                        chunk_size (structures per model call, default 16),
                                        max_atoms (atoms per model call, default 4096),
                                        variant (energy output variant, e.g. pbe for energy/pbe),
-                                       check_consistency (true|false, default false)
+                                       check_consistency (true|false, default false),
+                                       pack (true|false, default true: isolated structures of one call
+                                       go to a local model as one system)
   ase:MODULE:FACTORY[:JSON]            any ASE calculator made by FACTORY(**JSON) from MODULE, an importable
                                        module or a path to a .py file; JSON is an object of keyword
                                        arguments, e.g. ase:sevenn.calculator:SevenNetCalculator:{"model":"7net-0"}
@@ -43,6 +45,7 @@ METATOMIC_OPTIONS = {
     "max_atoms": "a positive integer",
     "variant": "the variant of the energy output, e.g. pbe",
     "check_consistency": "true or false",
+    "pack": "true or false (isolated structures packed into one model system)",
 }
 
 SPEC_HELP = (

@@ -1,0 +1,409 @@
+#!/usr/bin/env python
+"""Benchmark: rotational averaging of one metatomic model by symbreak, by metatomic itself and by i-PI.
+
+    python scripts/bench_byom.py [--model model.pt | --width 32 --layers 1] [--repeats 3]
+                                 [--systems molecule,box64] [--skip-ipi] [--strategy 2i]
+
+One metatomic model file (default: a random-weight metatrain PET made on the
+spot by ``export_random_pet``, float32) and the same structures (one water
+molecule, isolated; 64 molecules in a periodic box, 192 atoms), averaged over
+rotations by
+
+  symbreak     ``parse_strategy(STRATEGY, load_potential("metatomic:MODEL"),
+               diagnostics=False).compute([s])``: what ``symbreak serve`` does per call
+               (rotated copies in chunked multi-system calls, one vesin neighbour
+               list per copy, one backward pass per chunk);
+  mta-calc     ``metatomic_ase.SymmetrizedCalculator(MetatomicCalculator(MODEL),
+               l_max=1, include_inversion=True)``: 6 Lebedev directions x 2 l_max+1 = 3
+               in-plane angles x inversion = 36 rotated copies in one
+               ``compute_energy`` call, plus one unrotated ``base_calculator.calculate``
+               it makes first and then overwrites (37 evaluations);
+  mta-model    ``metatomic.torch.o3.SymmetrizedModel.wrap(model,
+               max_angular_momentum_grid=2)`` saved and reloaded as TorchScript and run
+               through ``MetatomicCalculator`` (forces by autograd through the average):
+               6 Lebedev directions x (grid + 1) = 3 in-plane angles x 2 cosets = 36
+               copies, in two model calls of 18; the neighbour list is computed once
+               and rotated with the copies;
+  plain        ``load_potential("metatomic:MODEL").compute([s])``, one evaluation (context).
+Both MetatomicCalculators use neighbor_skin=0 (metatomic-ase's default is 2 A;
+a Verlet skin cannot be reused across rotated copies). The default
+``--strategy 2i`` (Euler/Gauss-Legendre order 2 with inversion) has 36 rotations
+too: equal counts, but not the same rotations (metatomic's grids are
+Lebedev x in-plane, symbreak's 2i is i-PI's legendre grid). If ``--strategy`` or
+``--mta-l-max``/``--mta-grid`` make the counts differ, the table still compares
+time per evaluation and says so.
+
+Then, inside a real i-PI (NVE, 0.5 fs, verbosity high), the time of one MD step:
+
+  serve        an ``<ffsocket>`` served by ``symbreak serve --potential metatomic:MODEL
+               --strategy STRATEGY --no-diagnostics --threads 1`` (``--vacuum`` for the
+               molecule);
+  ffrotations  i-PI's ``<ffrotations>`` (the same legendre grid, inversion) around an
+               ``<ffsocket>`` served by ``i-pi-py_driver -m metatomic -o
+               template=init.xyz,model=MODEL,skin=0``: one socket round trip per rotation
+               (the driver sees the molecule in i-PI's 100 A periodic cell; no image is
+               within the cutoff);
+  ffrotations-batch (only with --ipi-batch N) the same with ``<batch_size>N</batch_size>``
+               on the inner ffsocket.
+Per-step times are i-PI's own ("t/step", every step at verbosity high), median
+over the steps after the first --warmup-steps (the initial force call and the
+TorchScript warm-up); 20 timed steps for the molecule, 4 for the box (a box step
+costs seconds). The first step's averaged potentials of the runs are compared:
+same model, same rotations, they agree to float32 round-off.
+
+Every method runs single-threaded (OMP_NUM_THREADS and torch threads = --threads,
+inherited by every process). The repeats of the methods are interleaved so that a
+disturbance on a shared machine hits all of them; best, median and (in process)
+the best CPU time of each are reported, with the ratios of each. On a loaded
+machine read the best and cpu ratios: the medians then carry the other jobs.
+Targets: mta-calc / symbreak and mta-model / symbreak >= 3 per evaluation;
+ffrotations / serve >= 1.0 per MD step. The script ends every process it started
+and removes its temporary folder, also on an error, Ctrl-C or SIGTERM.
+
+Measured with the default command (``python scripts/bench_byom.py``, 6.8 min;
+2 cores shared with other jobs, load average 1.7 -> 2.8; 1 thread; random metatrain
+PET width 32, 1 layer, float32; symbreak 0.1.0, torch 2.13.0, metatomic-torch
+0.1.19, metatomic-ase 0.1.4, vesin 0.6.2, ipi 3.3.1):
+
+    molecule (3 atoms): one averaged energy + forces call, in process
+      method     evals  rot.  best ms   median   cpu ms  ms/eval
+      symbreak      36    36     70.4     74.5     70.2     2.07
+      mta-calc      37    36     66.8     67.4     66.8     1.82
+      mta-model     36    36     21.3     22.8     21.3     0.63
+      plain          1     1      7.0      9.4      7.0     9.42
+      mta-calc / symbreak   per evaluation 0.88x median, 0.92x best, 0.93x cpu (goal >= 3)
+      mta-model / symbreak  per evaluation 0.31x median, 0.30x best, 0.30x cpu (goal >= 3)
+
+    box64 (192 atoms): one averaged energy + forces call, in process
+      method     evals  rot.  best ms   median   cpu ms  ms/eval
+      symbreak      36    36   2406.0   2894.5   2085.8    80.40
+      mta-calc      37    36   3952.4   4645.5   3241.2   125.56
+      mta-model     36    36   2605.0   2829.2   2531.3    78.59
+      plain          1     1     65.3     87.2     64.9    87.17
+      mta-calc / symbreak   per evaluation 1.56x median, 1.60x best, 1.51x cpu (goal >= 3)
+      mta-model / symbreak  per evaluation 0.98x median, 1.08x best, 1.21x cpu (goal >= 3)
+
+    molecule, 20 timed steps after 2: one MD step of i-PI (36 rotations per step)
+      method               best ms   median  ms/rot.
+      serve                   53.4     62.0     1.72
+      ffrotations            615.2    753.9    20.94
+      ffrotations / serve         per MD step 12.17x median, 11.53x best (goal >= 1.0)
+
+    box64, 4 timed steps after 2: one MD step of i-PI (36 rotations per step)
+      method               best ms   median  ms/rot.
+      serve                 1904.3   3202.5    88.96
+      ffrotations           2787.4   3044.2    84.56
+      ffrotations / serve         per MD step 0.95x median, 1.46x best (goal >= 1.0)
+
+An earlier run under heavier load (5.1) gave cpu ratios 1.07x / 0.36x (molecule)
+and 1.41x / 0.99x (box), and ffrotations / serve 6.8x (molecule) and 0.96x median,
+1.03x best (box). Read: the per-rotation cost of the box is the model's own
+(plain: 65 ms; every method spends 58-88 ms of CPU per copy), so no averaging scheme
+can be 3x cheaper per rotated evaluation there; on the molecule, fixed costs per
+copy dominate, and metatomic's SymmetrizedModel (one neighbour list, rotated; the
+inner module called without the AtomisticModel unit conversion and checks per
+copy) is ~3x cheaper than symbreak (a vesin list and a System per copy).
+``--ipi-batch 36`` on the molecule made i-PI slower, 2.5 s per step: ffrotations
+queues its 36 requests while the socket is already dispatching, so they go out
+in split batches (1 + 35, 30 + 6, ...), each padded to 36 structures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+SYSTEMS = ("molecule", "box64")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="metatomic model file (default: a random metatrain PET, see --width)")
+    parser.add_argument("--width", type=int, default=32, help="token size of the random PET (default: %(default)s)")
+    parser.add_argument("--layers", type=int, default=1, help="message-passing blocks of the random PET (default: %(default)s)")
+    parser.add_argument("--strategy", default="2i", help="symbreak's grid, a legendre grid so that i-PI can do the same (default: %(default)s)")
+    parser.add_argument("--mta-l-max", type=int, default=1, help="SymmetrizedCalculator l_max (default %(default)s: 36 rotations)")
+    parser.add_argument("--mta-grid", type=int, default=2, help="SymmetrizedModel max_angular_momentum_grid (default %(default)s: 36 rotations)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated, among molecule, box64 (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls (in-process) and i-PI runs per method (default: %(default)s)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed in-process calls per method first (default: %(default)s)")
+    parser.add_argument("--skip-ipi", action="store_true", help="in-process comparison only")
+    parser.add_argument("--steps", type=int, default=20, help="timed MD steps, molecule (default: %(default)s)")
+    parser.add_argument("--box-steps", type=int, default=4, help="timed MD steps, 64-molecule box (default: %(default)s)")
+    parser.add_argument("--warmup-steps", type=int, default=2, help="MD steps not timed (default: %(default)s)")
+    parser.add_argument("--ipi-batch", type=int, default=0,
+                        help="also run <ffrotations> over an <ffsocket> with this <batch_size> (0: not; default %(default)s)")
+    parser.add_argument("--threads", type=int, default=1, help="torch/OpenMP threads everywhere (default: %(default)s)")
+    args = parser.parse_args(argv)
+    args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = [s for s in args.systems if s not in SYSTEMS]
+    if unknown or not args.systems:
+        parser.error(f"--systems: unknown {', '.join(unknown) or '(none given)'}; choose among {', '.join(SYSTEMS)}")
+    if args.repeats < 1 or args.warmup < 0 or args.steps < 1 or args.box_steps < 1 or args.warmup_steps < 1:
+        parser.error("--repeats, --steps, --box-steps, --warmup-steps must be >= 1, --warmup >= 0")
+    return parser, args
+
+
+def versions() -> str:
+    import importlib.metadata as md
+
+    out = []
+    for dist in ("symbreak", "torch", "metatomic-torch", "metatomic-ase", "metatensor-torch", "vesin", "metatrain", "ipi"):
+        try:
+            out.append(f"{dist} {md.version(dist)}")
+        except md.PackageNotFoundError:
+            out.append(f"{dist} -")
+    return ", ".join(out)
+
+
+def structures(names):
+    from symbreak.potentials import testing
+
+    table = {
+        # (structure, isolated?): the systems of scripts/bench_averaging.py
+        "molecule": (testing.water_molecule(seed=0), True),
+        "box64": (testing.water_box(n_per_side=4, seed=1), False),
+    }
+    return {name: table[name] for name in names}
+
+
+# ---------------------------------------------------------------- in process
+
+
+def in_process_methods(model_path: str, strategy: str, l_max: int, grid: int, workdir: str):
+    """{name: (factory(structure) -> call() -> (energy, forces), evaluations, rotations, what)}."""
+    import numpy as np
+    from ase.calculators.calculator import all_changes
+    from metatomic.torch import load_atomistic_model
+    from metatomic.torch.o3 import SymmetrizedModel
+    from metatomic_ase import MetatomicCalculator, SymmetrizedCalculator
+    from symbreak.potentials.registry import load_potential
+    from symbreak.symmetry.strategies import parse_strategy, parse_strategy_spec
+
+    potential = load_potential(f"metatomic:{model_path}")
+    averaged = parse_strategy(strategy, potential, diagnostics=False)
+    n_ours = parse_strategy_spec(strategy).evaluations
+
+    mta_calc = SymmetrizedCalculator(MetatomicCalculator(model_path, neighbor_skin=0.0), l_max=l_max, include_inversion=True)
+    n_calc = len(mta_calc.quadrature_rotations)
+
+    wrapped = SymmetrizedModel.wrap(load_atomistic_model(model_path), max_angular_momentum_grid=grid)
+    n_model = 2 * sum(int(b.matrices.shape[0]) for b in wrapped.module._batches)  # proper + improper coset
+    wrapped_path = os.path.join(workdir, "symmetrized.pt")
+    wrapped.save(wrapped_path)
+    mta_model = MetatomicCalculator(wrapped_path, neighbor_skin=0.0)
+
+    def ours(structure):
+        return lambda: _first(averaged.compute([structure]))
+
+    def plain(structure):
+        return lambda: _first(potential.compute([structure]))
+
+    def ase_call(calculator):
+        def factory(structure):
+            atoms = structure.to_atoms()
+
+            def call():
+                calculator.calculate(atoms, ["energy", "forces"], all_changes)  # all_changes: no ASE caching
+                return float(calculator.results["energy"]), np.asarray(calculator.results["forces"])
+
+            return call
+
+        return factory
+
+    return {
+        "symbreak": (ours, n_ours, n_ours, f"parse_strategy('{strategy}', metatomic:MODEL)"),
+        "mta-calc": (ase_call(mta_calc), n_calc + 1, n_calc, f"SymmetrizedCalculator(l_max={l_max}, inversion)"),
+        "mta-model": (ase_call(mta_model), n_model, n_model, f"SymmetrizedModel(grid={grid}) + MetatomicCalculator"),
+        "plain": (plain, 1, 1, "metatomic:MODEL, no averaging"),
+    }
+
+
+def _first(evaluation):
+    return float(evaluation.energies[0]), evaluation.forces[0]
+
+
+def time_in_process(methods, structure, repeats: int, warmup: int):
+    import numpy as np
+
+    calls = {name: factory(structure) for name, (factory, *_rest) in methods.items()}
+    results = {}
+    for name, call in calls.items():  # warm-up: TorchScript optimises during its first calls
+        for _ in range(max(warmup, 1)):
+            energy, forces = call()
+        forces = np.asarray(forces)
+        if forces.shape != (structure.n_atoms, 3) or not np.isfinite(forces).all() or not np.isfinite(energy):
+            raise RuntimeError(f"{name}: bad result (energy {energy}, forces of shape {forces.shape})")
+        results[name] = (energy, forces)
+    times = {name: [] for name in calls}
+    cpu = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            call()
+            times[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+    return times, cpu, results
+
+
+def report_in_process(label, methods, times, cpu, results) -> None:
+    import numpy as np
+
+    best = {k: min(v) for k, v in times.items()}
+    med = {k: statistics.median(v) for k, v in times.items()}
+    cpu_best = {k: min(v) for k, v in cpu.items()}
+    print(f"\n{label}: one averaged energy + forces call, in process")
+    print(f"  {'method':<10}{'evals':>6}{'rot.':>6}{'best ms':>9}{'median':>9}{'cpu ms':>9}{'ms/eval':>9}   what (ms/eval: median)")
+    for name, (_f, evals, rots, what) in methods.items():
+        print(f"  {name:<10}{evals:>6}{rots:>6}{1e3 * best[name]:>9.1f}{1e3 * med[name]:>9.1f}{1e3 * cpu_best[name]:>9.1f}"
+              f"{1e3 * med[name] / evals:>9.2f}   {what}")
+    ours_evals, ours_rots = methods["symbreak"][1], methods["symbreak"][2]
+    for name in ("mta-calc", "mta-model"):
+        evals, rots = methods[name][1], methods[name][2]
+
+        def per_eval(t):
+            return (t[name] / evals) / (t["symbreak"] / ours_evals)
+
+        same = "equal rotation counts" if rots == ours_rots else "ROTATION COUNTS DIFFER: compare per evaluation only"
+        extra = f"; its {evals - rots} unrotated eval counted" if evals != rots else ""
+        print(f"  {name + ' / symbreak':<21} per evaluation {per_eval(med):.2f}x median, {per_eval(best):.2f}x best, "
+              f"{per_eval(cpu_best):.2f}x cpu (goal >= 3)   [{same}{extra}]")
+    e_ours = results["symbreak"][0]
+    spread = max(abs(results[k][0] - e_ours) for k in ("mta-calc", "mta-model"))
+    f_spread = max(np.abs(results[k][1] - results["symbreak"][1]).max() for k in ("mta-calc", "mta-model"))
+    print(f"  averages differ by up to {spread:.2e} eV, {f_spread:.2e} eV/A from symbreak's "
+          f"(different grids; plain - averaged: {abs(results['plain'][0] - e_ours):.2e} eV)")
+
+
+# ---------------------------------------------------------------- i-PI
+
+
+def ipi_step_time(workdir: Path, structure, vacuum: bool, config: str, args, model_path: str, steps: int):
+    """(median seconds per MD step after the warm-up steps, potential of step 0 in eV)."""
+    import numpy as np
+    from symbreak.campaign.ipi_xml import ForceTerm, RotationsSpec, SimulationSpec, SocketSpec, simulation_xml
+    from symbreak.campaign.launch import run_simulation, symbreak_command
+    from symbreak.campaign.processes import executable, unique_socket_name
+    from symbreak.campaign.timing import median_step_time
+    from symbreak.symmetry import parse_strategy_spec
+
+    name = unique_socket_name("byom")
+    grid = parse_strategy_spec(args.strategy)
+    if config == "serve":
+        serve = ["serve", "--potential", f"metatomic:{model_path}", "--strategy", args.strategy, "--no-diagnostics",
+                 "--unix", "--address", name, "--quiet", "--threads", str(args.threads)]
+        forcefields = [SocketSpec("model", name)]
+        servers = [symbreak_command(*serve, *(["--vacuum"] if vacuum else []))]
+    elif config.startswith("ffrotations"):
+        batch = args.ipi_batch if config == "ffrotations-batch" else 1
+        forcefields = [RotationsSpec("model", SocketSpec("inner", name, batch_size=batch), grid.kind, grid.order, grid.inversion)]
+        servers = [[executable("i-pi-py_driver"), "-m", "metatomic", "-o", f"template=init.xyz,model={model_path},skin=0",
+                    "-u", "-a", name]]
+    else:
+        raise ValueError(config)
+    spec = SimulationSpec("init.xyz", steps + args.warmup_steps, forcefields, [ForceTerm("model")], ensemble="nve",
+                          verbosity="high", properties=["step", "potential{electronvolt}"], trajectories=[],
+                          restart_stride=100000)
+    run_simulation(workdir, structure, simulation_xml(spec), servers, timeout=1800)
+    potential = float(np.atleast_2d(np.loadtxt(workdir / "simulation.out"))[0, 1])
+    return median_step_time(workdir / "ipi.log", skip=args.warmup_steps), potential
+
+
+def report_ipi(label, times, potentials, n_rot, batch: int) -> None:
+    med = {k: statistics.median(v) for k, v in times.items()}
+    best = {k: min(v) for k, v in times.items()}
+    print(f"\n{label}: one MD step of i-PI ({n_rot} rotations per step), i-PI's own t/step")
+    print(f"  {'method':<19}{'best ms':>9}{'median':>9}{'ms/rot.':>9}")
+    for k in times:
+        shown = f"{k} ({batch})" if k == "ffrotations-batch" else k
+        print(f"  {shown:<19}{1e3 * best[k]:>9.1f}{1e3 * med[k]:>9.1f}{1e3 * med[k] / n_rot:>9.2f}")
+    for k in times:
+        if k != "serve":
+            print(f"  {k + ' / serve':<27} per MD step {med[k] / med['serve']:.2f}x median, "
+                  f"{best[k] / best['serve']:.2f}x best (goal >= 1.0)")
+    diff = max(abs(a - b) for k in times for a, b in zip(potentials["serve"], potentials[k]))
+    print(f"  step-0 averaged potential: serve {potentials['serve'][0]:.6f} eV; the others differ by at most {diff:.1e} eV")
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    parser, args = parse_args(argv)
+    # SIGTERM (a scheduler, `kill`) unwinds like Ctrl-C: i-PI and its clients stopped, the temporary folder removed
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    # before torch loads; inherited by i-PI, the servers and the drivers
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    os.environ["MKL_NUM_THREADS"] = str(args.threads)
+    try:
+        import metatomic_ase  # noqa: F401
+        import metatomic.torch  # noqa: F401
+        import vesin.metatomic  # noqa: F401
+    except ImportError as exc:
+        print(f"error: {exc}; install the extra: pip install -c constraints.txt 'symbreak[metatomic]'", file=sys.stderr)
+        return 2
+    import torch
+    from symbreak.symmetry import parse_strategy_spec
+
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings("ignore", message=".*float32.*")  # SymmetrizedModel: "running in float32"
+    # MetatomicCalculator also makes the (unused) stress of the isolated molecule: NaN for a zero volume
+    warnings.filterwarnings("ignore", message="invalid value encountered", category=RuntimeWarning)
+    spec = parse_strategy_spec(args.strategy)
+    if spec.kind != "legendre" and not args.skip_ipi:
+        parser.error("--strategy must be a legendre grid (e.g. 2i) to compare with <ffrotations>; or --skip-ipi")
+
+    with tempfile.TemporaryDirectory(prefix="bench-byom-") as tmp:
+        if args.model is None:
+            from symbreak.potentials.foreign_models import export_random_pet
+
+            model_path = export_random_pet(os.path.join(tmp, "pet.pt"), width=args.width, layers=args.layers)
+            model_text = f"random metatrain PET, width {args.width}, {args.layers} layer(s) (export_random_pet)"
+        else:
+            model_path = os.path.abspath(args.model)
+            if not os.path.isfile(model_path):
+                parser.error(f"--model: no such file {args.model}")
+            model_text = model_path
+        print(versions())
+        print(f"threads {args.threads} (torch {torch.get_num_threads()}), OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}; "
+              f"{args.repeats} interleaved repeats, {args.warmup} warm-up calls; {os.cpu_count()} cores, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        print(f"model: {model_text}")
+        methods = in_process_methods(model_path, args.strategy, args.mta_l_max, args.mta_grid, tmp)
+        from symbreak.potentials.registry import load_potential
+
+        print(f"       {load_potential(f'metatomic:{model_path}').describe()}; symbreak strategy {spec.label} "
+              f"({spec.evaluations} rotations, no diagnostics)")
+
+        systems = structures(args.systems)
+        for label, (structure, vacuum) in systems.items():
+            times, cpu, results = time_in_process(methods, structure, args.repeats, args.warmup)
+            report_in_process(f"{label} ({structure.n_atoms} atoms)", methods, times, cpu, results)
+
+        if not args.skip_ipi:
+            configs = ("serve", "ffrotations") + (("ffrotations-batch",) if args.ipi_batch > 1 else ())
+            for label, (structure, vacuum) in systems.items():
+                steps = args.steps if label == "molecule" else args.box_steps
+                times = {c: [] for c in configs}
+                potentials = {c: [] for c in configs}
+                for r in range(args.repeats):
+                    for c in configs:
+                        seconds, energy = ipi_step_time(Path(tmp) / f"{label}-{c}-{r}", structure, vacuum, c, args,
+                                                        model_path, steps)
+                        times[c].append(seconds)
+                        potentials[c].append(energy)
+                report_ipi(f"{label} ({structure.n_atoms} atoms), {steps} timed steps after {args.warmup_steps}",
+                           times, potentials, spec.evaluations, args.ipi_batch)
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (1 min)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
