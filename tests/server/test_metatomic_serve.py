@@ -72,3 +72,22 @@ def test_serve_with_ipi_driver_flags(tmp_path, tiny_pet_model, water_molecule):
     )
     np.testing.assert_allclose(energies, expected_2i(tiny_pet_model, water_molecule, frames), rtol=0, atol=2e-6)
     assert "metatomic:tiny-pet.pt" in (tmp_path / "server0.log").read_text()
+
+
+def test_ffdirect_with_a_metatomic_spec(tmp_path, tiny_pet_model, water_molecule):
+    """In-process <ffdirect>: a metatomic spec with two options (semicolon-separated, since i-PI splits its
+    parameters at commas) gives i-PI the same 2i energies as the model in this process."""
+    from symbreak.campaign.ipi_xml import DirectSpec
+
+    direct = DirectSpec("model", {"potential": f"metatomic:{tiny_pet_model}:dtype=float64;chunk_size=4",
+                                  "strategy": "2i", "vacuum": "true"})
+    spec = SimulationSpec("init.xyz", STEPS, [direct], [ForceTerm("model")], ensemble="nve",
+                          properties=["step", "potential{electronvolt}"], trajectories=["positions{ase}"])
+    xml = simulation_xml(spec).replace("<trajectory filename='positions'", "<trajectory format='ase' filename='positions'")
+    run_ipi(tmp_path, water_molecule, spec, [], input_text=xml)
+    energies = read_properties(tmp_path / "simulation.out")[:, 1]
+    (trajectory,) = tmp_path.glob("simulation.positions*.extxyz")
+    frames = [atoms.positions.copy() for atoms in read(trajectory, index=":")]
+    averaged = parse_strategy("2i", load_potential(f"metatomic:{tiny_pet_model}:dtype=float64"))
+    expected = averaged.compute([Structure(p, water_molecule.numbers, None) for p in frames]).energies
+    np.testing.assert_allclose(energies, expected, rtol=0, atol=2e-6)

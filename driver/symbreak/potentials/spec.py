@@ -7,7 +7,8 @@ Forms (serve, run, study, evaluate, audit and the in-process i-PI PES all take t
 
   toy | default | qtip4pf              the analytic toy water, the shipped model, the LAMMPS reference
   PATH                                 a checkpoint (file or folder) written by `symbreak train`
-  metatomic:PATH[:KEY=VALUE,...]       an exported metatomic model (extra: symbreak[metatomic]); keys:
+  metatomic:PATH[:KEY=VALUE,...]       an exported metatomic model (extra: symbreak[metatomic]); options are
+                                       separated by commas or, inside i-PI's own option strings, semicolons; keys:
                                        dtype (float32|float64, default: the model's), device (default cpu),
                                        extensions (folder of compiled TorchScript extensions),
                                        chunk_size (structures per model call, default 16),
@@ -141,7 +142,8 @@ def _parse_metatomic(text: str) -> PotentialSpec:
 
 def _parse_options(tail: str, text: str) -> tuple[tuple[str, str], ...]:
     pairs = []
-    for item in tail.split(","):
+    # ";" works too: i-PI splits its own option strings (-o, <parameters>) at commas
+    for item in tail.replace(";", ",").split(","):
         key, eq, value = item.partition("=")
         key, value = key.strip(), value.strip()
         if not eq or not key or not value:

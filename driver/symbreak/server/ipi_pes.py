@@ -7,8 +7,9 @@
     </ffdirect>
 
 The path of this file is printed by ``python -m symbreak.server.ipi_pes``.
-Parameters: potential, strategy, structure (species file), vacuum, chunk_size,
-diagnostics. Evaluation goes through the same :class:`ForceService` as the
+Parameters: potential (any spec; i-PI splits its option strings at commas, so
+separate metatomic options with semicolons there: ``metatomic:m.pt:dtype=float64;chunk_size=8``),
+strategy, structure (species file), vacuum, chunk_size, diagnostics. Evaluation goes through the same :class:`ForceService` as the
 socket server, batched when i-PI batches.
 """
 
@@ -37,7 +38,7 @@ class SymbreakDriver(Dummy_driver):
         kwargs.pop("verbosity", None)
         wrapped = parse_strategy(
             str(strategy),
-            load_potential(str(potential)),
+            load_potential(str(potential).strip("'\"")),
             chunk_size=int(chunk_size) if chunk_size not in (None, "", "None") else None,
             diagnostics=_flag(diagnostics),
         )
