@@ -73,9 +73,9 @@ def verdict(label: str, probes: list[SystemProbe], errors: list[ModelError], nve
     if errors and reference:
         parts = []
         for m in errors:
-            ratio = f", plain symmetry error {100 * m.symmetry_over_model:.2g} % of it" if m.symmetry_over_model is not None else ""
+            ratio = f", plain symmetry error {_g(100 * m.symmetry_over_model)} % of it" if m.symmetry_over_model is not None else ""
             parts.append(
-                f"{m.system}: force MAE {_g(m.force_mae_meV_per_A)} meV/A ({100 * m.force_rmse_relative:.2g} % RMSE of the "
+                f"{m.system}: force MAE {_g(m.force_mae_meV_per_A)} meV/A ({_g(100 * m.force_rmse_relative)} % RMSE of the "
                 f"reference force spread){ratio}; energy offset {_g(m.energy_offset_meV_per_molecule, 3)} "
                 f"± {_g(m.energy_fluctuation_meV_per_molecule)} meV/molecule"
             )
@@ -188,8 +188,8 @@ def write_html(report: AuditReport, path, png: bytes | None = None) -> None:
                 ["system", "frames", "E offset (meV/molecule)", "E fluctuation (meV/molecule)", "F MAE (meV/A)",
                  "F RMSE / reference std", "plain symmetry / model"],
                 [[m.system, m.frames, _g(m.energy_offset_meV_per_molecule, 4), _g(m.energy_fluctuation_meV_per_molecule, 3),
-                  _g(m.force_mae_meV_per_A, 3), f"{100 * m.force_rmse_relative:.2g} %",
-                  "-" if m.symmetry_over_model is None else f"{100 * m.symmetry_over_model:.2g} %"] for m in report.model_errors],
+                  _g(m.force_mae_meV_per_A, 3), f"{_g(100 * m.force_rmse_relative)} %",
+                  "-" if m.symmetry_over_model is None else f"{_g(100 * m.symmetry_over_model)} %"] for m in report.model_errors],
             ),
         ]
     if report.nve:
