@@ -1,5 +1,7 @@
 """Symmetrization strategies: the parser, exact cancellation on the toy, derivatives, batching, diagnostics."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -481,3 +483,35 @@ def test_identity_in_the_grid_serves_as_plain(water_molecule):
     pot = ToyWater()
     d = parse_strategy("i", pot).compute([water_molecule]).extras[0]
     assert d["energy_plain"] == pytest.approx(energy(pot, water_molecule), abs=1e-12)
+
+
+@pytest.mark.parametrize("label", ["random:21", "random:21:i", "random"])
+def test_random_stream_continues_from_a_saved_state(label, water_molecule):
+    """Calls 0..9 of one strategy = calls 0..4 of one and 5..9 of a fresh one restored from its state."""
+    pot = ToyWater()
+    batch = [water_molecule, water_molecule]
+
+    def run(strategy, n):
+        return [strategy.compute(batch) for _ in range(n)]
+
+    whole = parse_strategy(label, pot)
+    first = parse_strategy(label if whole.spec.seed is not None else f"random:{whole.seed}{label[6:]}", pot)
+    reference, head = run(whole, 10), run(first, 5)
+    state = json.loads(json.dumps(first.state()))  # what a server writes to its state file
+    resumed = parse_strategy(label, pot)
+    resumed.restore(state)
+    tail = run(resumed, 5)
+    for ref, got in zip(reference, head + tail):
+        np.testing.assert_array_equal(ref.energies, got.energies)
+        np.testing.assert_array_equal(np.array(ref.forces), np.array(got.forces))
+        assert [x["call"] for x in ref.extras] == [x["call"] for x in got.extras]
+    assert tail[0].extras[0]["call"] == 6 and resumed.seed == whole.seed
+
+
+def test_random_state_of_another_seed_or_kind_is_refused():
+    pot = ToyWater()
+    state = parse_strategy("random:3", pot).state()
+    with pytest.raises(ValueError, match="seed 3, not 4"):
+        parse_strategy("random:4", pot).restore(state)
+    with pytest.raises(ValueError, match="random:3"):
+        parse_strategy("random:3:i", pot).restore(state)

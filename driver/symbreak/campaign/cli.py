@@ -5,7 +5,11 @@
     symbreak run liquid-pimd --strategy 2i --beads 8 --servers 2 --transport inet
     symbreak run replay --trajectory runs/liquid/simulation.positions_0.xyz --out runs/replay
 
-Re-running into the folder of an interrupted run resumes it from i-PI's checkpoint.
+Re-running the same command into the folder of an interrupted run resumes it
+from i-PI's checkpoint (every step once in every output); a run folder is
+locked by its runner, a re-run with other options refuses and lists them
+(--force-new moves the old folder aside), and a run that stops making progress
+is stopped with one line naming each process's state (--stall-timeout).
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--servers", type=int, default=1, help="model servers sharing the work (default: 1)")
     parser.add_argument("--size", type=int, default=None, help="molecules (liquid: any; ice: 96, 128, 192, 288, 768)")
     parser.add_argument("--transport", choices=["unix", "inet"], default="unix", help="socket kind (default: unix)")
-    parser.add_argument("--host", default="127.0.0.1", help="address i-PI listens on with --transport inet")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address i-PI listens on with --transport inet (default: 127.0.0.1, loopback only)")
     parser.add_argument("--trajectory", default=None, help="frames to evaluate (replay case)")
     parser.add_argument("--mts-ratio", type=int, default=None, metavar="N",
                         help="MTS cases: inner 0.5 fs steps per outer step (default 10: the correction every 5 fs)")
@@ -41,6 +46,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per server (default: 1)")
     parser.add_argument("--out", default=None, help="output folder (default: runs/CASE-STRATEGY)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--stall-timeout", type=float, default=None, metavar="SECONDS",
+                        help="stop the run (exit 2, resumable) when i-PI writes no new step for this long "
+                             "(default: max(60 s, 20 x the measured time per output row); 300 s at start-up)")
+    parser.add_argument("--force-new", action="store_true",
+                        help="if --out holds a run, move it aside to OUT.old-TIMESTAMP and start afresh "
+                             "(without it, an unfinished run with the same options is resumed, and a finished "
+                             "run or one with other options is refused)")
 
 
 def run(args) -> int:
@@ -54,6 +66,7 @@ def run(args) -> int:
         beads=args.beads, size=args.size, servers=args.servers, seed=args.seed, transport=args.transport,
         host=args.host, threads=args.threads, reference=args.reference, trajectory=args.trajectory,
         init_structure=args.init, mts_ratio=args.mts_ratio, replay_strategies=tuple(s.strip() for s in args.replay_strategies.split(",") if s.strip()), quiet=args.quiet,
+        stall_timeout=args.stall_timeout, force_new=args.force_new,
     )
     result = run_case(config)
     verb = "resumed and finished" if result.resumed else "ran"

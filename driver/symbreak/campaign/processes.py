@@ -7,14 +7,22 @@
     # every process is gone here, whatever happened
 
 Each process runs in its own session, so stopping it stops its children too;
-its output goes to ``NAME.log`` in the working directory.
+its output goes to ``NAME.log`` in the working directory. Stopping sends
+SIGCONT with SIGTERM (a SIGSTOPped process can then die), SIGKILL after a grace.
+
+Also here: what Linux says about a process (``process_state``, ``process_identity``:
+/proc/PID/stat and cmdline, to recognise a process again by PID, start time and
+command), stopping a process group that is not our child (``stop_process_group``),
+and UNIX socket files that no process has bound any more (``stale_unix_socket``).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -25,10 +33,136 @@ from pathlib import Path
 
 
 def free_tcp_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now."""
+    """A TCP port nobody listens on right now (on ``host``)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def check_bindable(host: str) -> None:
+    """ValueError (one line) unless a TCP server could listen on ``host`` (an address of this machine)."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        raise ValueError(f"cannot listen on {host}: unknown host name ({err.strerror})") from None
+    family, _, _, _, address = infos[0]
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.bind((address[0], 0))
+    except OSError as err:
+        why = "not an address of this machine" if err.errno == errno.EADDRNOTAVAIL else err.strerror
+        raise ValueError(f"cannot listen on {host}: {why}") from None
+
+
+#: i-PI's default prefix of UNIX socket paths
+SOCKETS_PREFIX = "/tmp/ipi_"
+
+
+def _bound_unix_paths() -> set[str] | None:
+    """Paths of the UNIX sockets some process has bound (Linux /proc/net/unix), None if unknown."""
+    try:
+        lines = Path("/proc/net/unix").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    return {parts[7] for parts in (line.split(None, 7) for line in lines) if len(parts) == 8}
+
+
+def stale_unix_socket(path: str | os.PathLike) -> bool:
+    """True if ``path`` is a UNIX socket file that no live process has bound (left by a killed i-PI)."""
+    try:
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            return False
+    except OSError:
+        return False
+    bound = _bound_unix_paths()
+    return bound is not None and os.fspath(path) not in bound
+
+
+def remove_stale_socket(path: str | os.PathLike) -> bool:
+    """Remove ``path`` if it is a stale UNIX socket file (see stale_unix_socket); True if removed."""
+    if not stale_unix_socket(path):
+        return False
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    return True
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/PID/stat from field 3 (the state) on; None if there is no such process."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def process_state(pid: int) -> str | None:
+    """The state letter of ``pid`` (R running, S sleeping, D disk, T stopped, Z zombie, ...); None if gone."""
+    fields = _stat_fields(pid)
+    return fields[0] if fields else None
+
+
+STATE_WORDS = {"R": "running", "S": "waiting", "D": "in disk wait", "T": "stopped", "t": "stopped by a tracer",
+               "Z": "exited (zombie)", "X": "dead", "I": "idle"}
+
+
+def describe_state(pid: int) -> str:
+    """'running (state R)', 'stopped (state T)', 'gone' for a process."""
+    letter = process_state(pid)
+    if letter is None:
+        return "gone"
+    return f"{STATE_WORDS.get(letter, 'state')} (state {letter})"
+
+
+def process_identity(pid: int) -> dict | None:
+    """What recognises ``pid`` later: its command line, start time (clock ticks after boot) and process group."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    return {"pid": pid, "cmdline": [a.decode(errors="replace") for a in cmdline if a], "start_time": int(fields[19]),
+            "pgid": int(fields[2])}
+
+
+def is_alive_as(identity: dict) -> bool:
+    """True if the process recorded as ``identity`` still runs (same PID, start time and command; not a zombie)."""
+    now = process_identity(identity["pid"])
+    return (now is not None and now["start_time"] == identity.get("start_time")
+            and (now["cmdline"] == identity.get("cmdline") or not identity.get("cmdline"))
+            and process_state(identity["pid"]) not in ("Z", "X"))
+
+
+def stop_process_group(identity: dict, grace: float = 10.0) -> None:
+    """Stop a process recorded by process_identity (not our child) and its group: SIGCONT+SIGTERM, then SIGKILL.
+
+    Does nothing unless the PID still is that process (is_alive_as).
+    """
+    if not is_alive_as(identity):
+        return
+    pid = identity["pid"]
+    group = identity.get("pgid") == pid  # a session leader started by ProcessGroup: stop its whole group
+
+    def send(sig):
+        try:
+            os.killpg(pid, sig) if group else os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    send(signal.SIGCONT)
+    send(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and is_alive_as(identity):
+        time.sleep(0.05)
+    if is_alive_as(identity):
+        send(signal.SIGKILL)
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and is_alive_as(identity):
+            time.sleep(0.05)
 
 
 def unique_socket_name(prefix: str = "symbreak") -> str:
@@ -100,14 +234,14 @@ class ProcessGroup:
             failed = self.first_failure()
             if failed is not None:
                 raise ProcessFailed(
-                    f"{failed.name} exited with code {failed.popen.returncode}; last lines of {failed.log_path}:\n{failed.tail()}"
+                    f"{failed.name} {exit_text(failed.popen.returncode)}; last lines of {failed.log_path}:\n{failed.tail()}"
                 )
             if deadline is not None and time.monotonic() > deadline:
                 raise ProcessFailed(f"{main.name} did not finish within {timeout:g} s; see {main.log_path}")
             time.sleep(poll)
         code = main.popen.returncode
         if code != 0:
-            raise ProcessFailed(f"{main.name} exited with code {code}; last lines of {main.log_path}:\n{main.tail()}")
+            raise ProcessFailed(f"{main.name} {exit_text(code)}; last lines of {main.log_path}:\n{main.tail()}")
         return code
 
     def wait_clients(self, main: Managed, timeout: float = 60.0) -> None:
@@ -120,12 +254,24 @@ class ProcessGroup:
             except subprocess.TimeoutExpired:
                 raise ProcessFailed(f"{client.name} did not exit after {main.name} finished; see {client.log_path}") from None
             if code != 0:
-                raise ProcessFailed(f"{client.name} exited with code {code}:\n{client.tail()}")
+                raise ProcessFailed(f"{client.name} {exit_text(code)}:\n{client.tail()}")
 
-    def stop_all(self, grace: float = 5.0) -> None:
-        """SIGTERM every process group still running, then SIGKILL after ``grace`` seconds."""
+    def states(self) -> str:
+        """'ipi waiting (state S), model0 stopped (state T)': what each process is doing now."""
+        parts = []
+        for p in self.processes:
+            code = p.popen.poll()
+            parts.append(f"{p.name} " + (describe_state(p.popen.pid) if code is None else exit_text(code)))
+        return ", ".join(parts)
+
+    def stop_all(self, grace: float = 10.0) -> None:
+        """SIGCONT and SIGTERM every process group still running, then SIGKILL after ``grace`` seconds.
+
+        SIGCONT first, so that a SIGSTOPped process can act on SIGTERM (i-PI then writes its checkpoint).
+        """
         alive = [p for p in self.processes if p.popen.poll() is None]
         for p in alive:
+            _signal_group(p.popen, signal.SIGCONT)
             _signal_group(p.popen, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for p in alive:
@@ -138,15 +284,28 @@ class ProcessGroup:
             _signal_group(p.popen, signal.SIGKILL)
 
     def __enter__(self) -> "ProcessGroup":
-        # SIGTERM (a scheduler, `kill`) must stop the children too: turn it into an exception
+        # SIGTERM (a scheduler, `kill`) and SIGHUP (a closed terminal) must stop the children too
+        self._previous = {}
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                self._previous[sig] = signal.signal(sig, _raise_interrupt)
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop_all()
-        if getattr(self, "_previous", None) is not None:
-            signal.signal(signal.SIGTERM, self._previous)
+        for sig, previous in self._previous.items():
+            if previous is not None:
+                signal.signal(sig, previous)
+
+
+def exit_text(code: int) -> str:
+    """'exited with code 2', or 'was killed by SIGKILL (code -9)' for a process ended by a signal."""
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name} (code {code})"
+        except ValueError:
+            pass
+    return f"exited with code {code}"
 
 
 def _raise_interrupt(signum, frame):

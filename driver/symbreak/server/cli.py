@@ -4,6 +4,7 @@
     symbreak serve --potential default --strategy random:42 --host 127.0.0.1 --port 31415
     symbreak serve --potential metatomic:model.pt --strategy 2i -u -a driver
     symbreak serve -u -a driver -m metatomic -o template=init.xyz,model=model.pt --strategy 2i   # i-PI's flags
+    symbreak serve --potential toy --strategy random:7 -u -a h2o --state model0.random.json   # resumable stream
 
 Each force call returns diagnostics as i-PI extras (JSON, eV and Angstrom):
 the plain and averaged energies, the spread of E and F over the grid, the
@@ -46,6 +47,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for i-PI's socket (default: 60)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--state", default=None, metavar="FILE",
+                        help="random strategies: continue the rotation stream from FILE if it exists, and keep FILE "
+                             "up to date after every call (JSON, replaced atomically); `symbreak run` uses it so that "
+                             "a resumed run does not repeat the rotations")
 
 
 def read_numbers(path: str):
@@ -82,7 +87,36 @@ def build_service(args) -> ForceService:
     potential = load_potential(spec)
     strategy = parse_strategy(args.strategy, potential, chunk_size=args.chunk_size, diagnostics=not args.no_diagnostics)
     numbers = read_numbers(structure) if structure else None
+    if getattr(args, "state", None):
+        load_stream_state(strategy, args.state)
     return ForceService(strategy, numbers, vacuum=args.vacuum)
+
+
+def load_stream_state(strategy, path: str) -> None:
+    """Continue a random strategy's stream from ``path`` (if the file exists); ValueError names a bad file."""
+    import json
+    import os
+
+    if not hasattr(strategy, "restore"):
+        raise ValueError(f"--state is for random strategies; '{strategy.label}' has no random stream")
+    if not os.path.exists(path):
+        return
+    try:
+        state = json.loads(open(path).read())
+        strategy.restore(state)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"cannot continue the random stream from {path}: {err}") from None
+
+
+def save_stream_state(strategy, path: str) -> None:
+    """Write the strategy's stream position to ``path`` atomically (a new file renamed over the old)."""
+    import json
+    import os
+
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(strategy.state(), fh)
+    os.replace(tmp, path)
 
 
 def run(args) -> int:
@@ -97,8 +131,11 @@ def run(args) -> int:
     log = (lambda msg: None) if args.quiet else (lambda msg: print(f"symbreak serve: {msg}", file=sys.stderr, flush=True))
     log(f"connected to {target}; serving {service.potential.name}")
     last = [time.monotonic()]
+    state_file = getattr(args, "state", None)
 
     def progress(calls: int) -> None:
+        if state_file:
+            save_stream_state(service.potential, state_file)
         now = time.monotonic()
         if now - last[0] > 10.0:
             last[0] = now

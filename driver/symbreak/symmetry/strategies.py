@@ -172,6 +172,11 @@ class RandomRotationStrategy(Strategy):
 
     Removes orientational bias on average at the cost of the plain model, but
     makes forces stochastic and non-conservative: use with a thermostat.
+
+    The stream is numpy's default generator seeded with ``seed``; ``state()``
+    and ``restore(state)`` carry it (the generator's state and the call count)
+    across a restart, so that a resumed server continues the stream where the
+    stopped one left it instead of repeating it from the seed.
     """
 
     def __init__(self, base, spec, **kwargs):
@@ -179,6 +184,23 @@ class RandomRotationStrategy(Strategy):
         self.seed = spec.seed if spec.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
         self.rng = np.random.default_rng(self.seed)
         self.calls = 0
+
+    def state(self) -> dict:
+        """The stream's position: JSON-serialisable (strategy, seed, calls, the generator's state)."""
+        return {"strategy": self.spec.label, "seed": self.seed, "calls": self.calls,
+                "bit_generator": self.rng.bit_generator.state}
+
+    def restore(self, state: dict) -> None:
+        """Continue the stream from ``state`` (from state()); ValueError if it belongs to another seed or kind."""
+        if state.get("strategy", "").split(":")[0] != "random" or "bit_generator" not in state:
+            raise ValueError("not the state of a random strategy")
+        if self.spec.seed is not None and state.get("seed") != self.spec.seed:
+            raise ValueError(f"the state continues seed {state.get('seed')}, not {self.spec.seed}")
+        if bool(state["strategy"].endswith(":i")) != self.spec.inversion:
+            raise ValueError(f"the state is of '{state['strategy']}', not '{self.spec.label}'")
+        rng = np.random.default_rng(int(state["seed"]))
+        rng.bit_generator.state = state["bit_generator"]
+        self.seed, self.rng, self.calls = int(state["seed"]), rng, int(state["calls"])
 
     def compute(self, structures):
         rotations = haar_rotations(self.rng, len(structures), improper=self.spec.inversion)
