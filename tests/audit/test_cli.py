@@ -128,3 +128,16 @@ def test_nve_run_of_another_audit_is_refused(tmp_path, monkeypatch, potential, s
     with pytest.raises(ValueError, match="choose another --out"):
         audit_nve.molecule_nve(potential, tmp_path, steps=steps, strategies=("plain",))
     assert ran == [] and (tmp_path / "plain" / "marker").exists()
+
+
+def test_nve_steps_fit_the_budget():
+    """A slow model gets fewer NVE steps (never below the minimum); a fast one keeps --nve-steps."""
+    from types import SimpleNamespace
+
+    from symbreak.audit.cli import EVALUATIONS_PER_NVE_STEP, MIN_NVE_STEPS, nve_steps_within
+
+    fast = SimpleNamespace(seconds=0.2, evaluations=200)  # 1 ms per evaluation
+    slow = SimpleNamespace(seconds=50.0, evaluations=200)  # 0.25 s per evaluation
+    assert nve_steps_within(400, 300.0, fast) == 400
+    assert nve_steps_within(400, 300.0, slow) == max(MIN_NVE_STEPS, int(300.0 / (EVALUATIONS_PER_NVE_STEP * 0.25)))
+    assert nve_steps_within(400, 1.0, slow) == MIN_NVE_STEPS

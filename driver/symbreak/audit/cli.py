@@ -37,9 +37,24 @@ def add_arguments(parser) -> None:
                              "3 costs 392 extra evaluations, 2 reuses 3i)")
     parser.add_argument("--frames", type=int, default=8, help="displaced frames per system for the model error (default: 8)")
     parser.add_argument("--nve-steps", type=int, default=400, help="steps of 0.5 fs of each NVE run of the molecule (default: 400; 0 skips)")
+    parser.add_argument("--nve-budget", type=float, default=300.0,
+                        help="seconds the two NVE runs may take, estimated from the probe's cost per evaluation; "
+                             "fewer steps (at least 40) when the model is slow (default: 300)")
     parser.add_argument("--quick", action="store_true", help="small systems (24-molecule liquid, 16-molecule ice) and --lmax 2 unless given")
     parser.add_argument("--seed", type=int, default=0, help="seed of the built structures (default: 0)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
+
+
+#: the fewest NVE steps a shortened run keeps, and the evaluations per step of plain + 2i (1 + 36 + the 2i diagnostics)
+MIN_NVE_STEPS = 40
+EVALUATIONS_PER_NVE_STEP = 38
+
+
+def nve_steps_within(steps: int, budget_s: float, molecule_probe) -> int:
+    """``steps``, or fewer (not below MIN_NVE_STEPS) if plain + 2i would take longer than ``budget_s`` at the probe's speed."""
+    per_evaluation = molecule_probe.seconds / max(molecule_probe.evaluations, 1)
+    affordable = int(budget_s / max(EVALUATIONS_PER_NVE_STEP * per_evaluation, 1e-9))
+    return min(steps, max(MIN_NVE_STEPS, affordable))
 
 
 def run(args) -> int:
@@ -92,7 +107,11 @@ def run(args) -> int:
         getattr(potential, "close", lambda: None)()
     nve = []
     if args.nve_steps and "molecule" in names:
-        nve = molecule_nve(spec.with_absolute_paths().text, out / "nve", steps=args.nve_steps, threads=args.threads, log=log)
+        steps = nve_steps_within(args.nve_steps, args.nve_budget, next(p for p in probes if p.system == "molecule"))
+        if steps < args.nve_steps:
+            notes.append(f"NVE shortened to {steps} steps to fit --nve-budget {args.nve_budget:g} s at this model's speed")
+            log(notes[-1])
+        nve = molecule_nve(spec.with_absolute_paths().text, out / "nve", steps=steps, threads=args.threads, log=log)
     elif args.nve_steps:
         notes.append("no NVE run: the molecule is not among --systems")
     by = {r.strategy: r for r in nve}
