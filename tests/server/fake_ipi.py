@@ -84,3 +84,61 @@ class FakeIPI:
 
 def garbage_header():
     return header("NONSENSE")
+
+
+def announce_atoms(sock, n_atoms, cell=None):
+    """A classic POSDATA header claiming ``n_atoms`` atoms, with no positions after it."""
+    h = np.eye(3) * 20.0 if cell is None else np.asarray(cell, np.float64)
+    sock.sendall(POSDATA + h.tobytes() + np.linalg.inv(h).tobytes() + np.int32(n_atoms).tobytes())
+
+
+def announce_init(sock, length):
+    """An INIT header claiming a parameter string of ``length`` bytes, with nothing after it."""
+    sock.sendall(INIT + np.int32(0).tobytes() + np.int32(length).tobytes())
+
+
+class TCPPeer:
+    """A listening TCP socket on loopback that runs ``script(sock)`` on the first connection, in a thread.
+
+        with TCPPeer(lambda s: s.sendall(b"hello")) as peer:
+            main(["serve", "--host", "127.0.0.1", "--port", str(peer.port), ...])
+
+    After the script it waits (up to ``linger`` s) for the client to close, so
+    that the client sees its own error rather than the peer going away.
+    """
+
+    def __init__(self, script, linger=20.0):
+        import socket
+        import threading
+
+        self.script, self.linger = script, linger
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(1)
+        self.server.settimeout(30)
+        self.port = self.server.getsockname()[1]
+        self.errors = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self):
+        try:
+            conn, _ = self.server.accept()
+        except OSError as err:
+            self.errors.append(err)
+            return
+        with conn:
+            try:
+                self.script(conn)
+                conn.settimeout(self.linger)
+                while conn.recv(4096):
+                    pass
+            except OSError:
+                pass
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.close()
+        self.thread.join(self.linger + 5)

@@ -3,17 +3,20 @@
 import json
 import socket
 import threading
+import time
 
 import numpy as np
 import pytest
 from ase.units import Bohr, Hartree
 
 from symbreak.potentials import load_potential
-from symbreak.server.protocol import IPIClient, ProtocolError, parse_batch_size
+from symbreak.server.protocol import (
+    INIT, MAX_ATOMS, NEEDINIT, UNIX_PATH_MAX, IPIClient, ProtocolError, connect_unix, parse_batch_size,
+)
 from symbreak.server.service import ForceService, InputError
 from symbreak.symmetry import parse_strategy
 
-from .fake_ipi import FakeIPI, garbage_header
+from .fake_ipi import FakeIPI, TCPPeer, announce_atoms, announce_init, garbage_header
 
 
 def serve_in_thread(service):
@@ -145,3 +148,121 @@ def test_parse_batch_size():
     assert parse_batch_size("foo, batch_size:8") == 8
     with pytest.raises(ProtocolError):
         parse_batch_size("batch_size:x")
+
+
+# --- peers that are not i-PI, or an i-PI announcing absurd sizes: one-line errors, nothing allocated ---------
+
+@pytest.mark.parametrize("n_atoms", [2**31 - 1, MAX_ATOMS + 1, 0, -5])
+def test_absurd_atom_count_is_refused_before_allocating(n_atoms):
+    peer, thread, errors = serve_in_thread(ForceService(load_potential("toy")))
+    peer.init()
+    announce_atoms(peer.sock, n_atoms)
+    thread.join(5)
+    assert not thread.is_alive()
+    assert errors and isinstance(errors[0], ProtocolError)
+    assert f"i-PI announced {n_atoms} atoms: refusing (limit 1..{MAX_ATOMS} atoms)" == str(errors[0])
+
+
+def test_absurd_batch_and_init_length_are_refused():
+    peer, thread, errors = serve_in_thread(ForceService(load_potential("toy")))
+    assert peer.status() == NEEDINIT
+    data = b"batch_size:1000000000"
+    peer.sock.sendall(INIT + np.int32(0).tobytes() + np.int32(len(data)).tobytes() + data)
+    thread.join(5)
+    assert errors and "batch of 1000000000 structures: refusing" in str(errors[0])
+    for length in (2**31 - 1, -1):
+        peer, thread, errors = serve_in_thread(ForceService(load_potential("toy")))
+        announce_init(peer.sock, length)
+        thread.join(5)
+        assert errors and f"INIT string of {length} bytes: refusing" in str(errors[0])
+
+
+def test_silent_peer_fails_within_the_handshake_timeout():
+    a, b = socket.socketpair()
+    start = time.monotonic()
+    with pytest.raises(ProtocolError, match="sent no complete message within 0.3 s of connecting: not i-PI"):
+        IPIClient(b, ForceService(load_potential("toy")), handshake_timeout=0.3).run()
+    assert time.monotonic() - start < 3
+    # half a header is no better
+    a.sendall(b"STAT")
+    with pytest.raises(ProtocolError, match="within 0.3 s"):
+        IPIClient(b, ForceService(load_potential("toy")), handshake_timeout=0.3).run()
+    a.close(), b.close()
+
+
+def test_a_slow_ipi_after_the_handshake_is_not_a_timeout(water_molecule):
+    """Only the first message is timed: i-PI may stay silent between steps as long as it likes."""
+    service = ForceService(load_potential("toy"), vacuum=True)
+    a, b = socket.socketpair()
+    errors = []
+
+    def target():
+        try:
+            IPIClient(b, service, handshake_timeout=0.2).run()
+        except Exception as err:
+            errors.append(err)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    peer = FakeIPI(a)
+    peer.init()
+    time.sleep(0.5)
+    peer.request(np.eye(3) * 40, water_molecule.positions / Bohr)
+    peer.exit()
+    thread.join(5)
+    assert not errors and not thread.is_alive()
+
+
+def test_garbage_first_message_names_the_peer():
+    peer, thread, errors = serve_in_thread(ForceService(load_potential("toy")))
+    peer.sock.sendall(b"GET / HTTP/1.1\r\n\r\n")
+    thread.join(5)
+    assert errors and "is not i-PI: its first message was b'GET / HTTP/1'" in str(errors[0])
+
+
+def test_too_long_unix_path_fails_at_once():
+    path = "/tmp/ipi_" + "x" * 120
+    start = time.monotonic()
+    with pytest.raises(ValueError, match=f"is 129 bytes, longer than the OS limit of {UNIX_PATH_MAX}"):
+        connect_unix(path, timeout=30)
+    assert time.monotonic() - start < 1
+
+
+def _serve_cli(capsys, *args):
+    from symbreak.cli import main
+
+    code = main(["serve", "--potential", "toy", "--quiet", *args])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    return code, err
+
+
+def test_serve_cli_absurd_atom_count_one_line(capsys):
+    def script(sock):
+        peer = FakeIPI(sock)
+        peer.init()
+        announce_atoms(sock, 2**31 - 1)
+
+    with TCPPeer(script) as peer:
+        code, err = _serve_cli(capsys, "--host", "127.0.0.1", "--port", str(peer.port), "--timeout", "10")
+    assert code == 2
+    assert err.strip() == f"symbreak serve: error: i-PI announced 2147483647 atoms: refusing (limit 1..{MAX_ATOMS} atoms)"
+
+
+def test_serve_cli_silent_or_garbage_tcp_peer_one_line(capsys):
+    with TCPPeer(lambda sock: None) as peer:
+        start = time.monotonic()
+        code, err = _serve_cli(capsys, "--host", "127.0.0.1", "--port", str(peer.port), "--timeout", "10",
+                               "--handshake-timeout", "0.5")
+        assert time.monotonic() - start < 10
+    assert code == 2 and "sent no complete message within 0.5 s of connecting: not i-PI" in err
+    with TCPPeer(lambda sock: sock.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")) as peer:
+        code, err = _serve_cli(capsys, "--host", "127.0.0.1", "--port", str(peer.port), "--timeout", "10")
+    assert code == 2 and "is not i-PI: its first message was b'SSH-2.0-Open'" in err
+
+
+def test_serve_cli_too_long_unix_path_one_line(capsys):
+    start = time.monotonic()
+    code, err = _serve_cli(capsys, "-u", "-a", "x" * 120, "--timeout", "30")
+    assert code == 2 and f"longer than the OS limit of {UNIX_PATH_MAX}" in err
+    assert time.monotonic() - start < 10

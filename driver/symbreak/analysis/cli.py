@@ -54,9 +54,12 @@ def analyze_one(run_dir, out_dir=None, figures: bool = True, reference: bool = T
     """Analyse one run folder; write analysis.json (and figures) into ``out_dir`` (default: the run folder)."""
     result = analyze_run(run_dir, reference=reference)
     out_dir = Path(out_dir or run_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / "analysis.json", result)
-    paths = run_figures(result, out_dir) if figures else []
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_json(out_dir / "analysis.json", result)
+        paths = run_figures(result, out_dir) if figures else []
+    except OSError as err:  # a file where the folder should be, no permission, disk full
+        raise ValueError(f"cannot write the analysis into {out_dir}: {err.strerror or err}") from None
     return result, paths
 
 
@@ -73,13 +76,18 @@ def compare_groups(results: list[dict], out_dir, figures: bool = True) -> tuple[
         if figures:
             paths += comparison_figures(members, out_dir)
     if comparisons:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_json(out_dir / "comparison.json", comparisons)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_json(out_dir / "comparison.json", comparisons)
+        except OSError as err:
+            raise ValueError(f"cannot write the comparison into {out_dir}: {err.strerror or err}") from None
     return comparisons, paths
 
 
 def run(args) -> int:
     runs = [Path(r) for r in args.runs]
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ValueError(f"--out {args.out} is a file, not a folder")
     several = len(runs) > 1
     results, figures = [], []
     for k, run_dir in enumerate(runs):

@@ -2,55 +2,197 @@
 
     props = read_properties("runs/gas/simulation.out")   # {"step": array, "conserved": array, ...}
     frames = read_frames("runs/gas", "positions")         # list of ase.Atoms
+
+Runs still being written are read up to their last complete row or frame:
+a last line without its newline, a last xyz frame with fewer lines than it
+announces, or NUL bytes that run to the end of the file (space the system
+reserved but nobody wrote) are left out, and a line saying so is appended to
+``notes`` when a list is given. Anything else that does not fit (a row with
+a different number of columns, text that is not a number, NUL bytes in the
+middle of a file) raises :class:`OutputError` naming the file and the row or
+line.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-_COLUMN = re.compile(r"#\s*column\s+(\d+)(?:-\s*(\d+))?\s*-->\s*(\S+)")
+_COLUMN = re.compile(r"#\s*column\s+(\d+)(?:\s*-\s*(\d+))?\s*-->\s*(\S+)")
 
 
 class OutputError(ValueError):
-    """An i-PI output that is missing, empty or not what an analysis needs."""
+    """An i-PI output that is missing, empty, corrupted or not what an analysis needs."""
 
 
-def read_properties(path) -> dict[str, np.ndarray]:
-    """Columns of an i-PI properties file, keyed by name without units (``conserved{electronvolt}`` -> ``conserved``)."""
+class MissingOutput(OutputError):
+    """An i-PI output file that does not exist."""
+
+
+def add_note(notes: list | None, message: str) -> None:
+    if notes is not None and message not in notes:
+        notes.append(message)
+
+
+def strip_nul_tail(path: Path, data: bytes, notes: list | None) -> bytes:
+    """``data`` less a run of NUL bytes that reaches the end; OutputError for NUL bytes before real data."""
+    nul = data.find(b"\0")
+    if nul < 0:
+        return data
+    if data[nul:].strip(b"\0"):
+        line = data.count(b"\n", 0, nul) + 1
+        raise OutputError(
+            f"{path}: NUL bytes at line {line}, followed by more data: the file is corrupted "
+            "(written by two processes at once, or truncated under a live writer); re-run the case into a new folder"
+        )
+    add_note(notes, f"{path.name}: ends in {len(data) - nul} NUL bytes (space never written): left out")
+    return data[:nul]
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise OutputError(f"{path}: line {line} is not text (UTF-8): the file is corrupted") from None
+
+
+def _column_names(header_lines: list[str]) -> list[str]:
+    """Names by column from i-PI's ``# column N --> name{unit}`` lines (a range N-M names M-N+1 columns)."""
+    names: dict[int, str] = {}
+    for line in header_lines:
+        m = _COLUMN.match(line)
+        if not m:
+            continue
+        first, last, name = int(m.group(1)), int(m.group(2) or m.group(1)), re.sub(r"\{.*\}", "", m.group(3))
+        for c in range(first, last + 1):
+            names[c] = name if first == last else f"{name}[{c - first}]"
+    return [names[c] for c in sorted(names)]
+
+
+def read_properties(path, notes: list | None = None) -> dict[str, np.ndarray]:
+    """Columns of an i-PI properties file, keyed by name without units (``conserved{electronvolt}`` -> ``conserved``).
+
+    A last row still being written (no newline yet) is left out with a note in
+    ``notes``; a complete row with another number of columns, or one that is
+    not numbers, raises OutputError naming the file and the row.
+    """
     path = Path(path)
     if not path.exists():
-        raise OutputError(f"no properties file {path}: did the run write <properties filename='out'>?")
-    names = []
-    with open(path) as fh:
-        for line in fh:
-            m = _COLUMN.match(line)
-            if m:
-                names.append(re.sub(r"\{.*\}", "", m.group(3)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # an empty file is reported below
-        data = np.loadtxt(path, ndmin=2)
-    if data.size == 0:
+        raise MissingOutput(f"no properties file {path}: did the run write <properties filename='out'>?")
+    data = strip_nul_tail(path, path.read_bytes(), notes)
+    text = _decode(path, data)
+    lines = text.split("\n")
+    partial = lines.pop()  # "" when the file ends with a newline
+    header = [line for line in lines if line.lstrip().startswith("#")]
+    names = _column_names(header)
+    rows = [(n + 1, line) for n, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
+    if partial.strip() and not partial.lstrip().startswith("#"):
+        add_note(notes, f"{path.name}: read {len(rows)} complete rows; the last one was being written")
+    if not rows:
         raise OutputError(f"properties file {path} has no data rows yet")
-    if data.shape[1] != len(names):
-        raise OutputError(f"properties file {path} has {data.shape[1]} columns but {len(names)} names")
-    return {name: data[:, k] for k, name in enumerate(names)}
+    if not names:
+        raise OutputError(f"properties file {path} has data but no '# column N --> name' header")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = np.loadtxt([line for _, line in rows], ndmin=2)
+    except ValueError:
+        values = None
+    if values is None or values.shape[1] != len(names):
+        for k, (number, line) in enumerate(rows, start=1):
+            fields = line.split()
+            if len(fields) != len(names):
+                raise OutputError(
+                    f"{path}: row {k} (line {number}) has {len(fields)} columns, the header names {len(names)}: "
+                    "the file is corrupted"
+                )
+            try:
+                [float(v) for v in fields]
+            except ValueError:
+                raise OutputError(f"{path}: row {k} (line {number}) is not all numbers: {line.strip()[:60]!r}") from None
+        raise OutputError(f"{path}: cannot read its rows as {len(names)} numeric columns")
+    return {name: values[:, k] for k, name in enumerate(names)}
 
 
-def read_frames(run_dir, quantity: str, bead: int = 0, prefix: str = "simulation"):
-    """Frames of an i-PI trajectory (positions, momenta, forces, ...) as ase.Atoms, in ASE units."""
+def complete_xyz_end(path, data: bytes) -> tuple[int, int]:
+    """(bytes, frames) of the complete xyz frames at the start of ``data``.
+
+    A frame is complete when its count line, comment and that many atom lines
+    all end in a newline. A count line that is not a number before the end
+    of the data raises OutputError naming the line.
+    """
+    newlines = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    n_lines = len(newlines)  # complete lines only
+    line, end, frames = 0, 0, 0
+    while line < n_lines:
+        start = 0 if line == 0 else int(newlines[line - 1]) + 1
+        head = data[start:newlines[line]].strip()
+        if not head:
+            if data[start:].strip():
+                raise OutputError(f"{path}: line {line + 1} is blank where frame {frames + 1} should start")
+            break
+        try:
+            count = int(head)
+        except ValueError:
+            raise OutputError(
+                f"{path}: line {line + 1} should hold the atom count of frame {frames + 1}, found "
+                f"{head[:40].decode('utf-8', 'replace')!r}: the file is corrupted"
+            ) from None
+        if count <= 0:
+            raise OutputError(f"{path}: frame {frames + 1} announces {count} atoms (line {line + 1}): the file is corrupted")
+        last = line + 1 + count  # index of the frame's last line
+        if last >= n_lines:
+            break
+        line = last + 1
+        end = int(newlines[last]) + 1
+        frames += 1
+    return end, frames
+
+
+def read_xyz_trajectory(path, notes: list | None = None) -> list:
+    """Frames of one i-PI xyz trajectory as ase.Atoms (i-PI's reader), up to the last complete frame."""
     from ipi.scripting import read_trajectory
 
-    path = Path(run_dir) / f"{prefix}.{quantity}_{bead}.xyz"
-    if not path.exists():
-        raise OutputError(f"no trajectory {path}: the run must write <trajectory> {quantity} </trajectory>")
-    frames = read_trajectory(str(path))
+    path = Path(path)
+    data = strip_nul_tail(path, path.read_bytes(), notes)
+    end, count = complete_xyz_end(path, data)
+    if count == 0:
+        raise OutputError(f"trajectory {path} has no complete frame yet" if data.strip() else f"trajectory {path} is empty")
+    if data[end:].strip():
+        add_note(notes, f"{path.name}: read {count} complete frames; the last one was being written")
+    frames = None
+    if end == len(data):  # complete when read: i-PI's reader on the file itself (it may have grown since)
+        try:
+            frames = read_trajectory(str(path))[:count]
+        except Exception:
+            frames = None
+    if frames is None:  # the complete part of what was read, through a copy (i-PI's reader wants a file name)
+        try:
+            with tempfile.TemporaryDirectory(prefix="symbreak-partial-") as tmp:
+                copy = Path(tmp) / path.name
+                copy.write_bytes(data[:end])
+                frames = read_trajectory(str(copy))
+        except Exception as err:  # i-PI's reader raises IndexError, ValueError, KeyError, ... on bad content
+            message = str(err).splitlines()[0] if str(err) else ""
+            raise OutputError(
+                f"{path}: i-PI's reader failed ({type(err).__name__}: {message}): the file is corrupted"
+            ) from None
     if not frames:
         raise OutputError(f"trajectory {path} is empty")
     return frames
+
+
+def read_frames(run_dir, quantity: str, bead: int = 0, prefix: str = "simulation", notes: list | None = None):
+    """Frames of an i-PI trajectory (positions, momenta, forces, ...) as ase.Atoms, in ASE units."""
+    path = Path(run_dir) / f"{prefix}.{quantity}_{bead}.xyz"
+    if not path.exists():
+        raise MissingOutput(f"no trajectory {path}: the run must write <trajectory> {quantity} </trajectory>")
+    return read_xyz_trajectory(path, notes)
 
 
 def stacked(frames, array: str) -> np.ndarray:

@@ -426,8 +426,10 @@ def analyze_run(path, reference: bool = True) -> dict:
         "curves": {},
         "maps": {},
         "tables": {},
-        "notes": [] if run.finished else ["the run is not finished: partial outputs"],
+        "notes": run.notes,  # the reader's notes (outputs cut while being written) join as they come
     }
+    if not run.finished:
+        run.notes.insert(0, "the run is not finished: partial outputs")
     if "time" in run.properties:
         out["duration_ps"] = _num(np.ptp(run.properties["time"]))
     kind = run.kind

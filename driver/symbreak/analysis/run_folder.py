@@ -6,8 +6,14 @@
     run.positions(bead=0), run.cells()         # (T, N, 3) A, (T, 3, 3) rows or None in vacuum
     run.extras(k)                              # per frame: the JSON extras of forcefield component k (bead 0)
     run.component("reference")                 # component index of a role, or None
+    run.notes                                  # what was left out of outputs still being written
 
-Reading is lazy and cached: an analysis opens only the files it needs.
+Reading is lazy and cached: an analysis opens only the files it needs. A run
+that is still being written is read up to the last complete row or frame of
+each output, and ``run.notes`` says so ("simulation.positions_0.xyz: read 812
+complete frames; the last one was being written"); a corrupted output (a row
+with another number of columns, NUL bytes before real data) is a RunError
+naming the file and the row.
 """
 
 from __future__ import annotations
@@ -21,7 +27,16 @@ from pathlib import Path
 import numpy as np
 
 from ..campaign.cases import get_case
-from .ipi_outputs import OutputError, read_frames, read_properties, stacked
+from .ipi_outputs import (
+    MissingOutput,
+    OutputError,
+    add_note,
+    read_frames,
+    read_properties,
+    read_xyz_trajectory,
+    stacked,
+    strip_nul_tail,
+)
 
 _EXTRAS_HEADER = re.compile(r"Step:\s*(\d+)\s+Bead:\s*(\d+)")
 
@@ -30,26 +45,43 @@ class RunError(ValueError):
     """A folder that cannot be analysed: not a run, unfinished, missing outputs, too few frames."""
 
 
-def read_extras(path) -> list[dict]:
-    """``read_extras("run/simulation.extras_c0")``: one dict per frame, each value a list over beads."""
+def read_extras(path, notes: list | None = None) -> list[dict]:
+    """``read_extras("run/simulation.extras_c0")``: one dict per frame, each value a list over beads.
+
+    A last line still being written (no newline yet) is left out, with a note in ``notes``.
+    """
     path = Path(path)
     if not path.exists():
         raise RunError(f"no extras file {path}: the run must write <trajectory> extras_component_raw(k) </trajectory>")
+    try:
+        raw = strip_nul_tail(path, path.read_bytes(), notes)
+    except OutputError as err:
+        raise RunError(str(err)) from None
+    lines = raw.decode("utf-8", "replace").split("\n")
+    if lines.pop().strip():  # no newline after it: cut while being written
+        add_note(notes, f"{path.name}: the last extras line was being written: left out")
     frames = []
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(lines, start=1):
         line = line.strip()
         if not line or _EXTRAS_HEADER.search(line):
             continue
         try:
             data = ast.literal_eval(line)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
             try:
                 data = json.loads(line)
             except json.JSONDecodeError:
-                raise RunError(f"{path}: an extras line is neither a Python dict nor JSON: {line[:60]!r}") from None
+                raise RunError(f"{path}: line {number} is neither a Python dict nor JSON: {line[:60]!r}") from None
+        if not isinstance(data, dict):
+            raise RunError(f"{path}: line {number} is not a dict of extras: {line[:60]!r}")
         data.pop("raw", None)
         frames.append({k: v if isinstance(v, list) else [v] for k, v in data.items()})
     return frames
+
+
+def _output_error(folder: Path, err: OutputError) -> str:
+    """One line for a RunError: a missing output is named as such, a corrupted one by its own message."""
+    return f"{folder}: missing outputs: {err}" if isinstance(err, MissingOutput) else str(err)
 
 
 def extras_series(frames: list[dict], key: str, bead: int = 0) -> np.ndarray | None:
@@ -76,6 +108,7 @@ class RunFolder:
     def __init__(self, path, prefix: str = "simulation", min_frames: int = 2):
         self.path = Path(path)
         self.prefix = prefix
+        self.notes: list[str] = []
         manifest = self.path / "manifest.json"
         if not self.path.is_dir():
             raise RunError(f"{self.path} is not a folder: pass a run folder written by `symbreak run`")
@@ -87,9 +120,9 @@ class RunFolder:
         except (json.JSONDecodeError, KeyError, ValueError) as err:
             raise RunError(f"{manifest} is not a valid symbreak manifest ({err})") from None
         try:
-            self.properties = read_properties(self.path / f"{prefix}.out")
+            self.properties = read_properties(self.path / f"{prefix}.out", self.notes)
         except OutputError as err:
-            raise RunError(f"{self.path}: missing outputs: {err}") from None
+            raise RunError(_output_error(self.path, err)) from None
         rows = len(next(iter(self.properties.values())))
         if rows < min_frames:
             raise RunError(f"{self.path}: only {rows} frame(s) in {prefix}.out, need at least {min_frames}: run more steps")
@@ -162,9 +195,9 @@ class RunFolder:
 
     def _frames(self, quantity: str, bead: int):
         try:
-            return read_frames(self.path, quantity, bead=bead, prefix=self.prefix)
+            return read_frames(self.path, quantity, bead=bead, prefix=self.prefix, notes=self.notes)
         except OutputError as err:
-            raise RunError(f"{self.path}: missing outputs: {err}") from None
+            raise RunError(_output_error(self.path, err)) from None
 
     def numbers(self) -> np.ndarray:
         return self._position_frames[0].numbers.astype(int)
@@ -207,12 +240,13 @@ class RunFolder:
         path = self.path / f"{self.prefix}.forces_c{k}.xyz"
         if not path.exists():
             return None
-        from ipi.scripting import read_trajectory
-
-        return stacked(read_trajectory(str(path)), "forces_component_raw")
+        try:
+            return stacked(read_xyz_trajectory(path, self.notes), "forces_component_raw")
+        except OutputError as err:
+            raise RunError(_output_error(self.path, err)) from None
 
     def extras(self, k: int) -> list[dict]:
-        return read_extras(self.path / f"{self.prefix}.extras_c{k}")
+        return read_extras(self.path / f"{self.prefix}.extras_c{k}", self.notes)
 
     @property
     def timestep_fs(self) -> float:

