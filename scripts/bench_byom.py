@@ -11,8 +11,9 @@ rotations by
 
   symbreak     ``parse_strategy(STRATEGY, load_potential("metatomic:MODEL"),
                diagnostics=False).compute([s])``: what ``symbreak serve`` does per call
-               (rotated copies in chunked multi-system calls, one vesin neighbour
-               list per copy, one backward pass per chunk);
+               (rotated copies of a periodic box in chunked multi-system calls with
+               one vesin neighbour list per copy; the copies of an isolated molecule
+               packed into one model system; one backward pass per call);
   mta-calc     ``metatomic_ase.SymmetrizedCalculator(MetatomicCalculator(MODEL),
                l_max=1, include_inversion=True)``: 6 Lebedev directions x 2 l_max+1 = 3
                in-plane angles x inversion = 36 rotated copies in one
@@ -60,52 +61,55 @@ Targets: mta-calc / symbreak and mta-model / symbreak >= 3 per evaluation;
 ffrotations / serve >= 1.0 per MD step. The script ends every process it started
 and removes its temporary folder, also on an error, Ctrl-C or SIGTERM.
 
-Measured with the default command (``python scripts/bench_byom.py``, 6.8 min;
-2 cores shared with other jobs, load average 1.7 -> 2.8; 1 thread; random metatrain
-PET width 32, 1 layer, float32; symbreak 0.1.0, torch 2.13.0, metatomic-torch
-0.1.19, metatomic-ase 0.1.4, vesin 0.6.2, ipi 3.3.1):
+Measured with the default command (``python scripts/bench_byom.py``, after
+isolated structures were packed into one model system; 2 cores shared with other
+jobs, load average 1.6 -> 2.6; 1 thread; random metatrain PET width 32, 1 layer,
+float32):
 
     molecule (3 atoms): one averaged energy + forces call, in process
-      method     evals  rot.  best ms   median   cpu ms  ms/eval
-      symbreak      36    36     70.4     74.5     70.2     2.07
-      mta-calc      37    36     66.8     67.4     66.8     1.82
-      mta-model     36    36     21.3     22.8     21.3     0.63
-      plain          1     1      7.0      9.4      7.0     9.42
-      mta-calc / symbreak   per evaluation 0.88x median, 0.92x best, 0.93x cpu (goal >= 3)
-      mta-model / symbreak  per evaluation 0.31x median, 0.30x best, 0.30x cpu (goal >= 3)
+      method     evals  rot.  best ms   median   cpu ms  ms/eval   what (ms/eval: median)
+      symbreak      36    36     16.7     17.8     16.7     0.49   parse_strategy('2i', metatomic:MODEL)
+      mta-calc      37    36     73.7     87.0     73.7     2.35   SymmetrizedCalculator(l_max=1, inversion)
+      mta-model     36    36     31.6     37.7     31.6     1.05   SymmetrizedModel(grid=2) + MetatomicCalculator
+      plain          1     1     11.1     12.1     11.1    12.09   metatomic:MODEL, no averaging
+      mta-calc / symbreak   per evaluation 4.76x median, 4.30x best, 4.30x cpu (goal >= 3)   [equal rotation counts; its 1 unrotated eval counted]
+      mta-model / symbreak  per evaluation 2.12x median, 1.90x best, 1.90x cpu (goal >= 3)   [equal rotation counts]
+      averages differ by up to 1.39e-05 eV, 6.82e-05 eV/A from symbreak's (different grids; plain - averaged: 2.10e-03 eV)
 
     box64 (192 atoms): one averaged energy + forces call, in process
-      method     evals  rot.  best ms   median   cpu ms  ms/eval
-      symbreak      36    36   2406.0   2894.5   2085.8    80.40
-      mta-calc      37    36   3952.4   4645.5   3241.2   125.56
-      mta-model     36    36   2605.0   2829.2   2531.3    78.59
-      plain          1     1     65.3     87.2     64.9    87.17
-      mta-calc / symbreak   per evaluation 1.56x median, 1.60x best, 1.51x cpu (goal >= 3)
-      mta-model / symbreak  per evaluation 0.98x median, 1.08x best, 1.21x cpu (goal >= 3)
+      method     evals  rot.  best ms   median   cpu ms  ms/eval   what (ms/eval: median)
+      symbreak      36    36   1996.6   2364.5   1995.2    65.68   parse_strategy('2i', metatomic:MODEL)
+      mta-calc      37    36   3109.9   3672.3   2999.5    99.25   SymmetrizedCalculator(l_max=1, inversion)
+      mta-model     36    36   2659.9   2931.3   2519.4    81.43   SymmetrizedModel(grid=2) + MetatomicCalculator
+      plain          1     1     56.4     78.8     56.4    78.79   metatomic:MODEL, no averaging
+      mta-calc / symbreak   per evaluation 1.51x median, 1.52x best, 1.46x cpu (goal >= 3)   [equal rotation counts; its 1 unrotated eval counted]
+      mta-model / symbreak  per evaluation 1.24x median, 1.33x best, 1.26x cpu (goal >= 3)   [equal rotation counts]
+      averages differ by up to 1.50e-01 eV, 1.49e-02 eV/A from symbreak's (different grids; plain - averaged: 1.00e-01 eV)
 
-    molecule, 20 timed steps after 2: one MD step of i-PI (36 rotations per step)
+    molecule (3 atoms), 20 timed steps after 2: one MD step of i-PI (36 rotations per step), i-PI's own t/step
       method               best ms   median  ms/rot.
-      serve                   53.4     62.0     1.72
-      ffrotations            615.2    753.9    20.94
-      ffrotations / serve         per MD step 12.17x median, 11.53x best (goal >= 1.0)
+      serve                   16.7     21.0     0.58
+      ffrotations            476.7    536.4    14.90
+      ffrotations / serve         per MD step 25.52x median, 28.61x best (goal >= 1.0)
+      step-0 averaged potential: serve 0.836647 eV; the others differ by at most 9.2e-08 eV
 
-    box64, 4 timed steps after 2: one MD step of i-PI (36 rotations per step)
+    box64 (192 atoms), 4 timed steps after 2: one MD step of i-PI (36 rotations per step), i-PI's own t/step
       method               best ms   median  ms/rot.
-      serve                 1904.3   3202.5    88.96
-      ffrotations           2787.4   3044.2    84.56
-      ffrotations / serve         per MD step 0.95x median, 1.46x best (goal >= 1.0)
+      serve                 2562.4   2727.7    75.77
+      ffrotations           2769.0   2901.8    80.61
+      ffrotations / serve         per MD step 1.06x median, 1.08x best (goal >= 1.0)
+      step-0 averaged potential: serve 771.414394 eV; the others differ by at most 4.8e-05 eV
 
-An earlier run under heavier load (5.1) gave cpu ratios 1.07x / 0.36x (molecule)
-and 1.41x / 0.99x (box), and ffrotations / serve 6.8x (molecule) and 0.96x median,
-1.03x best (box). Read: the per-rotation cost of the box is the model's own
-(plain: 65 ms; every method spends 58-88 ms of CPU per copy), so no averaging scheme
-can be 3x cheaper per rotated evaluation there; on the molecule, fixed costs per
-copy dominate, and metatomic's SymmetrizedModel (one neighbour list, rotated; the
-inner module called without the AtomisticModel unit conversion and checks per
-copy) is ~3x cheaper than symbreak (a vesin list and a System per copy).
-``--ipi-batch 36`` on the molecule made i-PI slower, 2.5 s per step: ffrotations
-queues its 36 requests while the socket is already dispatching, so they go out
-in split batches (1 + 35, 30 + 6, ...), each padded to 36 structures.
+What the ratios say. The molecule meets the goal against metatomic-ase's
+SymmetrizedCalculator (4.8x per evaluation) and i-PI's ffrotations (26x per
+step), not against SymmetrizedModel (2.1x): symbreak's 2i call of a molecule
+(16.7 ms) costs 1.5 single plain calls of the same molecule (11.1 ms: the
+per-call overhead of a metatomic model), so 3x below SymmetrizedModel's 31.6 ms
+would need less than one plain call. For the box each rotated evaluation costs
+what one plain evaluation costs (55.5 ms per copy against 56.4 ms for the plain
+model, best times): no averaging scheme can be 3x cheaper per copy than the model
+itself, so >= 3x there is out of reach; symbreak is 1.5x (calculator) and 1.3x
+(SymmetrizedModel) faster, and 1.06-1.08x faster than i-PI's ffrotations.
 """
 
 from __future__ import annotations
