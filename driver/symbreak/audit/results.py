@@ -75,9 +75,9 @@ class SystemProbe:
     errors: tuple[StrategyError, ...]
     energy_orders: OrderShares
     force_orders: OrderShares
-    #: |sum F| and |torque about the centre of mass| of the plain model (meaningful for the isolated molecule)
+    #: |sum F| and |torque about the centre of mass| of the plain model (the torque only for isolated systems)
     net_force_eV_per_A: float
-    net_torque_eV: float
+    net_torque_eV: float | None
     #: the model is invariant to its arithmetic's precision on this structure
     invariant: bool
     evaluations: int
