@@ -265,21 +265,28 @@ class ProcessGroup:
         return ", ".join(parts)
 
     def stop_all(self, grace: float = 10.0) -> None:
-        """SIGCONT and SIGTERM every process group still running, then SIGKILL after ``grace`` seconds.
+        """Stop the first process started (the engine, i-PI), then the rest: SIGCONT + SIGTERM, SIGKILL after ``grace``.
 
-        SIGCONT first, so that a SIGSTOPped process can act on SIGTERM (i-PI then writes its checkpoint).
+        SIGCONT first, so that a SIGSTOPped process can act on SIGTERM. The engine goes
+        first and alone, while its clients still answer: i-PI then finishes the outputs
+        of its current step and writes its checkpoint. Stopping everything at once lost
+        a properties row when a weight-0 client (the reference) died while i-PI was
+        writing a step that was also a checkpoint step (found by scripts/soak.py).
         """
         alive = [p for p in self.processes if p.popen.poll() is None]
         for p in alive:
             _signal_group(p.popen, signal.SIGCONT)
-            _signal_group(p.popen, signal.SIGTERM)
         deadline = time.monotonic() + grace
-        for p in alive:
-            try:
-                p.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal_group(p.popen, signal.SIGKILL)
-                p.popen.wait()
+        for batch in (alive[:1], alive[1:]):
+            for p in batch:
+                _signal_group(p.popen, signal.SIGTERM)
+            for p in batch:
+                try:
+                    p.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    _signal_group(p.popen, signal.SIGKILL)
+                    p.popen.wait()
+            deadline = time.monotonic() + grace
         for p in self.processes:  # children left behind by a finished leader
             _signal_group(p.popen, signal.SIGKILL)
 
