@@ -508,7 +508,7 @@ class Soak:
             self.notes.append(f"skipped {kind}: {err}")
             return {}
         t_fault = now()
-        identity = fault.pop("identity")
+        fault.pop("identity")  # used to check the target before signalling; not part of the record
         record = {"cycle": len(self.cycles) + 1, **fault, "runner_pid": runner.pid,
                   "t": round(t_fault - self.t0, 1)}
         self.expected_outcomes[runner.pid] = (kind, fault["target"])

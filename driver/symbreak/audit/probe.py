@@ -20,7 +20,7 @@ import numpy as np
 from ..potentials.base import Potential
 from ..symmetry.angular_orders import AngularPower, angular_power
 from ..symmetry.metrics import net_force, net_torque, rms_spread, weighted_mean, weighted_std
-from ..symmetry.quadrature import RotationQuadrature, legendre_quadrature
+from ..symmetry.quadrature import RotationQuadrature
 from ..symmetry.strategies import GridAverageStrategy, parse_strategy_spec
 from .results import REFERENCE_GRID, OrderShares, StrategyError, SystemProbe
 from .systems import AuditSystem
