@@ -60,21 +60,23 @@ security_mirror() {
 }
 
 make_local_base() {
-    local mirror=${MIRROR:-$(debian_mirror)} security rootfs
+    local mirror=${MIRROR:-$(debian_mirror)} security
     security=$(security_mirror)
     say "no base image present: building $LOCAL_BASE with debootstrap --variant=minbase $SUITE from $mirror (once, a few minutes)"
     if ! command -v debootstrap >/dev/null; then
         say "installing debootstrap with apt-get"
         as_root apt-get install -y --no-install-recommends debootstrap >/dev/null || die "cannot install debootstrap"
     fi
+    # global, not local: the EXIT trap runs after this function has returned
     rootfs=$(mktemp -d /tmp/symbreak-rootfs.XXXXXX)
-    trap 'as_root rm -rf "$rootfs"' EXIT
+    trap 'as_root rm -rf "${rootfs:-/nonexistent}"' EXIT
     as_root debootstrap --variant=minbase "$SUITE" "$rootfs" "$mirror" >/tmp/symbreak-debootstrap.log 2>&1 \
         || { tail -n 20 /tmp/symbreak-debootstrap.log >&2; die "debootstrap failed (log: /tmp/symbreak-debootstrap.log)"; }
     {
         echo "deb $mirror $SUITE main"
         echo "deb $mirror $SUITE-updates main"
-        [ -n "$security" ] && echo "deb $security $SUITE-security main"
+        # an if, not `[ ] && echo`: with no security mirror that would fail the pipeline under set -e
+        if [ -n "$security" ]; then echo "deb $security $SUITE-security main"; fi
     } | as_root tee "$rootfs/etc/apt/sources.list" >/dev/null
     as_root sh -c "rm -rf '$rootfs'/var/cache/apt/archives/*.deb '$rootfs'/var/lib/apt/lists/* '$rootfs'/tmp/*"
     as_root tar -C "$rootfs" --numeric-owner -c . \
