@@ -63,7 +63,7 @@ def run(args) -> int:
     from .nve import molecule_nve
     from .probe import probe_system
     from .report import figure_png, verdict, write_html
-    from .results import AuditReport, write_json
+    from .results import AuditReport, drift_ratio, write_json
     from .systems import build_systems, parse_systems
 
     started = time.perf_counter()
@@ -114,16 +114,12 @@ def run(args) -> int:
         nve = molecule_nve(spec.with_absolute_paths().text, out / "nve", steps=steps, threads=args.threads, log=log)
     elif args.nve_steps:
         notes.append("no NVE run: the molecule is not among --systems")
-    by = {r.strategy: r for r in nve}
-    ratio = None
-    if "plain" in by and "2i" in by and by["2i"].L_max_change_hbar > 0:
-        ratio = by["plain"].L_max_change_hbar / by["2i"].L_max_change_hbar
     if any(p.invariant for p in probes):
         notes.append("an invariant system's per-l shares are roundoff, not structure")
     lines = verdict(spec.label, probes, errors, nve, reference_name, foreign=spec.kind in ("metatomic", "ase"))
     report = AuditReport(
         potential=spec.text, label=spec.label, description=description, reference=reference_name,
-        systems=tuple(probes), model_errors=tuple(errors), nve=tuple(nve), nve_drift_ratio=ratio,
+        systems=tuple(probes), model_errors=tuple(errors), nve=tuple(nve), nve_drift_ratio=drift_ratio(nve),
         verdict=tuple(lines), notes=tuple(notes), seconds=time.perf_counter() - started,
     )
     write_json(report, out / "audit.json")

@@ -15,7 +15,7 @@ import html
 import io
 import math
 
-from .results import AUDITED_STRATEGIES, AuditReport, ModelError, NVEResult, SystemProbe
+from .results import AUDITED_STRATEGIES, AuditReport, ModelError, NVEResult, SystemProbe, drift_ratio
 
 COLOURS = {"molecule": "#1f77b4", "liquid": "#2ca02c", "ice": "#9467bd"}
 
@@ -84,11 +84,11 @@ def verdict(label: str, probes: list[SystemProbe], errors: list[ModelError], nve
     by = {r.strategy: r for r in nve}
     if "plain" in by and "2i" in by:
         plain, avg = by["plain"], by["2i"]
-        ratio = plain.L_max_change_hbar / avg.L_max_change_hbar if avg.L_max_change_hbar > 0 else float("inf")
+        ratio = drift_ratio(nve)
         lines.append(
             f"NVE of the molecule over {_g(plain.duration_fs, 3)} fs: |L(t) - L(0)| reaches {_g(plain.L_max_change_hbar)} hbar "
             f"with plain (L turns {_g(plain.L_direction_change_deg)} deg) and {_g(avg.L_max_change_hbar)} hbar with 2i "
-            f"({_g(ratio)}x; L0 = {_g(plain.L0_hbar)} hbar)."
+            f"({'inf' if ratio is None else _g(ratio)}x; L0 = {_g(plain.L0_hbar)} hbar)."
         )
     return lines
 

@@ -122,6 +122,14 @@ class NVEResult:
     run: str
 
 
+def drift_ratio(nve) -> float | None:
+    """max |L - L0| of the plain NVE run over that of the 2i run (None without both, or a zero 2i drift)."""
+    by = {r.strategy: r for r in nve}
+    if "plain" in by and "2i" in by and by["2i"].L_max_change_hbar > 0:
+        return by["plain"].L_max_change_hbar / by["2i"].L_max_change_hbar
+    return None
+
+
 @dataclass(frozen=True)
 class AuditReport:
     """Everything `symbreak audit` measured on one potential."""

@@ -458,21 +458,12 @@ def initial_structure(path: str):
 
 
 def _read_frames(path: str, what: str) -> list:
-    """Every frame of ``path``; one ValueError line naming the file for anything unreadable or empty."""
+    """Every frame of ``path``; read_structures already makes anything unreadable or empty one ValueError line."""
     from ..structures.io import read_structures
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"{what} {path} does not exist")
-    try:
-        frames = read_structures(path)
-    except (ValueError, FileNotFoundError):
-        raise
-    except Exception as err:  # ASE raises many kinds for unreadable files: name the file, one line
-        detail = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        raise ValueError(f"cannot read the {what} {path}: {type(err).__name__}{': ' + detail if detail else ''}") from None
-    if not frames:
-        raise ValueError(f"the {what} {path} holds no frames")
-    return frames
+    return read_structures(path)
 
 
 def _input_structures(config: RunConfig):
