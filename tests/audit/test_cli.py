@@ -104,9 +104,14 @@ def _fake_nve(monkeypatch):
 
 
 def _finished(folder, potential, steps=40, seed=31415, strategy="plain"):
+    """A finished gas-nve run's folder as the runner leaves it (its manifest holds the defining options)."""
+    from symbreak.campaign.runner import RunConfig, defining_options
+
     folder.mkdir(parents=True)
     (folder / "marker").write_text("old run")
-    manifest = {"case": "gas-nve", "finished": "yesterday",
+    config = RunConfig(case="gas-nve", out=str(folder), strategy=strategy, potential=potential, steps=steps,
+                       seed=seed, reference=False)
+    manifest = {"case": "gas-nve", "finished": "yesterday", "options": defining_options(config),
                 "config": {"potential": potential, "strategy": strategy, "steps": steps, "seed": seed}}
     (folder / "manifest.json").write_text(json.dumps(manifest))
 

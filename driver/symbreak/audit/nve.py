@@ -16,7 +16,7 @@ import numpy as np
 
 from ..analysis.angular import angular_momentum, direction_change_deg, hbar_ase, torque
 from ..analysis.run_folder import RunFolder
-from ..campaign.runner import RunConfig, run_case
+from ..campaign.runner import RunConfig, option_differences, run_case
 from .results import NVEResult
 
 
@@ -42,38 +42,34 @@ def _result(strategy: str, steps: int, folder: Path) -> NVEResult:
     )
 
 
-def _same_run(manifest: dict, potential: str, strategy: str, steps: int, seed: int) -> bool:
-    """Was the run in this folder made with the same potential, strategy, steps and seed?"""
-    config = manifest.get("config", {})
-    return (manifest.get("case") == "gas-nve" and config.get("potential") == potential
-            and config.get("strategy") == strategy and config.get("steps") == steps and config.get("seed") == seed)
-
-
 def molecule_nve(potential: str, out: Path, *, steps: int, strategies=("plain", "2i"), seed: int = 31415,
                  threads: int = 1, log=None) -> list[NVEResult]:
     """One gas-nve run per strategy into out/STRATEGY (resumed if interrupted, reused if finished).
 
-    A run left in out/STRATEGY by an audit of another potential, or with other
-    steps or seed, is never reused nor removed: ValueError asks for another --out.
+    A run left in out/STRATEGY with other defining options (another potential,
+    length or seed: the runner's option_differences) is never reused nor
+    removed: ValueError lists them and asks for another --out.
     """
     results = []
     for strategy in strategies:
         folder = Path(out) / strategy
         manifest = folder / "manifest.json"
+        config = RunConfig(case="gas-nve", out=str(folder), strategy=strategy, potential=potential, steps=steps,
+                           seed=seed, threads=threads, reference=False)
         old = None
         if manifest.exists():
             try:
                 old = json.loads(manifest.read_text())
             except json.JSONDecodeError:
                 old = {}
-            if not _same_run(old, potential, strategy, steps, seed):
-                raise ValueError(f"{folder} holds an NVE run of another potential, strategy, length or seed: "
+            # the runner's own comparison of the options that define a run
+            differences = option_differences(old, config)
+            if differences:
+                raise ValueError(f"{folder} holds an NVE run with other options ({'; '.join(differences)}): "
                                  "choose another --out (or remove that folder)")
         if not (old and "finished" in old):
             if log:
                 log(f"NVE of the molecule with {strategy}: {steps} steps through symbreak serve")
-            config = RunConfig(case="gas-nve", out=str(folder), strategy=strategy, potential=potential, steps=steps,
-                               seed=seed, threads=threads, reference=False)
             run_case(config)
         results.append(_result(strategy, steps, folder))
     return results
