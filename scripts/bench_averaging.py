@@ -24,10 +24,10 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from symbreak.campaign.ipi_xml import DirectSpec, ForceTerm, RotationsSpec, SimulationSpec, SocketSpec, simulation_xml
-from symbreak.campaign.launch import run_simulation, symbreak_command
-from symbreak.campaign.processes import unique_socket_name
-from symbreak.campaign.timing import median_step_time
+from symbreak.ipi.inputs import DirectSpec, ForceTerm, RotationsSpec, SimulationSpec, SocketSpec, simulation_xml
+from symbreak.ipi.launch import run_simulation, symbreak_command
+from symbreak.ipi.processes import unique_socket_name
+from symbreak.ipi.timing import median_step_time
 from symbreak.potentials import testing
 from symbreak.symmetry import parse_strategy_spec
 

@@ -292,10 +292,10 @@ def report_in_process(label, methods, times, cpu, results) -> None:
 def ipi_step_time(workdir: Path, structure, vacuum: bool, config: str, args, model_path: str, steps: int):
     """(median seconds per MD step after the warm-up steps, potential of step 0 in eV)."""
     import numpy as np
-    from symbreak.campaign.ipi_xml import ForceTerm, RotationsSpec, SimulationSpec, SocketSpec, simulation_xml
-    from symbreak.campaign.launch import run_simulation, symbreak_command
-    from symbreak.campaign.processes import executable, unique_socket_name
-    from symbreak.campaign.timing import median_step_time
+    from symbreak.ipi.inputs import ForceTerm, RotationsSpec, SimulationSpec, SocketSpec, simulation_xml
+    from symbreak.ipi.launch import run_simulation, symbreak_command
+    from symbreak.ipi.processes import executable, unique_socket_name
+    from symbreak.ipi.timing import median_step_time
     from symbreak.symmetry import parse_strategy_spec
 
     name = unique_socket_name("byom")
@@ -347,8 +347,8 @@ def main(argv=None) -> int:
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     os.environ["MKL_NUM_THREADS"] = str(args.threads)
     try:
-        import metatomic_ase  # noqa: F401
         import metatomic.torch  # noqa: F401
+        import metatomic_ase  # noqa: F401
         import vesin.metatomic  # noqa: F401
     except ImportError as exc:
         print(f"error: {exc}; install the extra: pip install -c constraints.txt 'symbreak[metatomic]'", file=sys.stderr)

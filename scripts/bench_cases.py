@@ -18,7 +18,7 @@ from pathlib import Path
 
 from symbreak.campaign.cases import CASES
 from symbreak.campaign.runner import RunConfig, run_case
-from symbreak.campaign.timing import median_step_time
+from symbreak.ipi.timing import median_step_time
 
 PLAN = {
     "gas-nve": ("plain", "2i"), "gas-mts": ("2i",), "liquid-nvt": ("plain", "2i"), "liquid-mts": ("2i",),

@@ -23,10 +23,10 @@ import tempfile
 from pathlib import Path
 
 from symbreak.campaign.cases import get_case
-from symbreak.campaign.ipi_xml import simulation_xml
-from symbreak.campaign.launch import run_simulation
 from symbreak.campaign.runner import RunConfig, prepare
-from symbreak.campaign.timing import median_step_time
+from symbreak.ipi.inputs import simulation_xml
+from symbreak.ipi.launch import run_simulation
+from symbreak.ipi.timing import median_step_time
 
 
 def one_run(workdir: Path, args, servers: int) -> float:

@@ -121,11 +121,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from symbreak.campaign.cases import get_case
-from symbreak.campaign.launch import symbreak_command
-from symbreak.campaign.processes import SOCKETS_PREFIX, is_alive_as, process_identity, stop_process_group
 from symbreak.campaign.runlock import LOCK_NAME, find_orphans
+from symbreak.ipi.launch import symbreak_command
+from symbreak.ipi.processes import SOCKETS_PREFIX, is_alive_as, process_identity, stop_process_group
 
 #: a seam's change of the conserved quantity may be at most SEAM_K x the largest change elsewhere
 SEAM_K = 3.0

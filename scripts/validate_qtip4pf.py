@@ -42,10 +42,10 @@ import sys
 import time
 
 import numpy as np
-
 from symbreak.analysis.blocks import block_average
 from symbreak.analysis.rdf import radial_distribution
-from symbreak.structures import liquid_box, relax, write_ipi_xyz
+from symbreak.potentials.relaxation import relax
+from symbreak.structures import liquid_box, write_ipi_xyz
 from symbreak.structures.io import read_structures
 from symbreak.training.ipi_md import MDSettings, read_properties, run_reference_md
 

@@ -8,7 +8,6 @@ generic and cheap.
 """
 
 import pytest
-
 from symbreak.potentials import testing
 
 

@@ -11,30 +11,26 @@ import importlib
 import importlib.util
 import sys
 
+from .core.errors import SymbreakError
+
 # name -> (module, one-line help). Each module defines add_arguments(parser) and run(args) -> int.
 COMMANDS = {
-    "study": ("symbreak.campaign.study", "the main job: run the study for several strategies and report"),
-    "audit": ("symbreak.audit.cli", "audit a model: symmetry error by grid and angular order, torque, drift in NVE, model error"),
-    "analyze": ("symbreak.analysis.cli", "analyse run folders: observables with error bars, figures, verdicts between runs"),
-    "run": ("symbreak.campaign.cli", "run a named simulation case (i-PI + servers) into an output folder"),
-    "serve": ("symbreak.server.cli", "serve a potential to i-PI over a socket, wrapped in a symmetrization strategy"),
-    "reference": ("symbreak.potentials.qtip4pf_cli", "run the LAMMPS q-TIP4P/F reference as an i-PI client (fix ipi)"),
-    "label": ("symbreak.potentials.label_cli", "label structures with reference energies, forces and stress"),
-    "build": ("symbreak.structures.cli", "build water structures: molecule, liquid box, proton-disordered ice"),
-    "dataset": ("symbreak.training.dataset_cli", "generate labelled reference data with i-PI + LAMMPS"),
-    "train": ("symbreak.training.train_cli", "train the PET-style model on extxyz data"),
-    "evaluate": ("symbreak.training.evaluate_cli", "model and symmetry errors of a model on labelled data"),
+    "study": ("symbreak.study.study", "the main job: run the study for several strategies and report"),
+    "audit": ("symbreak.commands.audit", "audit a model: symmetry error by grid and angular order, torque, drift in NVE, model error"),
+    "analyze": ("symbreak.commands.analyze", "analyse run folders: observables with error bars, figures, verdicts between runs"),
+    "run": ("symbreak.commands.run", "run a named simulation case (i-PI + servers) into an output folder"),
+    "serve": ("symbreak.commands.serve", "serve a potential to i-PI over a socket, wrapped in a symmetrization strategy"),
+    "reference": ("symbreak.commands.reference", "run the LAMMPS q-TIP4P/F reference as an i-PI client (fix ipi)"),
+    "label": ("symbreak.commands.label", "label structures with reference energies, forces and stress"),
+    "build": ("symbreak.commands.build", "build water structures: molecule, liquid box, proton-disordered ice"),
+    "dataset": ("symbreak.commands.dataset", "generate labelled reference data with i-PI + LAMMPS"),
+    "train": ("symbreak.commands.train", "train the PET-style model on extxyz data"),
+    "evaluate": ("symbreak.commands.evaluate", "model and symmetry errors of a model on labelled data"),
 }
 
 
-class CLIError(Exception):
+class CLIError(SymbreakError):
     """An error at the command-line boundary: printed as one line, exit code 2."""
-
-
-def _user_errors() -> tuple:
-    from .campaign.processes import ProcessFailed
-
-    return (CLIError, ValueError, FileNotFoundError, ConnectionError, TimeoutError, ProcessFailed)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,13 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     module = importlib.import_module(COMMANDS[args.command][0])
-    USER_ERRORS = _user_errors()
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
         print("symbreak: interrupted", file=sys.stderr)
         return 130
-    except USER_ERRORS as err:
+    except SymbreakError as err:  # anything else is a bug: its traceback shows
         print(f"symbreak {args.command}: error: {err}", file=sys.stderr)
         return 2
 

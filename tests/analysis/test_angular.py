@@ -1,7 +1,6 @@
 """Angular momentum and torque: known answers."""
 
 import numpy as np
-
 from symbreak.analysis.angular import angular_momentum, gas_summary, hbar_ase, torque
 
 

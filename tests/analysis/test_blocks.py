@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from symbreak.analysis.blocks import auto_block_size, block_apply, block_average, block_means, block_slices
 
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from symbreak.analysis.dynamics import (
     THZ_TO_CM1,
     diffusion_coefficient,

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from symbreak.analysis.energy import conserved_drift
 
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from symbreak.analysis.errors import (
     energy_force_errors,
     error_table,

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from symbreak.analysis.ice import (
     compare_ice_energies,
     ice_report,

@@ -5,8 +5,14 @@ import itertools
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
-
-from symbreak.analysis.molecules import as_cells, as_frames, dipole_axes, minimum_image, perpendicular_widths, water_molecules
+from symbreak.analysis.molecules import (
+    as_cells,
+    as_frames,
+    dipole_axes,
+    minimum_image,
+    perpendicular_widths,
+    water_molecules,
+)
 from symbreak.potentials.testing import water_geometry
 
 

@@ -3,8 +3,12 @@
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
-
-from symbreak.analysis.orientation import anisotropy, harmonic_indices, orientational_free_energy, real_spherical_harmonics
+from symbreak.analysis.orientation import (
+    anisotropy,
+    harmonic_indices,
+    orientational_free_energy,
+    real_spherical_harmonics,
+)
 
 
 def isotropic_axes(n_frames, n_mol, seed):

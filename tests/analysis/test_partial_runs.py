@@ -9,12 +9,11 @@ import shutil
 
 import numpy as np
 import pytest
-
-from symbreak.analysis.ipi_outputs import OutputError, complete_xyz_end, read_properties, read_xyz_trajectory
 from symbreak.analysis.run_analysis import analyze_run
 from symbreak.analysis.run_folder import RunError, read_extras
 from symbreak.campaign.runner import RunConfig, run_case
 from symbreak.cli import main
+from symbreak.ipi.outputs import OutputError, complete_xyz_end, read_properties, read_xyz_trajectory
 
 OUTPUTS = ("simulation.out", "simulation.positions_0.xyz", "simulation.momenta_0.xyz", "simulation.forces_0.xyz",
            "simulation.extras_c0")

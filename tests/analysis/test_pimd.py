@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from ase import units
-
 from symbreak.analysis.angular import hbar_ase
 from symbreak.analysis.pimd import bead_deviations, centroid_virial_kinetic_energy, radius_of_gyration
 

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
-
 from symbreak.analysis.molecules import minimum_image, perpendicular_widths
 from symbreak.analysis.rdf import dipole_correlations, pair_indices, radial_distribution
 

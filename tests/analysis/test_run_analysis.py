@@ -5,13 +5,12 @@ import shutil
 import subprocess
 
 import pytest
-
-from symbreak.analysis.cli import analyze_one, compare_groups
 from symbreak.analysis.compare import compare_runs, curve_verdict, scalar_verdict
 from symbreak.analysis.run_analysis import analyze_run
 from symbreak.analysis.run_folder import RunError, read_extras
-from symbreak.campaign.launch import symbreak_command
 from symbreak.campaign.runner import RunConfig, run_case
+from symbreak.commands.analyze import analyze_one, compare_groups
+from symbreak.ipi.launch import symbreak_command
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ has a known answer (see tests/audit/test_probe.py).
 """
 
 import pytest
-
 from symbreak.audit.probe import probe_system
 from symbreak.audit.systems import build_systems
 from symbreak.potentials import load_potential

@@ -7,7 +7,6 @@ and the force MAE is the mean |F| of the term.
 
 import numpy as np
 import pytest
-
 from symbreak.audit.accuracy import model_error
 from symbreak.audit.systems import build_systems
 

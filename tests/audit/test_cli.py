@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from symbreak.audit import nve as audit_nve
 from symbreak.audit.results import read_json
 from symbreak.cli import main
@@ -139,7 +138,7 @@ def test_nve_steps_fit_the_budget():
     """A slow model gets fewer NVE steps (never below the minimum); a fast one keeps --nve-steps."""
     from types import SimpleNamespace
 
-    from symbreak.audit.cli import EVALUATIONS_PER_NVE_STEP, MIN_NVE_STEPS, nve_steps_within
+    from symbreak.commands.audit import EVALUATIONS_PER_NVE_STEP, MIN_NVE_STEPS, nve_steps_within
 
     fast = SimpleNamespace(seconds=0.2, evaluations=200)  # 1 ms per evaluation
     slow = SimpleNamespace(seconds=50.0, evaluations=200)  # 0.25 s per evaluation

@@ -15,7 +15,6 @@ import subprocess
 import sys
 
 import pytest
-
 from symbreak.audit.nve import molecule_nve
 from symbreak.audit.probe import probe_system
 from symbreak.audit.results import read_json

@@ -20,7 +20,6 @@ import math
 
 import numpy as np
 import pytest
-
 from symbreak.audit.probe import probe_system
 from symbreak.audit.results import AUDITED_STRATEGIES
 

@@ -5,7 +5,6 @@ import html
 import re
 
 import pytest
-
 from symbreak.audit.report import figure_png, verdict, write_html
 
 from .conftest import make_report, nve_pair

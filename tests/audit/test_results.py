@@ -4,7 +4,6 @@ import json
 from dataclasses import asdict
 
 import pytest
-
 from symbreak.audit.accuracy import model_error
 from symbreak.audit.results import AUDIT_VERSION, AuditReport, read_json, write_json
 from symbreak.audit.systems import build_systems

@@ -9,8 +9,7 @@ import os
 import subprocess
 
 import pytest
-
-from symbreak.campaign.launch import symbreak_command
+from symbreak.ipi.launch import symbreak_command
 
 ORB = "ase:symbreak.potentials.foreign_models:random_orb_calculator"
 

@@ -4,10 +4,9 @@ import json
 
 import numpy as np
 import pytest
-
-from symbreak.analysis.ipi_outputs import read_properties
 from symbreak.campaign.cases import CASES
 from symbreak.campaign.runner import RunConfig, run_case
+from symbreak.ipi.outputs import read_properties
 
 DYNAMICS = [name for name, case in CASES.items() if case.motion == "dynamics"]
 

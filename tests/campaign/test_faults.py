@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from symbreak.campaign.launch import symbreak_command
-from symbreak.campaign.processes import SOCKETS_PREFIX, is_alive_as, process_state, stop_process_group
 from symbreak.campaign.runlock import LOCK_NAME, find_orphans
 from symbreak.campaign.runner import RunConfig, prepare, run_case
 from symbreak.cli import main as symbreak_main
+from symbreak.ipi.launch import symbreak_command
+from symbreak.ipi.processes import SOCKETS_PREFIX, is_alive_as, process_state, stop_process_group
 
 GAS = ["gas-nve", "--potential", "toy", "--strategy", "2i", "--no-reference"]
 
@@ -407,7 +406,7 @@ def test_serve_state_file_continues_the_stream(tmp_path, water_molecule):
     """`symbreak serve --state FILE`: a second server reading FILE continues the first one's rotations."""
     import argparse
 
-    from symbreak.server.cli import add_arguments, build_service, save_stream_state
+    from symbreak.commands.serve import add_arguments, build_service, save_stream_state
 
     def server(*extra):
         parser = argparse.ArgumentParser()
@@ -440,7 +439,7 @@ def test_serve_state_file_continues_the_stream(tmp_path, water_molecule):
 
 
 def test_truncation_drops_partial_lines_and_frames(tmp_path):
-    from symbreak.campaign.resume import truncate_frames, truncate_properties
+    from symbreak.ipi.resume import truncate_frames, truncate_properties
 
     props = tmp_path / "simulation.out"
     props.write_text("# column 1 --> step\n" + "".join(f"{k}.0 {k * 2} 1\n" for k in range(5)) + "5.0 10")
@@ -456,8 +455,8 @@ def test_truncation_drops_partial_lines_and_frames(tmp_path):
 
 
 def test_latest_complete_checkpoint_and_new_socket_addresses(tmp_path):
-    from symbreak.campaign.resume import latest_checkpoint, with_socket_addresses
-    from symbreak.campaign.ipi_xml import simulation_xml
+    from symbreak.ipi.inputs import simulation_xml
+    from symbreak.ipi.resume import latest_checkpoint, with_socket_addresses
 
     spec, _, _ = prepare(RunConfig(case="gas-nve", out="x", potential="toy", reference=False, transport="inet"))
     text = simulation_xml(spec).replace("<total_steps>", "<step>250</step><total_steps>")

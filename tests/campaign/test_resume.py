@@ -6,10 +6,9 @@ import subprocess
 import time
 
 import numpy as np
-
-from symbreak.analysis.ipi_outputs import read_properties
-from symbreak.campaign.launch import symbreak_command
-from symbreak.campaign.resume import checkpoint_step, truncate_frames, truncate_properties
+from symbreak.ipi.launch import symbreak_command
+from symbreak.ipi.outputs import read_properties
+from symbreak.ipi.resume import checkpoint_step, truncate_frames, truncate_properties
 
 
 def test_truncate_properties_and_frames(tmp_path):

@@ -4,11 +4,10 @@ import json
 import subprocess
 
 import pytest
-
 from symbreak.campaign.cases import CASES, get_case
-from symbreak.campaign.launch import symbreak_command
-from symbreak.campaign.processes import ProcessFailed
 from symbreak.campaign.runner import RunConfig, run_case
+from symbreak.ipi.launch import symbreak_command
+from symbreak.ipi.processes import ProcessFailed
 
 
 def test_gas_nve_run_writes_outputs_and_manifest(tmp_path):

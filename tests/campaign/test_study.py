@@ -4,8 +4,7 @@ import json
 import subprocess
 
 import numpy as np
-
-from symbreak.campaign.launch import symbreak_command
+from symbreak.ipi.launch import symbreak_command
 
 
 def test_tiny_study_gas_and_replay(tmp_path):

@@ -9,8 +9,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-
-from symbreak.analysis.ipi_outputs import read_properties
+from symbreak.ipi.outputs import read_properties
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -7,7 +7,6 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
 from ase.calculators.lj import LennardJones
 from scipy.spatial.transform import Rotation
-
 from symbreak.potentials import Structure
 from symbreak.potentials.ase_calculator import ASECalculatorPotential
 from symbreak.potentials.testing import finite_difference_virial

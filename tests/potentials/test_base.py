@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from symbreak.potentials.base import Structure, split_batch
 from symbreak.potentials.testing import water_box, water_molecule
 

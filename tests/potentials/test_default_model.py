@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from symbreak.potentials import load_potential
 from symbreak.structures import molecule
 from symbreak.symmetry import parse_strategy

@@ -15,7 +15,6 @@ import sys
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
-
 from symbreak.potentials import load_potential
 from symbreak.potentials.testing import water_molecule
 from symbreak.symmetry.strategies import parse_strategy

@@ -2,7 +2,6 @@
 
 import ase.io
 import numpy as np
-
 from symbreak.cli import main
 from symbreak.potentials import Structure, load_potential
 from symbreak.potentials.testing import water_box

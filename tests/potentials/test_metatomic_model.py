@@ -16,7 +16,6 @@ pytest.importorskip("vesin", reason="metatomic models need vesin (pip install 's
 
 import torch  # noqa: E402
 from scipy.spatial.transform import Rotation  # noqa: E402
-
 from symbreak.potentials import PotentialError, Structure, load_potential  # noqa: E402
 from symbreak.potentials.base import split_batch  # noqa: E402
 from symbreak.potentials.metatomic_model import MetatomicPotential  # noqa: E402

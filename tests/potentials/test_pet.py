@@ -6,14 +6,17 @@
 import numpy as np
 import pytest
 import torch
-
-from symbreak.potentials import Structure, load_potential
-from symbreak.potentials import pet_checkpoint
+from symbreak.potentials import Structure, load_potential, pet_checkpoint
 from symbreak.potentials.pet import PETHypers, PETModel, PETPotential, collate, topology
 from symbreak.potentials.pet.cutoff import cutoff_function
 from symbreak.potentials.pet.neighbors import neighbor_list, reverse_edges
-from symbreak.potentials.testing import water_box, water_box_triclinic, water_molecule
-from symbreak.potentials.testing import finite_difference_forces, finite_difference_virial
+from symbreak.potentials.testing import (
+    finite_difference_forces,
+    finite_difference_virial,
+    water_box,
+    water_box_triclinic,
+    water_molecule,
+)
 
 torch.set_num_threads(1)
 

@@ -5,7 +5,6 @@ import os
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
-
 from symbreak.potentials.base import Structure
 
 try:
@@ -133,7 +132,8 @@ def _geometry(pos):
 
 
 def test_isolated_minimum(pot, water_molecule):
-    from symbreak.structures import molecule, relax
+    from symbreak.potentials.relaxation import relax
+    from symbreak.structures import molecule
 
     e, f, _ = pot.compute_one(molecule(seed=1))
     assert abs(e) < 1e-12 and np.abs(f).max() < 1e-10
@@ -187,7 +187,6 @@ def test_harmonic_frequencies(pot):
 
 def test_label_cli(tmp_path, water_box, water_molecule):
     import ase.io
-
     from symbreak.cli import main
     from symbreak.structures.io import write_ipi_xyz
 

@@ -10,7 +10,6 @@ import textwrap
 import numpy as np
 import pytest
 from ase.calculators.lj import LennardJones
-
 from symbreak.potentials import PotentialError, PotentialSpec, load_potential, parse_potential_spec
 from symbreak.potentials.spec import METATOMIC_OPTIONS
 

@@ -3,11 +3,14 @@
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
-
 from symbreak.potentials import Structure, load_potential
-from symbreak.potentials.testing import water_box, water_box_triclinic
+from symbreak.potentials.testing import (
+    finite_difference_forces,
+    finite_difference_virial,
+    water_box,
+    water_box_triclinic,
+)
 from symbreak.potentials.toy import ToyWater, ToyWaterConfig, lab_directions, legendre
-from symbreak.potentials.testing import finite_difference_forces, finite_difference_virial
 
 STRUCTURES = ["water_molecule", "water_box", "water_box_triclinic"]
 

@@ -4,9 +4,17 @@
 """
 
 import numpy as np
-
 from symbreak.server.protocol import (
-    EXIT, FORCEREADY, GETFORCE, HAVEDATA, INIT, NEEDINIT, POSDATA, READY, STATUS, header,
+    EXIT,
+    FORCEREADY,
+    GETFORCE,
+    HAVEDATA,
+    INIT,
+    NEEDINIT,
+    POSDATA,
+    READY,
+    STATUS,
+    header,
 )
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from symbreak.campaign.ipi_xml import SimulationSpec, simulation_xml
-from symbreak.campaign.launch import run_simulation, symbreak_command  # noqa: F401 (re-exported for tests)
+from symbreak.ipi.inputs import SimulationSpec, simulation_xml
+from symbreak.ipi.launch import run_simulation, symbreak_command  # noqa: F401 (re-exported for tests)
 
 
 def run_ipi(workdir: Path, structure, spec: SimulationSpec, servers: list[list[str]], timeout: float = 240.0,

@@ -8,13 +8,11 @@ import argparse
 import subprocess
 
 import pytest
-
+from symbreak.commands.serve import add_arguments, potential_arguments
 from symbreak.potentials import PotentialError, parse_potential_spec
-from symbreak.server.cli import add_arguments, potential_arguments
 from symbreak.server.driver_flags import spec_from_driver_flags
 
 from .ipi_run import symbreak_command
-
 
 # -- spec_from_driver_flags ---------------------------------------------------------------------------
 

@@ -13,9 +13,8 @@ import pytest
 pytest.importorskip("metatomic.torch", reason="metatomic models need metatomic-torch (pip install 'symbreak[metatomic]')")
 
 from ase.io import read  # noqa: E402
-
-from symbreak.campaign.ipi_xml import ForceTerm, SimulationSpec, SocketSpec, simulation_xml  # noqa: E402
-from symbreak.campaign.processes import unique_socket_name  # noqa: E402
+from symbreak.ipi.inputs import ForceTerm, SimulationSpec, SocketSpec, simulation_xml  # noqa: E402
+from symbreak.ipi.processes import unique_socket_name  # noqa: E402
 from symbreak.potentials import Structure, load_potential  # noqa: E402
 from symbreak.symmetry.strategies import parse_strategy  # noqa: E402
 
@@ -77,7 +76,7 @@ def test_serve_with_ipi_driver_flags(tmp_path, tiny_pet_model, water_molecule):
 def test_ffdirect_with_a_metatomic_spec(tmp_path, tiny_pet_model, water_molecule):
     """In-process <ffdirect>: a metatomic spec with two options (semicolon-separated, since i-PI splits its
     parameters at commas) gives i-PI the same 2i energies as the model in this process."""
-    from symbreak.campaign.ipi_xml import DirectSpec
+    from symbreak.ipi.inputs import DirectSpec
 
     direct = DirectSpec("model", {"potential": f"metatomic:{tiny_pet_model}:dtype=float64;chunk_size=4",
                                   "strategy": "2i", "vacuum": "true"})

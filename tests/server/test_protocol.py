@@ -8,10 +8,16 @@ import time
 import numpy as np
 import pytest
 from ase.units import Bohr, Hartree
-
 from symbreak.potentials import load_potential
 from symbreak.server.protocol import (
-    INIT, MAX_ATOMS, NEEDINIT, UNIX_PATH_MAX, IPIClient, ProtocolError, connect_unix, parse_batch_size,
+    INIT,
+    MAX_ATOMS,
+    NEEDINIT,
+    UNIX_PATH_MAX,
+    IPIClient,
+    ProtocolError,
+    connect_unix,
+    parse_batch_size,
 )
 from symbreak.server.service import ForceService, InputError
 from symbreak.symmetry import parse_strategy

@@ -6,9 +6,8 @@ import subprocess
 
 import numpy as np
 import pytest
-
-from symbreak.campaign.ipi_xml import DirectSpec, ForceTerm, RotationsSpec, SimulationSpec, SocketSpec
-from symbreak.campaign.processes import free_tcp_port, unique_socket_name
+from symbreak.ipi.inputs import DirectSpec, ForceTerm, RotationsSpec, SimulationSpec, SocketSpec
+from symbreak.ipi.processes import free_tcp_port, unique_socket_name
 from symbreak.potentials import testing
 
 from .ipi_run import read_properties, run_ipi, symbreak_command

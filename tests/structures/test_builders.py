@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
-
 from symbreak.potentials.base import Structure
 from symbreak.structures import (
     box_length,

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from ase.units import Bohr
-
 from symbreak.cli import main
 from symbreak.potentials.base import Structure
 from symbreak.structures import check_water_units, liquid_box, molecule, read_structures, write_ipi_xyz

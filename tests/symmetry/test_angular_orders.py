@@ -5,10 +5,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from symbreak.potentials import load_potential
 from symbreak.symmetry.angular_orders import AngularPower, angular_power, character, rotation_angle
-from symbreak.symmetry.quadrature import legendre_quadrature, lebedev_quadrature
+from symbreak.symmetry.quadrature import lebedev_quadrature, legendre_quadrature
 from symbreak.symmetry.rotations import euler_zxz, haar_rotations, rotate_forces_back, rotation_z
 
 # --------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from symbreak.potentials.toy import ToyWater
 from symbreak.symmetry.metrics import (
     centre_of_mass,

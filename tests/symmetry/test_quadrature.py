@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from symbreak.symmetry.quadrature import (
     identity_quadrature,
     lebedev_orders,

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
-
 from symbreak.potentials.toy import ToyWater
 from symbreak.symmetry.rotations import (
     euler_zxz,

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-
 from symbreak.potentials.base import Evaluation, Potential, Structure
+from symbreak.potentials.testing import finite_difference_forces, finite_difference_virial
 from symbreak.potentials.toy import ToyWater
 from symbreak.symmetry.metrics import net_torque
 from symbreak.symmetry.rotations import haar_rotations
@@ -18,7 +18,6 @@ from symbreak.symmetry.strategies import (
     parse_strategy,
     parse_strategy_spec,
 )
-from symbreak.potentials.testing import finite_difference_forces, finite_difference_virial
 
 # --------------------------------------------------------------------------------------
 # helpers

@@ -8,10 +8,8 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from symbreak.cli import main
-from symbreak.potentials import Evaluation, Potential
-from symbreak.potentials import pet_checkpoint
+from symbreak.potentials import Evaluation, Potential, pet_checkpoint
 from symbreak.potentials.pet import PETHypers, PETModel
 from symbreak.potentials.testing import water_box, water_molecule
 from symbreak.potentials.toy import ToyWater

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 from ase.calculators.singlepoint import SinglePointCalculator
-
 from symbreak.cli import main
 from symbreak.potentials import load_potential
+from symbreak.potentials.pet import topology
 from symbreak.potentials.testing import water_box, water_molecule
 from symbreak.potentials.toy import ToyWater
 from symbreak.training.train import (
@@ -24,7 +24,6 @@ from symbreak.training.train import (
     random_rotations,
     read_labelled,
 )
-from symbreak.potentials.pet import topology
 
 torch.set_num_threads(1)
 

@@ -1,6 +1,6 @@
 """Observables of broken symmetry, computed from i-PI's own output files.
 
-Reading outputs: ``ipi_outputs`` (properties, trajectories). Pure functions on
+Reading outputs: ``symbreak.ipi.outputs`` (properties, trajectories). Pure functions on
 arrays, one module per observable (molecules are consecutive O, H, H triplets,
 cells are rows of lattice vectors or None, times in ps, eV and Angstrom):
 

@@ -16,14 +16,16 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from ..core.errors import InputError
+
 
 def _check_blocks(n_frames: int, n_blocks: int) -> None:
     if isinstance(n_blocks, bool) or not isinstance(n_blocks, (int, np.integer)):
-        raise ValueError(f"n_blocks must be an integer or 'auto', got {n_blocks!r}")
+        raise InputError(f"n_blocks must be an integer or 'auto', got {n_blocks!r}")
     if n_blocks < 2:
-        raise ValueError(f"n_blocks must be >= 2 to estimate an error, got {n_blocks}")
+        raise InputError(f"n_blocks must be >= 2 to estimate an error, got {n_blocks}")
     if n_frames < n_blocks:
-        raise ValueError(f"{n_frames} frames cannot be split into {n_blocks} blocks: use fewer blocks or more frames")
+        raise InputError(f"{n_frames} frames cannot be split into {n_blocks} blocks: use fewer blocks or more frames")
 
 
 def block_slices(n_frames: int, n_blocks: int) -> list[slice]:
@@ -38,7 +40,7 @@ def block_means(values, n_blocks: int) -> np.ndarray:
     """``block_means(series, 10)``: (n_blocks, ...) means of consecutive blocks of frames (first axis)."""
     values = np.asarray(values, dtype=float)
     if values.ndim == 0:
-        raise ValueError("values must have a frame axis first, got a scalar")
+        raise InputError("values must have a frame axis first, got a scalar")
     return np.stack([values[s].mean(axis=0) for s in block_slices(len(values), n_blocks)])
 
 
@@ -53,9 +55,9 @@ def auto_block_size(series, confidence: float = 0.99) -> int:
     """
     x = np.asarray(series, dtype=float)
     if x.ndim == 0 or len(x) < 4:
-        raise ValueError(f"auto_block_size needs a series of at least 4 frames, got shape {x.shape}")
+        raise InputError(f"auto_block_size needs a series of at least 4 frames, got shape {x.shape}")
     if not np.all(np.isfinite(x)):
-        raise ValueError("auto_block_size: the series contains NaN or infinite values")
+        raise InputError("auto_block_size: the series contains NaN or infinite values")
     if x.ndim > 1:
         columns = x.reshape(len(x), -1).T
         return max(auto_block_size(c, confidence) for c in columns)
@@ -84,11 +86,11 @@ def auto_block_size(series, confidence: float = 0.99) -> int:
 def _resolve_blocks(values: np.ndarray, n_blocks) -> int:
     if isinstance(n_blocks, str):
         if n_blocks != "auto":
-            raise ValueError(f"n_blocks must be an integer or 'auto', got {n_blocks!r}")
+            raise InputError(f"n_blocks must be an integer or 'auto', got {n_blocks!r}")
         size = auto_block_size(values)
         n_blocks = len(values) // size
         if n_blocks < 2:
-            raise ValueError(
+            raise InputError(
                 f"the series is correlated over {size} of its {len(values)} frames: too short for an error bar"
             )
     return n_blocks
@@ -102,7 +104,7 @@ def block_average(values, n_blocks=10) -> tuple[np.ndarray, np.ndarray]:
     """
     values = np.asarray(values, dtype=float)
     if values.ndim == 0:
-        raise ValueError("values must have a frame axis first, got a scalar")
+        raise InputError("values must have a frame axis first, got a scalar")
     means = block_means(values, _resolve_blocks(values, n_blocks))
     n = len(means)
     return means.mean(axis=0), means.std(axis=0, ddof=1) / np.sqrt(n)
@@ -118,11 +120,11 @@ def block_apply(func, *arrays, n_blocks: int = 10):
     data the mean over blocks differs slightly from the value on all frames.
     """
     if not arrays:
-        raise ValueError("block_apply needs at least one array of frames")
+        raise InputError("block_apply needs at least one array of frames")
     n_frames = len(arrays[0])
     for k, a in enumerate(arrays):
         if len(a) != n_frames:
-            raise ValueError(f"block_apply: array {k} has {len(a)} frames, array 0 has {n_frames}")
+            raise InputError(f"block_apply: array {k} has {len(a)} frames, array 0 has {n_frames}")
     per_block = np.stack(
         [np.asarray(func(*[a[s] for a in arrays]), dtype=float) for s in block_slices(n_frames, n_blocks)]
     )

@@ -19,6 +19,8 @@ from itertools import combinations
 
 import numpy as np
 
+from ..core.errors import InputError
+
 N_SIGMA = 2.0
 #: observables that are diagnostics of the strategy itself, not physics to compare between strategies
 NOT_COMPARED = {"symmetry_error_extras", "energy_spread", "force_symmetry_error_rms", "nyquist", "delta_power_above_2000",
@@ -78,7 +80,7 @@ def compare_runs(results: list[dict], n_sigma: float = N_SIGMA) -> dict:
     name -> {"kind": "scalar"|"curve", "unit", "pairs": {"a|b": verdict dict}}.
     """
     if len({r["case"] for r in results}) != 1:
-        raise ValueError(f"compare runs of one case, got {sorted({r['case'] for r in results})}")
+        raise InputError(f"compare runs of one case, got {sorted({r['case'] for r in results})}")
     labels = [r["label"] for r in results]
     names = [_name(r, labels) for r in results]
     pairs = list(combinations(range(len(results)), 2))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.errors import InputError
 from .blocks import block_apply
 from .molecules import as_cells, as_frames, water_molecules
 
@@ -26,17 +27,17 @@ def uniform_spacing(times, name: str = "times", rtol: float = 1e-2) -> float:
     """``dt = uniform_spacing(times)``: the frame spacing; ValueError unless times increase uniformly."""
     t = np.asarray(times, dtype=float)
     if t.ndim != 1 or len(t) < 2:
-        raise ValueError(f"{name} must be a 1-d array of at least 2 frame times, got shape {t.shape}")
+        raise InputError(f"{name} must be a 1-d array of at least 2 frame times, got shape {t.shape}")
     if not np.all(np.isfinite(t)):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise InputError(f"{name} contains NaN or infinite values")
     steps = np.diff(t)
     dt = float(np.median(steps))
     if dt <= 0:
-        raise ValueError(f"{name} must increase, median spacing is {dt}")
+        raise InputError(f"{name} must increase, median spacing is {dt}")
     bad = np.flatnonzero(np.abs(steps - dt) > rtol * dt)
     if bad.size:
         k = bad[0]
-        raise ValueError(
+        raise InputError(
             f"{name} are not uniformly spaced: step {k} is {steps[k]:.6g}, the usual step is {dt:.6g} "
             f"({bad.size} irregular steps; a restart may have repeated or skipped frames)"
         )
@@ -48,7 +49,7 @@ def _frame_times(times, n_frames: int):
         return None, 1.0
     t = np.asarray(times, dtype=float)
     if t.shape != (n_frames,):
-        raise ValueError(f"times must have one entry per frame ({n_frames}), got shape {t.shape}")
+        raise InputError(f"times must have one entry per frame ({n_frames}), got shape {t.shape}")
     return t, uniform_spacing(t)
 
 
@@ -79,7 +80,7 @@ def check_unwrapped(positions: np.ndarray, cells: np.ndarray | None) -> None:
     worst = np.abs(frac).max()
     if worst > 0.5:
         t, k, _ = np.unravel_index(np.argmax(np.abs(frac)), frac.shape)
-        raise ValueError(
+        raise InputError(
             f"atom {k} moves {worst:.2f} cell lengths between frames {t} and {t + 1}: the positions look wrapped "
             "into the cell; the MSD needs unwrapped positions (i-PI pbc='false', or unwrap them first)"
         )
@@ -101,7 +102,7 @@ def mean_squared_displacement(
     water_molecules(numbers, positions.shape[1])
     n_frames = len(positions)
     if n_frames < 2:
-        raise ValueError("the MSD needs at least 2 frames")
+        raise InputError("the MSD needs at least 2 frames")
     cells = as_cells(cells, n_frames)
     times, dt = _frame_times(times, n_frames)
     check_unwrapped(positions, cells)
@@ -122,7 +123,7 @@ def _lag_function(function, data, key: str, times, dt, max_lag, n_blocks) -> dic
     if max_lag is None:
         max_lag = max(span // 2, 1)
     if not 1 <= max_lag < span:
-        raise ValueError(f"max_lag must be in [1, {span - 1}] frames (the length of one block or trajectory), got {max_lag}")
+        raise InputError(f"max_lag must be in [1, {span - 1}] frames (the length of one block or trajectory), got {max_lag}")
 
     def curve(x):
         return function(x)[: max_lag + 1]
@@ -143,12 +144,12 @@ def diffusion_coefficient(time, msd, t_min: float | None = None, t_max: float | 
     time = np.asarray(time, dtype=float)
     msd = np.asarray(msd, dtype=float)
     if time.shape != msd.shape or time.ndim != 1:
-        raise ValueError(f"time and msd must be 1-d arrays of the same length, got {time.shape} and {msd.shape}")
+        raise InputError(f"time and msd must be 1-d arrays of the same length, got {time.shape} and {msd.shape}")
     lo = time.min() if t_min is None else t_min
     hi = time.max() if t_max is None else t_max
     window = (time >= lo) & (time <= hi)
     if window.sum() < 2:
-        raise ValueError(f"fewer than 2 points between t_min={lo} and t_max={hi}")
+        raise InputError(f"fewer than 2 points between t_min={lo} and t_max={hi}")
     return float(np.polyfit(time[window], msd[window], 1)[0] / 6.0)
 
 
@@ -160,10 +161,10 @@ def orientation_autocorrelation(u, times=None, max_lag: int | None = None, n_blo
     """
     u = np.asarray(u, dtype=float)
     if u.ndim != 3 or u.shape[-1] != 3:
-        raise ValueError(f"u must be (T, M, 3) unit vectors, got shape {u.shape}")
+        raise InputError(f"u must be (T, M, 3) unit vectors, got shape {u.shape}")
     norm = np.linalg.norm(u, axis=-1)
     if not np.all(np.isfinite(u)) or np.max(np.abs(norm - 1.0)) > 1e-6:
-        raise ValueError("u must be finite unit vectors: pass dipole_axes(...), not positions")
+        raise InputError("u must be finite unit vectors: pass dipole_axes(...), not positions")
     n_frames = len(u)
     times, dt = _frame_times(times, n_frames)
     return _lag_function(lambda x: _autocorrelation(x) / x.shape[1], u, "c", times, dt, max_lag, n_blocks)
@@ -183,15 +184,15 @@ def power_spectrum(times, series, n_segments: int = 8, window: str = "hann") -> 
     t = np.asarray(times, dtype=float)
     x = np.asarray(series, dtype=float)
     if x.ndim not in (1, 2) or len(x) != len(t):
-        raise ValueError(f"series must be (T,) or (T, k) with T = len(times) = {len(t)}, got shape {x.shape}")
+        raise InputError(f"series must be (T,) or (T, k) with T = len(times) = {len(t)}, got shape {x.shape}")
     if not np.all(np.isfinite(x)):
-        raise ValueError("series contains NaN or infinite values")
+        raise InputError("series contains NaN or infinite values")
     dt = uniform_spacing(t)
     if n_segments < 1:
-        raise ValueError(f"n_segments must be >= 1, got {n_segments}")
+        raise InputError(f"n_segments must be >= 1, got {n_segments}")
     # n_segments half-overlapping segments cover (n_segments + 1) / 2 segment lengths
     nperseg = int(2 * len(x) // (n_segments + 1))
     if nperseg < 8:
-        raise ValueError(f"{len(x)} frames are too few for {n_segments} segments of at least 8 frames")
+        raise InputError(f"{len(x)} frames are too few for {n_segments} segments of at least 8 frames")
     freq, spectrum = welch(x, fs=1.0 / dt, window=window, nperseg=nperseg, noverlap=nperseg // 2, detrend="constant", axis=0)
     return {"frequency": freq * THZ_TO_CM1, "spectrum": spectrum / THZ_TO_CM1, "resolution": THZ_TO_CM1 / (nperseg * dt)}

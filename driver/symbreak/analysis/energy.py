@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from ..core.errors import InputError
 from .blocks import block_means
 from .dynamics import uniform_spacing
 
@@ -32,14 +33,14 @@ def conserved_drift(times, conserved, n_molecules: int, n_blocks: int = 10) -> d
     t = np.asarray(times, dtype=float)
     e = np.asarray(conserved, dtype=float)
     if e.ndim != 1 or e.shape != t.shape:
-        raise ValueError(f"times and conserved must be 1-d arrays of equal length, got {t.shape} and {e.shape}")
+        raise InputError(f"times and conserved must be 1-d arrays of equal length, got {t.shape} and {e.shape}")
     if not np.all(np.isfinite(e)):
-        raise ValueError("conserved contains NaN or infinite values")
+        raise InputError("conserved contains NaN or infinite values")
     uniform_spacing(t)
     if isinstance(n_molecules, bool) or int(n_molecules) != n_molecules or n_molecules < 1:
-        raise ValueError(f"n_molecules must be a positive integer, got {n_molecules!r}")
+        raise InputError(f"n_molecules must be a positive integer, got {n_molecules!r}")
     if n_blocks < 3:
-        raise ValueError(f"n_blocks must be >= 3 (a line through block means needs a residual), got {n_blocks}")
+        raise InputError(f"n_blocks must be >= 3 (a line through block means needs a residual), got {n_blocks}")
     e = e / n_molecules
     fit = stats.linregress(block_means(t, n_blocks), block_means(e, n_blocks))
     residual = e - (fit.intercept + fit.slope * t)

@@ -18,22 +18,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.errors import InputError
 from ..symmetry.metrics import error_decomposition
 from ..symmetry.strategies import parse_strategy_spec
 
 
 def _energies_forces(pair, label: str, n_frames: int | None = None):
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-        raise ValueError(f"'{label}' must be a pair (energies (T,), forces (T, N, 3) or None)")
+        raise InputError(f"'{label}' must be a pair (energies (T,), forces (T, N, 3) or None)")
     e = np.asarray(pair[0], dtype=float)
     if e.ndim != 1 or (n_frames is not None and len(e) != n_frames):
         want = f"({n_frames},)" if n_frames is not None else "(T,)"
-        raise ValueError(f"'{label}' energies must have shape {want}, got {e.shape}")
+        raise InputError(f"'{label}' energies must have shape {want}, got {e.shape}")
     f = None if pair[1] is None else np.asarray(pair[1], dtype=float)
     if f is not None and (f.ndim != 3 or f.shape[0] != len(e) or f.shape[2] != 3):
-        raise ValueError(f"'{label}' forces must have shape ({len(e)}, N, 3), got {f.shape}")
+        raise InputError(f"'{label}' forces must have shape ({len(e)}, N, 3), got {f.shape}")
     if not np.all(np.isfinite(e)) or (f is not None and not np.all(np.isfinite(f))):
-        raise ValueError(f"'{label}' energies or forces contain NaN or infinite values")
+        raise InputError(f"'{label}' energies or forces contain NaN or infinite values")
     return e, f
 
 
@@ -45,7 +46,7 @@ def energy_force_errors(energies, forces, ref_energies, ref_forces, n_molecules:
     ``force_rmse`` (eV/A per component; NaN without forces).
     """
     if isinstance(n_molecules, bool) or int(n_molecules) != n_molecules or n_molecules < 1:
-        raise ValueError(f"n_molecules must be a positive integer, got {n_molecules!r}")
+        raise InputError(f"n_molecules must be a positive integer, got {n_molecules!r}")
     e, f = _energies_forces((energies, forces), "strategy")
     e_ref, f_ref = _energies_forces((ref_energies, ref_forces), "reference", len(e))
     de = (e - e_ref) / n_molecules
@@ -54,7 +55,7 @@ def energy_force_errors(energies, forces, ref_energies, ref_forces, n_molecules:
         out["force_mae"] = out["force_rmse"] = float("nan")
     else:
         if f.shape != f_ref.shape:
-            raise ValueError(f"forces {f.shape} and reference forces {f_ref.shape} differ in shape")
+            raise InputError(f"forces {f.shape} and reference forces {f_ref.shape} differ in shape")
         df = f - f_ref
         out["force_mae"] = float(np.mean(np.abs(df)))
         out["force_rmse"] = float(np.sqrt(np.mean(df**2)))
@@ -75,7 +76,7 @@ def error_table(strategies: dict, n_molecules: int, reference=None, symmetry_ref
     each as :func:`energy_force_errors` returns. Rows go from cheapest to dearest.
     """
     if not isinstance(strategies, dict) or not strategies:
-        raise ValueError("strategies must be a non-empty dict label -> (energies, forces)")
+        raise InputError("strategies must be a non-empty dict label -> (energies, forces)")
     cost = {label: evaluations(label) for label in strategies}
     data = {}
     n_frames = None
@@ -88,7 +89,7 @@ def error_table(strategies: dict, n_molecules: int, reference=None, symmetry_ref
         grids = [label for label in strategies if parse_strategy_spec(label).kind in ("legendre", "lebedev")]
         symmetry_reference = max(grids, key=lambda label: cost[label]) if grids else None
     elif symmetry_reference not in strategies:
-        raise ValueError(f"symmetry_reference '{symmetry_reference}' is not among the strategies {sorted(strategies)}")
+        raise InputError(f"symmetry_reference '{symmetry_reference}' is not among the strategies {sorted(strategies)}")
     rows = []
     for label in sorted(strategies, key=lambda label: (cost[label], label)):
         e, f = data[label]
@@ -131,10 +132,10 @@ def rotational_decomposition(values_per_rotation, weights, reference) -> dict:
     w = np.asarray(weights, dtype=float)
     ref = np.asarray(reference, dtype=float)
     if v.ndim < 2:
-        raise ValueError(f"values_per_rotation must be (T, R, ...), got shape {v.shape}")
+        raise InputError(f"values_per_rotation must be (T, R, ...), got shape {v.shape}")
     if w.shape != (v.shape[1],) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError(f"weights must be ({v.shape[1]},) non-negative with a positive sum, got shape {w.shape}")
+        raise InputError(f"weights must be ({v.shape[1]},) non-negative with a positive sum, got shape {w.shape}")
     if ref.shape != (v.shape[0],) + v.shape[2:]:
-        raise ValueError(f"reference must have shape {(v.shape[0],) + v.shape[2:]}, got {ref.shape}")
+        raise InputError(f"reference must have shape {(v.shape[0],) + v.shape[2:]}, got {ref.shape}")
     parts = [error_decomposition(v[t], w, ref[t]) for t in range(len(v))]
     return {key: float(np.mean([p[key] for p in parts])) for key in ("mse", "bias_squared", "variance")}

@@ -20,25 +20,27 @@ from itertools import combinations
 import numpy as np
 from scipy import stats
 
+from ..core.errors import InputError
+
 
 def _as_energies(values, name: str) -> np.ndarray:
     e = np.asarray(values, dtype=float)
     if e.ndim != 1 or len(e) < 2:
-        raise ValueError(f"energies '{name}' must be a 1-d array over at least 2 configurations, got shape {e.shape}")
+        raise InputError(f"energies '{name}' must be a 1-d array over at least 2 configurations, got shape {e.shape}")
     if not np.all(np.isfinite(e)):
-        raise ValueError(f"energies '{name}' contain NaN or infinite values")
+        raise InputError(f"energies '{name}' contain NaN or infinite values")
     return e
 
 
 def _check_set(energies: dict, reference: str) -> dict[str, np.ndarray]:
     if not isinstance(energies, dict) or reference not in energies:
         names = sorted(energies) if isinstance(energies, dict) else type(energies).__name__
-        raise ValueError(f"energies must be a dict with a '{reference}' entry, got {names}")
+        raise InputError(f"energies must be a dict with a '{reference}' entry, got {names}")
     out = {name: _as_energies(v, name) for name, v in energies.items()}
     n = len(out[reference])
     for name, e in out.items():
         if len(e) != n:
-            raise ValueError(f"energies '{name}' cover {len(e)} configurations, '{reference}' covers {n}")
+            raise InputError(f"energies '{name}' cover {len(e)} configurations, '{reference}' covers {n}")
     return out
 
 
@@ -52,7 +54,7 @@ def relative_energy_error(energies, reference) -> float:
     """``relative_energy_error(e_plain, e_ref)``: mean |rel(e) - rel(ref)| over configurations."""
     e, ref = _as_energies(energies, "energies"), _as_energies(reference, "reference")
     if e.shape != ref.shape:
-        raise ValueError(f"energies and reference cover different configurations: {e.shape} vs {ref.shape}")
+        raise InputError(f"energies and reference cover different configurations: {e.shape} vs {ref.shape}")
     return float(np.mean(np.abs((e - e.mean()) - (ref - ref.mean()))))
 
 
@@ -60,7 +62,7 @@ def relaxation_energies(before, after) -> np.ndarray:
     """``relaxation_energies(e_before, e_after)``: (C,) after - before (negative for a relaxation)."""
     b, a = _as_energies(before, "before"), _as_energies(after, "after")
     if a.shape != b.shape:
-        raise ValueError(f"before and after cover different configurations: {b.shape} vs {a.shape}")
+        raise InputError(f"before and after cover different configurations: {b.shape} vs {a.shape}")
     return a - b
 
 
@@ -68,7 +70,7 @@ def ranking_agreement(energies, reference) -> dict:
     """``ranking_agreement(e_plain, e_ref)``: Spearman rho and Kendall tau of the energy orderings (1 = same order)."""
     e, ref = _as_energies(energies, "energies"), _as_energies(reference, "reference")
     if e.shape != ref.shape:
-        raise ValueError(f"energies and reference cover different configurations: {e.shape} vs {ref.shape}")
+        raise InputError(f"energies and reference cover different configurations: {e.shape} vs {ref.shape}")
     return {"spearman": float(stats.spearmanr(e, ref).statistic), "kendall": float(stats.kendalltau(e, ref).statistic)}
 
 
@@ -107,7 +109,7 @@ def ice_report(before: dict, after: dict | None = None, reference: str = "refere
     if after is None:
         return out
     if set(before) != set(after):
-        raise ValueError(f"before and after name different potentials: {sorted(before)} vs {sorted(after)}")
+        raise InputError(f"before and after name different potentials: {sorted(before)} vs {sorted(after)}")
     relax = {name: relaxation_energies(before[name], after[name]) for name in before}
     out["after"] = compare_ice_energies(after, reference)
     out["relaxation"] = relax

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.errors import InputError
+
 #: an O-H distance above this (A, after the minimum image) means the triplet is not a molecule
 MAX_OH_DISTANCE = 1.6
 
@@ -25,15 +27,15 @@ def water_molecules(numbers, n_atoms: int | None = None) -> int:
     """``n_mol = water_molecules(numbers)``: molecule count; ValueError unless numbers are O, H, H triplets."""
     numbers = np.asarray(numbers)
     if numbers.ndim != 1 or not np.issubdtype(numbers.dtype, np.integer):
-        raise ValueError(f"numbers must be a 1-d integer array of atomic numbers, got {numbers.dtype} {numbers.shape}")
+        raise InputError(f"numbers must be a 1-d integer array of atomic numbers, got {numbers.dtype} {numbers.shape}")
     if n_atoms is not None and len(numbers) != n_atoms:
-        raise ValueError(f"numbers has {len(numbers)} atoms but positions have {n_atoms}")
+        raise InputError(f"numbers has {len(numbers)} atoms but positions have {n_atoms}")
     if len(numbers) == 0 or len(numbers) % 3:
-        raise ValueError(f"{len(numbers)} atoms is not a whole number of water molecules (O, H, H triplets)")
+        raise InputError(f"{len(numbers)} atoms is not a whole number of water molecules (O, H, H triplets)")
     bad = np.flatnonzero(numbers.reshape(-1, 3) != [8, 1, 1])
     if bad.size:
         i = bad[0]
-        raise ValueError(
+        raise InputError(
             f"atom {i} has atomic number {numbers[i]}, expected {[8, 1, 1][i % 3]}: "
             "molecules must be consecutive O, H, H triplets"
         )
@@ -48,9 +50,9 @@ def as_frames(positions, name: str = "positions", beads: bool = False) -> np.nda
     allowed = (3, 4) if beads else (3,)
     if a.ndim not in allowed or a.shape[-1] != 3:
         expected = "(T, N, 3), (N, 3) or (P, T, N, 3) with beads first" if beads else "(T, N, 3) or (N, 3)"
-        raise ValueError(f"{name} must have shape {expected}, got {a.shape}")
+        raise InputError(f"{name} must have shape {expected}, got {a.shape}")
     if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise InputError(f"{name} contains NaN or infinite values")
     return a
 
 
@@ -62,10 +64,10 @@ def as_cells(cells, n_frames: int, name: str = "cells") -> np.ndarray | None:
     if c.shape == (3, 3):
         c = np.broadcast_to(c, (n_frames, 3, 3))
     if c.shape != (n_frames, 3, 3):
-        raise ValueError(f"{name} must be None (vacuum), (3, 3) or ({n_frames}, 3, 3) with rows as lattice vectors, got {c.shape}")
+        raise InputError(f"{name} must be None (vacuum), (3, 3) or ({n_frames}, 3, 3) with rows as lattice vectors, got {c.shape}")
     volumes = np.abs(np.linalg.det(c))
     if not np.all(np.isfinite(c)) or np.any(volumes < 1e-6):
-        raise ValueError(f"{name} contains a singular or non-finite cell (volume {volumes.min():.3g} A^3)")
+        raise InputError(f"{name} contains a singular or non-finite cell (volume {volumes.min():.3g} A^3)")
     return c
 
 
@@ -92,7 +94,7 @@ def minimum_image(vectors: np.ndarray, cells: np.ndarray | None) -> np.ndarray:
     return np.einsum("tki,tij->tkj", frac, cells).reshape(shape)
 
 
-class BrokenMoleculesError(ValueError):
+class BrokenMoleculesError(InputError):
     """The atoms are no longer intact O, H, H molecules (a model that dissociates water, or a wrong order)."""
 
 
@@ -113,12 +115,12 @@ def dipole_axes(positions, numbers, cells=None) -> np.ndarray:
     r_hh = np.linalg.norm(oh[:, :, 1] - oh[:, :, 0], axis=-1)
     if np.any(r_hh <= r_oh.max(axis=-1)):
         t, m = np.unravel_index(np.argmax(r_oh.max(axis=-1) - r_hh), r_hh.shape)
-        raise ValueError(
+        raise InputError(
             f"frame {t}, molecule {m}: the O is not the apex of the molecule (H-H {r_hh[t, m]:.2f} A is not "
             "its longest side): positions are not in O, H, H order"
         )
     u = oh.mean(axis=2)
     norm = np.linalg.norm(u, axis=-1, keepdims=True)
     if np.any(norm < 1e-8):
-        raise ValueError("a molecule has its H midpoint on its O (linear H-O-H): its dipole axis is undefined")
+        raise InputError("a molecule has its H midpoint on its O (linear H-O-H): its dipole axis is undefined")
     return u / norm

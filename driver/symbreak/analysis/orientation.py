@@ -22,6 +22,7 @@ from math import factorial
 import numpy as np
 from scipy.special import lpmv
 
+from ..core.errors import InputError
 from .blocks import block_apply, block_average
 
 #: fine histogram behind the kernel estimate (bins in cos theta, phi); bins of 0.005 and 0.009 rad
@@ -33,12 +34,12 @@ def _check_unit_vectors(u) -> np.ndarray:
     if u.ndim == 2:
         u = u[None]
     if u.ndim != 3 or u.shape[-1] != 3:
-        raise ValueError(f"u must be (T, M, 3) unit vectors (or (M, 3) for one frame), got shape {u.shape}")
+        raise InputError(f"u must be (T, M, 3) unit vectors (or (M, 3) for one frame), got shape {u.shape}")
     if not np.all(np.isfinite(u)):
-        raise ValueError("u contains NaN or infinite values")
+        raise InputError("u contains NaN or infinite values")
     norm = np.linalg.norm(u, axis=-1)
     if np.max(np.abs(norm - 1.0)) > 1e-6:
-        raise ValueError(
+        raise InputError(
             f"u must be unit vectors (norms range {norm.min():.3g}..{norm.max():.3g}): pass dipole_axes(...), not positions"
         )
     return u
@@ -80,10 +81,10 @@ def orientational_free_energy(u, n_blocks: int = 10, width=0.1, n_cos: int = 40,
     u = _check_unit_vectors(u)
     widths = np.broadcast_to(np.asarray(width, dtype=float), (2,)) if np.size(width) in (1, 2) else None
     if widths is None or not (0 < widths[0] < 1 and 0 < widths[1] < np.pi):
-        raise ValueError(f"width must be one number or a pair, in (0, 1) for cos theta and (0, pi) for phi, got {width}")
+        raise InputError(f"width must be one number or a pair, in (0, 1) for cos theta and (0, pi) for phi, got {width}")
     sigma_c, sigma_phi = float(widths[0]), float(widths[1])
     if n_cos < 2 or n_phi < 2:
-        raise ValueError(f"n_cos and n_phi must be >= 2, got {n_cos}, {n_phi}")
+        raise InputError(f"n_cos and n_phi must be >= 2, got {n_cos}, {n_phi}")
     cos_grid = -1.0 + (np.arange(n_cos) + 0.5) * 2.0 / n_cos
     phi_grid = -np.pi + (np.arange(n_phi) + 0.5) * 2.0 * np.pi / n_phi
     k_c, k_p = _kernel_matrices(cos_grid, phi_grid, sigma_c, sigma_phi)
@@ -129,9 +130,9 @@ def real_spherical_harmonics(u, l_max: int = 4, l_min: int = 1) -> np.ndarray:
     """
     u = np.asarray(u, dtype=float)
     if u.shape[-1] != 3:
-        raise ValueError(f"u must be (..., 3) unit vectors, got shape {u.shape}")
+        raise InputError(f"u must be (..., 3) unit vectors, got shape {u.shape}")
     if l_min < 0 or l_max < l_min:
-        raise ValueError(f"need 0 <= l_min <= l_max, got l_min={l_min}, l_max={l_max}")
+        raise InputError(f"need 0 <= l_min <= l_max, got l_min={l_min}, l_max={l_max}")
     c, phi = _angles(u)
     out = []
     for l in range(l_min, l_max + 1):
@@ -164,7 +165,7 @@ def anisotropy(u, l_max: int = 4, n_blocks: int = 10) -> dict:
     """
     u = _check_unit_vectors(u)
     if n_blocks < 6:
-        raise ValueError(f"anisotropy needs n_blocks >= 6 for its z-score (t-statistics with >4 dof), got {n_blocks}")
+        raise InputError(f"anisotropy needs n_blocks >= 6 for its z-score (t-statistics with >4 dof), got {n_blocks}")
     chunk = max(1, 100_000 // u.shape[1])  # frames per evaluation: bounded memory, few calls for gas runs
     per_frame = np.concatenate(
         [real_spherical_harmonics(u[k : k + chunk], l_max).mean(axis=1) for k in range(0, len(u), chunk)]

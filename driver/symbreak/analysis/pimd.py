@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.errors import InputError
 from .blocks import block_average
 from .molecules import as_cells, minimum_image
 
@@ -28,9 +29,9 @@ def _as_beads(array, name: str) -> np.ndarray:
     if a.ndim == 3:
         a = a[:, None]
     if a.ndim != 4 or a.shape[-1] != 3:
-        raise ValueError(f"{name} must be (P, T, N, 3) with beads first (or (P, N, 3) for one frame), got {a.shape}")
+        raise InputError(f"{name} must be (P, T, N, 3) with beads first (or (P, N, 3) for one frame), got {a.shape}")
     if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise InputError(f"{name} contains NaN or infinite values")
     return a
 
 
@@ -39,7 +40,7 @@ def _species(numbers, n_atoms: int) -> dict[str, np.ndarray]:
 
     numbers = np.asarray(numbers)
     if numbers.shape != (n_atoms,) or not np.issubdtype(numbers.dtype, np.integer):
-        raise ValueError(f"numbers must be {n_atoms} integer atomic numbers (one per atom), got {numbers.dtype} {numbers.shape}")
+        raise InputError(f"numbers must be {n_atoms} integer atomic numbers (one per atom), got {numbers.dtype} {numbers.shape}")
     return {chemical_symbols[z]: np.flatnonzero(numbers == z) for z in np.unique(numbers)}
 
 
@@ -78,9 +79,9 @@ def centroid_virial_kinetic_energy(positions, forces, numbers, temperature: floa
     x = _as_beads(positions, "positions")
     f = _as_beads(forces, "forces")
     if f.shape != x.shape:
-        raise ValueError(f"forces {f.shape} and positions {x.shape} must have the same (P, T, N, 3) shape")
+        raise InputError(f"forces {f.shape} and positions {x.shape} must have the same (P, T, N, 3) shape")
     if not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be positive, in K; got {temperature}")
+        raise InputError(f"temperature must be positive, in K; got {temperature}")
     species = _species(numbers, x.shape[2])
     deviations = bead_deviations(x, cells)
     virial = 0.5 * np.einsum("ptnj,ptnj->tn", deviations, -f) / x.shape[0]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.errors import InputError
 from .blocks import block_apply
 from .molecules import as_cells, as_frames, dipole_axes, perpendicular_widths, water_molecules
 
@@ -28,7 +29,7 @@ PAIRS = ("OO", "OH", "HH")
 def pair_indices(n_molecules: int, pair: str) -> tuple[np.ndarray, np.ndarray]:
     """``i, j = pair_indices(M, "OH")``: atom indices of the pairs counted for ``pair`` (intramolecular excluded)."""
     if pair not in PAIRS:
-        raise ValueError(f"pair must be one of {PAIRS}, got {pair!r}")
+        raise InputError(f"pair must be one of {PAIRS}, got {pair!r}")
     oxygens = 3 * np.arange(n_molecules)
     hydrogens = np.stack([oxygens + 1, oxygens + 2], axis=1).ravel()
     if pair == "OO":
@@ -53,18 +54,18 @@ def _check_inputs(positions, numbers, cells, r_max, n_bins, beads: bool):
     frames = positions if positions.ndim == 3 else positions[0]
     n_mol = water_molecules(numbers, frames.shape[1])
     if cells is None:
-        raise ValueError("g(r) needs the periodic cell (its volume sets the ideal-gas normalisation); got cells=None")
+        raise InputError("g(r) needs the periodic cell (its volume sets the ideal-gas normalisation); got cells=None")
     cells = as_cells(cells, frames.shape[0])
     largest = _largest_r_max(cells)
     if r_max is None:
         r_max = largest
     if not 0 < r_max <= largest * (1 + 1e-12):
-        raise ValueError(
+        raise InputError(
             f"r_max = {r_max} A must be in (0, {largest:.4g}] A, half the smallest perpendicular cell width, "
             "where the minimum image is unique"
         )
     if int(n_bins) < 1:
-        raise ValueError(f"n_bins must be >= 1, got {n_bins}")
+        raise InputError(f"n_bins must be >= 1, got {n_bins}")
     return positions, n_mol, cells, float(r_max), int(n_bins)
 
 
@@ -122,7 +123,7 @@ def radial_distribution(
         positions = positions[None]
     n_pairs = len(pair_indices(n_mol, pair)[0])
     if n_pairs == 0:
-        raise ValueError(f"no {pair} pairs between different molecules in a system of {n_mol} molecule(s)")
+        raise InputError(f"no {pair} pairs between different molecules in a system of {n_mol} molecule(s)")
     edges = np.linspace(0.0, r_max, n_bins + 1)
     shells = 4.0 / 3.0 * np.pi * np.diff(edges**3)
     volumes = np.abs(np.linalg.det(cells))
@@ -154,7 +155,7 @@ def dipole_correlations(
     positions, n_mol, cells, r_max, n_bins = _check_inputs(positions, numbers, cells, r_max, n_bins, beads=False)
     u = dipole_axes(positions, numbers, cells)
     if n_mol < 2:
-        raise ValueError("dipole correlations need at least two molecules")
+        raise InputError("dipole correlations need at least two molecules")
     edges = np.linspace(0.0, r_max, n_bins + 1)
     n_frames = len(positions)
     counts = np.zeros((n_frames, n_bins))

@@ -302,7 +302,7 @@ def _reference_energies(frames) -> np.ndarray:
 
 
 def _geop(run: RunFolder, out: dict, reference: bool = True) -> None:
-    from ..potentials.base import Structure
+    from ..core.structure import Structure
 
     e = run.column("potential") / run.n_molecules
     s = out["scalars"]

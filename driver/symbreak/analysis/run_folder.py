@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from ..campaign.cases import get_case
-from .ipi_outputs import (
+from ..core.errors import InputError
+from ..ipi.outputs import (
     MissingOutput,
     OutputError,
     add_note,
@@ -41,7 +42,7 @@ from .ipi_outputs import (
 _EXTRAS_HEADER = re.compile(r"Step:\s*(\d+)\s+Bead:\s*(\d+)")
 
 
-class RunError(ValueError):
+class RunError(InputError):
     """A folder that cannot be analysed: not a run, unfinished, missing outputs, too few frames."""
 
 

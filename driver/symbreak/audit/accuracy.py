@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.errors import InputError
 from ..potentials.base import Potential
 from .results import ModelError
 from .systems import AuditSystem
@@ -22,7 +23,7 @@ def model_error(potential: Potential, reference: Potential, reference_name: str,
     """Plain model vs reference on ``system.frames``: energy offset and fluctuation, force MAE and relative RMSE."""
     frames = list(system.frames)
     if not frames:
-        raise ValueError("the model error needs at least one frame (--frames >= 1)")
+        raise InputError("the model error needs at least one frame (--frames >= 1)")
     model = potential.compute(frames)
     ref = reference.compute(frames)
     n_mol = max(system.n_molecules, 1)

@@ -17,6 +17,7 @@ import numpy as np
 from ..analysis.angular import angular_momentum, direction_change_deg, hbar_ase, torque
 from ..analysis.run_folder import RunFolder
 from ..campaign.runner import RunConfig, option_differences, run_case
+from ..core.errors import InputError
 from .results import NVEResult
 
 
@@ -65,7 +66,7 @@ def molecule_nve(potential: str, out: Path, *, steps: int, strategies=("plain", 
             # the runner's own comparison of the options that define a run
             differences = option_differences(old, config)
             if differences:
-                raise ValueError(f"{folder} holds an NVE run with other options ({'; '.join(differences)}): "
+                raise InputError(f"{folder} holds an NVE run with other options ({'; '.join(differences)}): "
                                  "choose another --out (or remove that folder)")
         if not (old and "finished" in old):
             if log:

@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from ..core.errors import InputError
 from ..potentials.base import Potential
 from ..symmetry.angular_orders import AngularPower, angular_power
 from ..symmetry.metrics import net_force, net_torque, rms_spread, weighted_mean, weighted_std
@@ -63,7 +64,7 @@ def _shares(power: AngularPower, quantity: str, grid: str, scale: float) -> Orde
 def probe_system(potential: Potential, system: AuditSystem, l_max: int = 3, log=None) -> SystemProbe:
     """Symmetry errors of plain, i, 2, 2i against 3i, spread, per-l shares, net force and torque on one system."""
     if l_max < 1:
-        raise ValueError(f"--lmax must be >= 1, got {l_max}")
+        raise InputError(f"--lmax must be >= 1, got {l_max}")
     started = time.perf_counter()
     s = system.structure
     n_mol = max(system.n_molecules, 1)

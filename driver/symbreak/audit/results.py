@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Literal
 
+from ..core.errors import InputError
+
 #: bumped whenever a field changes meaning; read_json refuses other versions
 AUDIT_VERSION = 1
 
@@ -182,7 +184,7 @@ def read_json(path) -> AuditReport:
     """``read_json("audit/audit.json")`` -> AuditReport (ValueError for another version)."""
     data = json.loads(Path(path).read_text())
     if data.get("version") != AUDIT_VERSION:
-        raise ValueError(f"{path} is audit format {data.get('version')}, this symbreak reads {AUDIT_VERSION}")
+        raise InputError(f"{path} is audit format {data.get('version')}, this symbreak reads {AUDIT_VERSION}")
     systems = tuple(
         _build(SystemProbe, {
             **s,

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..potentials.base import Structure
-from ..structures.builders import ice_ih, liquid_box, molecule, relax
+from ..core.errors import InputError
+from ..core.structure import Structure
+from ..potentials.relaxation import relax
+from ..structures.builders import ice_ih, liquid_box, molecule
 from .results import SYSTEM_NAMES, SystemName
 
 #: (liquid molecules, ice repeats of the 8-molecule orthorhombic cell) per size
@@ -43,7 +45,7 @@ def parse_systems(text: str) -> tuple[SystemName, ...]:
     names = tuple(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
     unknown = [n for n in names if n not in SYSTEM_NAMES]
     if unknown or not names:
-        raise ValueError(f"unknown audit system(s) {', '.join(unknown) or '(none given)'}: use a subset of {','.join(SYSTEM_NAMES)}")
+        raise InputError(f"unknown audit system(s) {', '.join(unknown) or '(none given)'}: use a subset of {','.join(SYSTEM_NAMES)}")
     return names  # type: ignore[return-value]
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..potentials.base import Structure
+from ..core.errors import InputError
+from ..core.structure import Structure
 
 ICE_SIZES = {96: (3, 2, 2), 128: (2, 2, 4), 192: (3, 2, 4), 288: (3, 3, 4), 768: (4, 4, 6)}
 
@@ -36,7 +37,8 @@ def _liquid(seed: int, size: int | None) -> Structure:
     Without the minimisation the first ~100 fs of a run convert ~0.5 eV per molecule of placement
     strain into heat (a 300 K run passes through ~600 K), and short runs measure that transient.
     """
-    from ..structures import liquid_box, relax
+    from ..potentials.relaxation import relax
+    from ..structures import liquid_box
 
     return relax(liquid_box(size or 64, density=0.997, seed=seed), steps=300)
 
@@ -46,7 +48,7 @@ def _ice(seed: int, size: int | None) -> Structure:
 
     size = size or 96
     if size not in ICE_SIZES:
-        raise ValueError(f"ice supercells come in {sorted(ICE_SIZES)} molecules, not {size}")
+        raise InputError(f"ice supercells come in {sorted(ICE_SIZES)} molecules, not {size}")
     return ice_ih(ICE_SIZES[size], seed=seed)
 
 
@@ -119,7 +121,7 @@ def get_case(name: str) -> Case:
     try:
         return CASES[name]
     except KeyError:
-        raise ValueError(f"unknown case '{name}'; known cases: {', '.join(CASES)}") from None
+        raise InputError(f"unknown case '{name}'; known cases: {', '.join(CASES)}") from None
 
 
 def list_cases() -> list[tuple[str, str]]:

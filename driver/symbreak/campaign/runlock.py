@@ -28,12 +28,13 @@ import sys
 import time
 from pathlib import Path
 
-from .processes import is_alive_as, process_identity
+from ..core.errors import InputError
+from ..ipi.processes import is_alive_as, process_identity
 
 LOCK_NAME = "symbreak.lock"
 
 
-class RunBusy(ValueError):
+class RunBusy(InputError):
     """Another live runner holds the folder's lock."""
 
 

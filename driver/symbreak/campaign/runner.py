@@ -74,67 +74,38 @@ import shutil
 import socket
 import sys
 import time
-from dataclasses import asdict, dataclass, fields as dataclass_fields
+from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
+from ..core.errors import InputError, MissingFileError
+from ..ipi.inputs import ForceTerm, SimulationSpec, SocketSpec, simulation_xml
+from ..ipi.launch import symbreak_command
+from ..ipi.processes import (
+    SOCKETS_PREFIX,
+    ProcessFailed,
+    ProcessGroup,
+    check_bindable,
+    executable,
+    free_tcp_port,
+    remove_stale_socket,
+    stop_process_group,
+    unique_socket_name,
+)
+from ..ipi.resume import checkpoint_step, latest_checkpoint, truncate_outputs, with_socket_addresses
 from ..potentials.spec import PotentialError, parse_potential_spec
 from ..structures.io import write_ipi_xyz
 from ..symmetry.strategies import parse_strategy_spec
 from .cases import Case, get_case
-from .ipi_xml import ForceTerm, SimulationSpec, SocketSpec, simulation_xml
-from .launch import symbreak_command
-from .processes import (SOCKETS_PREFIX, ProcessFailed, ProcessGroup, check_bindable, executable, free_tcp_port,
-                        remove_stale_socket, stop_process_group, unique_socket_name)
-from .resume import checkpoint_step, latest_checkpoint, truncate_outputs, with_socket_addresses
+from .config import DEFINING, REPLAY_STRATEGIES, RunConfig
 from .runlock import RunLock, find_orphans
 
-REPLAY_STRATEGIES = ("plain", "i", "2", "2i", "3i")
 #: inner steps per outer step of the MTS cases (their time step is the outer one)
 MTS_RATIO = 10
 #: the stall watchdog (see the module docstring): seconds and factor
 STALL_MIN_S = 60.0
 STALL_FACTOR = 20.0
 STARTUP_S = 300.0
-
-
-@dataclass
-class RunConfig:
-    """What to run: a case, a potential and a strategy, for so many steps, into ``out``."""
-
-    case: str
-    out: str
-    strategy: str = "plain"
-    potential: str = "default"
-    steps: int | None = None
-    beads: int | None = None
-    size: int | None = None
-    servers: int = 1
-    seed: int = 31415
-    transport: str = "unix"  # unix | inet
-    host: str = "127.0.0.1"
-    threads: int = 1
-    reference: bool | None = None  # None: the case's default
-    trajectory: str | None = None  # for replay
-    #: start from the last frame of this xyz file (e.g. the end of an earlier run) instead of the case's structure
-    init_structure: str | None = None
-    replay_strategies: tuple[str, ...] = REPLAY_STRATEGIES
-    quiet: bool = False
-    #: socket names CASE-ROLE (UNIX) or ports from 31415 up (TCP) instead of unique ones: for input templates
-    fixed_addresses: bool = False
-    #: i-PI's verbosity; 'high' logs the wall time of every step (see campaign.timing)
-    verbosity: str = "low"
-    #: MTS cases: inner steps per outer step (the inner step stays at the case's 0.5 fs; the outer step
-    #: is mts_ratio x 0.5 fs). None: the case's 10, an outer step of 5 fs
-    mts_ratio: int | None = None
-    #: seconds without a new i-PI step before the run is declared stalled; None: max(60 s, 20 x time per row)
-    stall_timeout: float | None = None
-    #: an existing run in ``out`` (finished, or with other options) is moved aside to OUT.old-TIMESTAMP
-    force_new: bool = False
-
-
-#: the RunConfig fields that define a run: a re-run into its folder must give the same ones to resume it
-DEFINING = ("case", "potential", "strategy", "steps", "beads", "size", "servers", "seed", "transport", "reference",
-            "trajectory", "init_structure", "replay_strategies", "mts_ratio")
 
 
 class Stalled(ProcessFailed):
@@ -339,7 +310,7 @@ def forcefields_for(config: RunConfig, case: Case) -> list[Forcefield]:
             add(f"replay{k}", "replay", s, weight=1.0 if k == 0 else 0.0)
     elif case.mts:
         if spec.kind not in ("legendre", "lebedev"):
-            raise ValueError(f"case {case.name} needs a grid strategy for its outer step (e.g. 2i), not '{config.strategy}'")
+            raise InputError(f"case {case.name} needs a grid strategy for its outer step (e.g. 2i), not '{config.strategy}'")
         add("plain", "inner", "plain", mts=(0.0, 1.0))
         add("correction", "outer", f"delta:{spec.label if spec.kind == 'legendre' else config.strategy}", mts=(1.0, 0.0))
     else:
@@ -366,19 +337,19 @@ def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], dict]:
     steps = config.steps if config.steps is not None else case.default_steps
     beads = config.beads if config.beads is not None else case.beads
     if steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {steps}")
+        raise InputError(f"--steps must be >= 1, got {steps}")
     if beads < 1 or config.servers < 1:
-        raise ValueError(f"--beads and --servers must be >= 1, got {beads} and {config.servers}")
+        raise InputError(f"--beads and --servers must be >= 1, got {beads} and {config.servers}")
     if case.motion == "replay" and not config.trajectory:
-        raise ValueError("the replay case needs --trajectory FILE (an i-PI or extxyz trajectory in Angstrom)")
+        raise InputError("the replay case needs --trajectory FILE (an i-PI or extxyz trajectory in Angstrom)")
     if config.init_structure and case.motion == "replay":
-        raise ValueError("--init does not apply to the replay case (it starts from the trajectory's first frame)")
+        raise InputError("--init does not apply to the replay case (it starts from the trajectory's first frame)")
     if config.init_structure and not Path(config.init_structure).is_file():
-        raise FileNotFoundError(f"initial structure {config.init_structure} does not exist")
+        raise MissingFileError(f"initial structure {config.init_structure} does not exist")
     if config.stall_timeout is not None and not config.stall_timeout > 0:
-        raise ValueError(f"--stall-timeout must be > 0 seconds, got {config.stall_timeout}")
+        raise InputError(f"--stall-timeout must be > 0 seconds, got {config.stall_timeout}")
     if config.mts_ratio is not None and (not case.mts or config.mts_ratio < 1):
-        raise ValueError(f"--mts-ratio must be >= 1 and needs an MTS case (gas-mts, liquid-mts), got {config.mts_ratio} for {case.name}")
+        raise InputError(f"--mts-ratio must be >= 1 and needs an MTS case (gas-mts, liquid-mts), got {config.mts_ratio} for {case.name}")
     ratio = (config.mts_ratio or MTS_RATIO) if case.mts else None
     # MTS cases give the outer step; the inner one is outer / MTS_RATIO
     timestep = case.timestep_fs / MTS_RATIO * ratio if ratio else case.timestep_fs
@@ -462,7 +433,7 @@ def _read_frames(path: str, what: str) -> list:
     from ..structures.io import read_structures
 
     if not Path(path).is_file():
-        raise FileNotFoundError(f"{what} {path} does not exist")
+        raise MissingFileError(f"{what} {path} does not exist")
     return read_structures(path)
 
 
@@ -560,14 +531,14 @@ def _write_json(path: Path, data: dict) -> None:
 def _check_out(out: Path) -> None:
     """One ValueError line unless ``out`` is (or can be made) a writable folder."""
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file, not a folder: choose another --out")
+        raise InputError(f"--out {out} is a file, not a folder: choose another --out")
     parent = out
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
-        raise ValueError(f"cannot make the output folder {out}: {parent} is a file, not a folder")
+        raise InputError(f"cannot make the output folder {out}: {parent} is a file, not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"cannot make the output folder {out}: no write permission in {parent}")
+        raise InputError(f"cannot make the output folder {out}: no write permission in {parent}")
 
 
 def _make_folder(out: Path) -> Path | None:
@@ -583,7 +554,7 @@ def _make_folder(out: Path) -> Path | None:
     except FileExistsError:  # another runner made it just now: its lock decides
         return None
     except OSError as err:
-        raise ValueError(f"cannot make the output folder {out}: {err.strerror}") from None
+        raise InputError(f"cannot make the output folder {out}: {err.strerror}") from None
     return top
 
 
@@ -635,7 +606,7 @@ def run_case(config: RunConfig) -> RunResult:
         if err.errno not in _FILE_ERRORS:
             raise
         where = f": {err.filename}" if err.filename else ""
-        raise ValueError(f"{err.strerror}{where} (fix it and re-run the same command to resume)") from None
+        raise InputError(f"{err.strerror}{where} (fix it and re-run the same command to resume)") from None
 
 
 #: errors of the file system that stop a run (reported as one line; the run resumes once they are fixed)
@@ -680,14 +651,14 @@ def _fresh(config: RunConfig, out: Path) -> RunResult:
 def _continue(config: RunConfig, out: Path) -> RunResult:
     manifest_path = out / "manifest.json"
     if not manifest_path.exists():
-        raise ValueError(f"output folder {out} exists, is not empty and holds no symbreak run: choose another --out")
+        raise InputError(f"output folder {out} exists, is not empty and holds no symbreak run: choose another --out")
     lock = RunLock(out)
     previous = lock.acquire()  # RunBusy while another runner is alive
     try:
         try:
             old = json.loads(manifest_path.read_text())
         except (OSError, json.JSONDecodeError) as err:
-            raise ValueError(f"cannot read {manifest_path} ({err}): not resumable; choose another --out") from None
+            raise InputError(f"cannot read {manifest_path} ({err}): not resumable; choose another --out") from None
         for attempt in old.get("attempts", []):
             if "ended" not in attempt:  # its runner was killed before it could say
                 attempt.update(ended="?", outcome="no record: the runner was killed (or could not write the manifest)")
@@ -695,16 +666,16 @@ def _continue(config: RunConfig, out: Path) -> RunResult:
         finished = "finished" in old
         if not config.force_new:
             if differences:
-                raise ValueError(
+                raise InputError(
                     f"{out} holds a run with other options ({'; '.join(differences)}): re-run with its options to "
                     f"resume it, or add --force-new to move it aside (to {out.name}.old-TIMESTAMP) and start afresh")
             if finished:
-                raise ValueError(f"{out} holds a finished run ({old['case']}, {old['config']['strategy']}): choose "
+                raise InputError(f"{out} holds a finished run ({old['case']}, {old['config']['strategy']}): choose "
                                  "another --out, or add --force-new to move it aside and start afresh")
         here = socket.gethostname()
         if previous.get("host") not in (None, here) and previous.get("children"):
             children = ", ".join(f"{n} (PID {c.get('pid')})" for n, c in previous["children"].items())
-            raise ValueError(f"{out} was last run on host {previous['host']} by runner PID {previous.get('pid')} with "
+            raise InputError(f"{out} was last run on host {previous['host']} by runner PID {previous.get('pid')} with "
                              f"{children}: they cannot be checked from {here}; make sure they are gone, then delete "
                              f"{lock.path} and re-run")
         orphans = find_orphans(previous, out)

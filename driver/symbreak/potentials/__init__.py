@@ -1,6 +1,7 @@
 """Anything that maps structures to energies, forces and virials (eV, Angstrom)."""
 
-from .base import Evaluation, Potential, Structure
+from ..core.structure import Evaluation, Structure
+from .base import Potential
 from .registry import load_potential
 from .spec import POTENTIAL_NAMES, SPEC_HELP, PotentialError, PotentialSpec, parse_potential_spec
 

@@ -19,7 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import Evaluation, Potential, Structure
+from ..core.structure import Evaluation, Structure
+from .base import Potential
 from .spec import PotentialError
 
 

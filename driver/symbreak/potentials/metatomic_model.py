@@ -29,7 +29,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import Evaluation, Potential, Structure, split_batch
+from ..core.structure import Evaluation, Structure, split_batch
+from .base import Potential
 from .spec import PotentialError
 
 INSTALL_HINT = "install the extra: pip install -c constraints.txt 'symbreak[metatomic]'"
@@ -81,8 +82,8 @@ class MetatomicPotential(Potential):
     ):
         try:
             import torch
-            from metatomic.torch import ModelEvaluationOptions, ModelOutput, load_atomistic_model
             import vesin.metatomic  # noqa: F401  (the neighbour lists)
+            from metatomic.torch import ModelEvaluationOptions, ModelOutput, load_atomistic_model
         except ImportError as err:
             raise PotentialError(f"metatomic models need metatomic-torch and vesin ({err}); {INSTALL_HINT}") from None
         if not os.path.isfile(path):

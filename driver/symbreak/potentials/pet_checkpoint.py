@@ -19,6 +19,8 @@ from pathlib import Path
 
 import torch
 
+from ..core.errors import InputError, MissingFileError
+from ..core.files import atomic_path
 from .pet.model import PETHypers, PETModel
 from .pet.potential import PETPotential
 
@@ -43,9 +45,8 @@ def save_model(path: str | os.PathLike, model: PETModel, metadata: dict | None =
     """save_model(path, model, metadata=None): write atomically (a temporary file, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(checkpoint_dict(model, metadata), tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint_dict(model, metadata), tmp)
 
 
 def resolve_path(path: str | os.PathLike) -> Path:
@@ -54,10 +55,10 @@ def resolve_path(path: str | os.PathLike) -> Path:
     if path.is_dir():
         best = path / "best.pt"
         if not best.is_file():
-            raise FileNotFoundError(f"no best.pt in model directory {path}: train there with `symbreak train --out {path}`")
+            raise MissingFileError(f"no best.pt in model directory {path}: train there with `symbreak train --out {path}`")
         return best
     if not path.is_file():
-        raise FileNotFoundError(f"model checkpoint {path} does not exist")
+        raise MissingFileError(f"model checkpoint {path} does not exist")
     return path
 
 
@@ -68,15 +69,15 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for truncated or foreign files
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"cannot read model checkpoint {path} (corrupted, or not written by symbreak train): {reason}") from None
+        raise InputError(f"cannot read model checkpoint {path} (corrupted, or not written by symbreak train): {reason}") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a symbreak PET checkpoint (no format '{FORMAT}')")
+        raise InputError(f"{path} is not a symbreak PET checkpoint (no format '{FORMAT}')")
     version = ckpt.get("version")
     if not isinstance(version, int) or version > VERSION:
-        raise ValueError(f"{path} has checkpoint version {version}; this symbreak reads versions <= {VERSION}: upgrade symbreak")
+        raise InputError(f"{path} has checkpoint version {version}; this symbreak reads versions <= {VERSION}: upgrade symbreak")
     for key in ("hypers", "state_dict"):
         if not isinstance(ckpt.get(key), dict):
-            raise ValueError(f"{path} is missing '{key}': corrupted checkpoint")
+            raise InputError(f"{path} is missing '{key}': corrupted checkpoint")
     return ckpt
 
 
@@ -85,18 +86,18 @@ def model_from_checkpoint(ckpt: dict, source: str = "checkpoint") -> PETModel:
     try:
         hypers = PETHypers.from_dict(ckpt["hypers"])
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{source} has incompatible hyperparameters: {err}") from None
+        raise InputError(f"{source} has incompatible hyperparameters: {err}") from None
     model = PETModel(hypers)
     missing, unexpected = model.state_dict().keys() - ckpt["state_dict"].keys(), ckpt["state_dict"].keys() - model.state_dict().keys()
     if missing or unexpected:
-        raise ValueError(
+        raise InputError(
             f"{source} does not match its hyperparameters: missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}"
         )
     try:
         model.load_state_dict(ckpt["state_dict"])
     except RuntimeError as err:
         first = str(err).strip().splitlines()
-        raise ValueError(f"{source} does not match its hyperparameters: {first[-1].strip() if first else err}") from None
+        raise InputError(f"{source} does not match its hyperparameters: {first[-1].strip() if first else err}") from None
     return model
 
 
@@ -116,7 +117,7 @@ def load_model(path: str | os.PathLike, dtype: str = "float32", chunk_size: int 
 def load_default_model(dtype: str = "float32", chunk_size: int | None = None) -> PETPotential:
     """pot = load_default_model(dtype="float32"): the model shipped in symbreak/models/default.pt."""
     if not DEFAULT_MODEL.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"the default model is not shipped yet ({DEFAULT_MODEL} is missing): "
             "train one with `symbreak train` and pass its directory instead of 'default'"
         )

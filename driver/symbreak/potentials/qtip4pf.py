@@ -21,7 +21,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import Evaluation, Potential, Structure
+from ..core.errors import InputError
+from ..core.structure import Evaluation, Structure
+from .base import Potential
 from .qtip4pf_setup import check_water, data_file_text, input_commands, lammps_frame
 
 try:
@@ -66,9 +68,9 @@ class QTIP4PF(Potential):
         log: str | None = None,
     ):
         if not kspace_accuracy > 0:
-            raise ValueError(f"kspace_accuracy must be > 0, got {kspace_accuracy}")
+            raise InputError(f"kspace_accuracy must be > 0, got {kspace_accuracy}")
         if not cutoff > 2.0:
-            raise ValueError(f"cutoff must be > 2 A, got {cutoff}")
+            raise InputError(f"cutoff must be > 2 A, got {cutoff}")
         self.kspace_accuracy = float(kspace_accuracy)
         self.cutoff = float(cutoff)
         self.vacuum_cutoff = float(vacuum_cutoff)

@@ -16,14 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import minimum_image
+from ..core.errors import InputError
+from ..core.structure import minimum_image
+from ..core.water import R_OH_EQ, THETA_EQ
 
-# Habershon, Markland, Manolopoulos, J. Chem. Phys. 131, 024501 (2009), in kcal/mol, A, rad.
+# Habershon, Markland, Manolopoulos, J. Chem. Phys. 131, 024501 (2009), in kcal/mol, A, rad
+# (the minimum geometry R_OH_EQ, THETA_EQ is in symbreak.core.water, shared with the builders).
 MORSE_D = 116.09
 MORSE_ALPHA = 2.287
-R_OH_EQ = 0.9419
 ANGLE_K = 87.85  # paper convention V = k/2 (theta - theta0)^2; LAMMPS harmonic uses K = k/2
-THETA_EQ = 107.4
 LJ_EPSILON = 0.1852
 LJ_SIGMA = 3.1589
 Q_H = 0.5564
@@ -50,14 +51,14 @@ def check_water(numbers: np.ndarray, positions: np.ndarray, cell: np.ndarray | N
     """Usage: check_water(numbers, positions, cell). Raise ValueError unless atoms are O,H,H triplets."""
     numbers = np.asarray(numbers)
     if len(numbers) == 0 or len(numbers) % 3:
-        raise ValueError(f"q-TIP4P/F needs water as O,H,H triplets; got {len(numbers)} atoms")
+        raise InputError(f"q-TIP4P/F needs water as O,H,H triplets; got {len(numbers)} atoms")
     unknown = sorted(set(numbers.tolist()) - {1, 8})
     if unknown:
-        raise ValueError(f"q-TIP4P/F handles only H and O, got atomic numbers {unknown}")
+        raise InputError(f"q-TIP4P/F handles only H and O, got atomic numbers {unknown}")
     pattern = numbers.reshape(-1, 3)
     bad = np.nonzero((pattern != [8, 1, 1]).any(axis=1))[0]
     if len(bad):
-        raise ValueError(
+        raise InputError(
             f"atoms must be ordered O,H,H per molecule; molecule {bad[0]} (atoms "
             f"{3 * bad[0]}-{3 * bad[0] + 2}) is {pattern[bad[0]].tolist()}"
         )
@@ -67,7 +68,7 @@ def check_water(numbers: np.ndarray, positions: np.ndarray, cell: np.ndarray | N
     r = np.linalg.norm(d, axis=-1)
     far = np.nonzero(r.max(axis=1) > MAX_OH)[0]
     if len(far):
-        raise ValueError(
+        raise InputError(
             f"molecule {far[0]}: an O-H distance is {r[far[0]].max():.2f} A > {MAX_OH} A; "
             "atoms must be ordered O,H,H per molecule"
         )

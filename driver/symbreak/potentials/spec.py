@@ -32,6 +32,8 @@ import os
 from dataclasses import dataclass
 from typing import Literal
 
+from ..core.errors import InputError
+
 PotentialKind = Literal["toy", "default", "qtip4pf", "checkpoint", "metatomic", "ase"]
 
 #: the names that need no path
@@ -55,7 +57,7 @@ SPEC_HELP = (
 )
 
 
-class PotentialError(ValueError):
+class PotentialError(InputError):
     """A potential spec, file or option that cannot be used (one line: what is wrong, what to do)."""
 
 

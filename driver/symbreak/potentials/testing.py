@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from .base import Structure
+from ..core.structure import Structure
 
 #: O-H length (A) and H-O-H angle (degrees) of the reference molecule
 WATER_R_OH = 0.9572

@@ -24,7 +24,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .base import Evaluation, Potential, Structure
+from ..core.errors import InputError
+from ..core.structure import Evaluation, Structure
+from .base import Potential
 
 #: a_l in eV: amplitude of P_l(u . n_l) per molecule, u the dipole axis
 DEFAULT_DIPOLE_AMPLITUDES: dict[int, float] = {1: 5e-3, 2: 5e-3, 3: 5e-3, 4: 5e-3, 5: 5e-3}
@@ -71,12 +73,12 @@ class ToyWaterConfig:
             amps = {int(l): float(a) for l, a in dict(getattr(self, label)).items()}
             bad = sorted(l for l in amps if l < 1)
             if bad:
-                raise ValueError(
+                raise InputError(
                     f"{label} must use angular orders l >= 1 (l = 0 is invariant), got {bad}"
                 )
             object.__setattr__(self, label, amps)
         if not 0 < self.lj_cutoff:
-            raise ValueError(f"lj_cutoff must be positive, got {self.lj_cutoff}")
+            raise InputError(f"lj_cutoff must be positive, got {self.lj_cutoff}")
 
 
 def lab_directions(l: int, seed: int = ToyWaterConfig.direction_seed) -> tuple[np.ndarray, np.ndarray]:
@@ -178,7 +180,7 @@ class ToyWater(Potential):
         self.check_species(structure.numbers)
         n = structure.n_atoms
         if n % 3:
-            raise ValueError(
+            raise InputError(
                 f"potential 'toy' needs water molecules as consecutive O,H,H triplets: "
                 f"got {n} atoms, not a multiple of 3"
             )
@@ -186,7 +188,7 @@ class ToyWater(Potential):
         wrong = np.flatnonzero(structure.numbers != expected)
         if wrong.size:
             i = int(wrong[0])
-            raise ValueError(
+            raise InputError(
                 f"potential 'toy' needs water molecules as consecutive O,H,H triplets: "
                 f"atom {i} has atomic number {int(structure.numbers[i])}, expected {int(expected[i])}"
             )

@@ -31,9 +31,9 @@ class SymbreakDriver(Dummy_driver):
     def __init__(self, potential="toy", strategy="plain", structure=None, vacuum=False, chunk_size=None,
                  diagnostics=True, *args, **kwargs):
         from symbreak.potentials.registry import load_potential
-        from symbreak.symmetry.strategies import parse_strategy
-        from symbreak.server.cli import read_numbers
         from symbreak.server.service import ForceService
+        from symbreak.structures.io import read_numbers
+        from symbreak.symmetry.strategies import parse_strategy
 
         kwargs.pop("verbosity", None)
         wrapped = parse_strategy(

@@ -37,6 +37,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..core.errors import DeadlineError, InputError, PeerError
+
 HEADER_LENGTH = 12
 
 #: seconds the first message of a new connection may take (i-PI sends STATUS once it accepts the client,
@@ -61,11 +63,11 @@ STATUS, INIT, POSDATA, GETFORCE, EXIT = (header(m) for m in ("STATUS", "INIT", "
 NEEDINIT, READY, HAVEDATA, FORCEREADY = (header(m) for m in ("NEEDINIT", "READY", "HAVEDATA", "FORCEREADY"))
 
 
-class ProtocolError(ConnectionError):
+class ProtocolError(PeerError):
     """i-PI sent something the protocol does not allow, or the data cannot be served."""
 
 
-class Disconnected(ConnectionError):
+class Disconnected(PeerError):
     """i-PI closed the connection without sending EXIT."""
 
 
@@ -76,7 +78,7 @@ def check_unix_path(path: str) -> None:
     """ValueError (one line) if ``path`` is too long to be a UNIX socket address on this OS."""
     length = len(os.fsencode(path))
     if length > UNIX_PATH_MAX:
-        raise ValueError(
+        raise InputError(
             f"the UNIX socket path {path} is {length} bytes, longer than the OS limit of {UNIX_PATH_MAX}: "
             "i-PI cannot create it either; use a shorter address or sockets prefix"
         )
@@ -98,7 +100,7 @@ def connect_unix(path: str, timeout: float = 60.0, poll: float = 0.1) -> socket.
             except (ConnectionRefusedError, FileNotFoundError):
                 sock.close()
         if time.monotonic() > deadline:
-            raise TimeoutError(
+            raise DeadlineError(
                 f"no i-PI socket at {path} after {timeout:g} s: start i-PI first "
                 "(with <ffsocket mode='unix'>) or check --address / --sockets-prefix"
             )
@@ -116,7 +118,7 @@ def connect_tcp(host: str, port: int, timeout: float = 60.0, poll: float = 0.2) 
             return sock
         except (ConnectionRefusedError, socket.timeout, OSError) as err:
             if time.monotonic() > deadline:
-                raise TimeoutError(
+                raise DeadlineError(
                     f"i-PI is not listening on {host}:{port} after {timeout:g} s ({err}): start i-PI first "
                     "(with <ffsocket mode='inet'>) or check --host / --port"
                 ) from None

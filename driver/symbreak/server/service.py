@@ -15,12 +15,10 @@ import time
 
 import numpy as np
 
-from ..potentials.base import Potential, Structure
+from ..core.errors import InputError
+from ..core.structure import Structure
+from ..potentials.base import Potential
 from . import units
-
-
-class InputError(ValueError):
-    """Positions, cell or species that cannot be evaluated (one-line message)."""
 
 
 def water_numbers(n_atoms: int) -> np.ndarray:

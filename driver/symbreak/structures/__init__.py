@@ -4,7 +4,7 @@
     from symbreak.structures import molecule, liquid_box, ice_ih, write_ipi_xyz
 """
 
-from .builders import box_length, ice_ih, ice_rule_violations, liquid_box, molecule, molecule_geometry, relax
+from .builders import box_length, ice_ih, ice_rule_violations, liquid_box, molecule, molecule_geometry
 from .io import check_water_units, read_structures, standard_frame, whole_molecules, write_ipi_xyz
 
 __all__ = [
@@ -16,7 +16,6 @@ __all__ = [
     "molecule",
     "molecule_geometry",
     "read_structures",
-    "relax",
     "standard_frame",
     "whole_molecules",
     "write_ipi_xyz",

@@ -17,8 +17,9 @@ import math
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ..potentials.base import Structure, minimum_image
-from ..potentials.qtip4pf_setup import R_OH_EQ, THETA_EQ
+from ..core.errors import InputError
+from ..core.structure import Structure, minimum_image
+from ..core.water import R_OH_EQ, THETA_EQ
 
 #: g/cm^3 -> molecules per A^3 for H2O (18.015 g/mol)
 _MOLECULES_PER_A3 = 6.02214076e23 / 18.01528 / 1e24
@@ -56,7 +57,7 @@ def molecule(*, rotation: np.ndarray | None = None, seed: int | None = None) -> 
 def box_length(n_molecules: int, density: float) -> float:
     """Usage: box_length(64, 0.997) -> edge (A) of the cubic box with that density in g/cm^3."""
     if n_molecules < 1 or not 0 < density < np.inf:
-        raise ValueError(f"need n_molecules >= 1 and a finite density > 0, got {n_molecules}, {density}")
+        raise InputError(f"need n_molecules >= 1 and a finite density > 0, got {n_molecules}, {density}")
     return float((n_molecules / (density * _MOLECULES_PER_A3)) ** (1.0 / 3.0))
 
 
@@ -75,9 +76,9 @@ def liquid_box(
     Not equilibrated: relax or run it before use (see :func:`relax`).
     """
     if not 0 <= min_oo < np.inf:
-        raise ValueError(f"need a finite min_oo >= 0, got {min_oo}")
+        raise InputError(f"need a finite min_oo >= 0, got {min_oo}")
     if n_molecules > max_tries:  # every placement is one try
-        raise ValueError(f"cannot place {n_molecules} molecules in {max_tries} tries: at most {max_tries} molecules")
+        raise InputError(f"cannot place {n_molecules} molecules in {max_tries} tries: at most {max_tries} molecules")
     rng = np.random.default_rng(seed)
     length = box_length(n_molecules, density)
     oxygens = np.zeros((0, 3))
@@ -85,7 +86,7 @@ def liquid_box(
     while len(oxygens) < n_molecules:
         tries += 1
         if tries > max_tries:
-            raise ValueError(
+            raise InputError(
                 f"could not place {n_molecules} molecules {min_oo} A apart at {density} g/cm^3; "
                 "lower min_oo or the density"
             )
@@ -131,7 +132,7 @@ def check_repeats(repeats) -> tuple[int, int, int]:
     except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok:
-        raise ValueError(f"repeats must be three positive integers, got {tuple(repeats) if np.iterable(repeats) else repeats}")
+        raise InputError(f"repeats must be three positive integers, got {tuple(repeats) if np.iterable(repeats) else repeats}")
     return values
 
 
@@ -142,7 +143,7 @@ def _bonds(oxygens: np.ndarray, cell: np.ndarray, cutoff: float = 3.2) -> tuple[
     i, j = np.nonzero(np.triu((r < cutoff) & (r > 0.1)))
     counts = np.bincount(np.concatenate([i, j]), minlength=len(oxygens))
     if not np.all(counts == 4):
-        raise ValueError("the ice supercell is too small: every O needs 4 distinct neighbours (use >= 2 cells per axis)")
+        raise InputError("the ice supercell is too small: every O needs 4 distinct neighbours (use >= 2 cells per axis)")
     return np.stack([i, j], axis=1), d[i, j]
 
 
@@ -223,7 +224,7 @@ def ice_ih(
     repeats = check_repeats(repeats)
     n_molecules = 8 * math.prod(repeats)
     if n_molecules > MAX_ICE_MOLECULES:
-        raise ValueError(
+        raise InputError(
             f"repeats {' '.join(map(str, repeats))} make {n_molecules} molecules: the ice builder makes at most "
             f"{MAX_ICE_MOLECULES} (O(N^2) time and memory)"
         )
@@ -244,7 +245,7 @@ def ice_ih(
             if trial_pol <= pol:
                 direction, pol = trial, trial_pol
         if pol > 1e-6:
-            raise ValueError(f"could not reach zero net dipole (|P| = {pol:.2f}); try another seed")
+            raise InputError(f"could not reach zero net dipole (|P| = {pol:.2f}); try another seed")
     donors = _donors(edges, direction)
     unit = np.where(direction[:, None], vectors, -vectors)
     unit /= np.linalg.norm(unit, axis=1, keepdims=True)
@@ -288,33 +289,5 @@ __all__ = [
     "check_repeats",
     "MAX_ICE_MOLECULES",
     "ice_rule_violations",
-    "relax",
 ]
 
-
-def relax(structure: Structure, potential=None, *, steps: int = 200, fmax: float = 0.05) -> Structure:
-    """Usage: relax(liquid_box(64), steps=200) -> positions minimised (fixed cell) with L-BFGS.
-
-    ``potential`` defaults to the q-TIP4P/F reference. Stops after ``steps``
-    iterations or when the largest force component is below ``fmax`` eV/A.
-    """
-    from scipy.optimize import minimize
-
-    if potential is None:
-        from ..potentials.qtip4pf import QTIP4PF
-
-        potential = QTIP4PF()
-    shape = structure.positions.shape
-
-    def energy_and_gradient(x):
-        e, f, _ = potential.compute_one(Structure(x.reshape(shape), structure.numbers, structure.cell))
-        return e, -f.ravel()
-
-    result = minimize(
-        energy_and_gradient,
-        structure.positions.ravel(),
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": steps, "gtol": fmax},
-    )
-    return Structure(result.x.reshape(shape), structure.numbers, structure.cell)

@@ -26,7 +26,8 @@ import re
 
 import numpy as np
 
-from ..potentials.base import Structure, minimum_image
+from ..core.errors import InputError, MissingFileError
+from ..core.structure import Structure, minimum_image
 
 #: i-PI needs a cell even for a molecule in vacuum: a box this wide (A) is used for them
 VACUUM_BOX = 100.0
@@ -125,12 +126,12 @@ def _read_text(path: str) -> str:
     nul = data.find(b"\0")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
-        raise ValueError(f"{path}: NUL bytes at line {line}: the file is corrupted (cut or overwritten while written)")
+        raise InputError(f"{path}: NUL bytes at line {line}: the file is corrupted (cut or overwritten while written)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
-        raise ValueError(f"{path}: line {line} is not text (UTF-8): not an xyz file") from None
+        raise InputError(f"{path}: line {line} is not text (UTF-8): not an xyz file") from None
 
 
 def _xyz_blocks(path: str, text: str) -> list[tuple[int, str, list[list[str]]]]:
@@ -151,28 +152,28 @@ def _xyz_blocks(path: str, text: str) -> list[tuple[int, str, list[list[str]]]]:
         if not head:
             if not any(line.strip() for line in lines[i:]):
                 break  # trailing blank lines
-            raise ValueError(f"{path}: line {i + 1} is blank where frame {k} should start with its atom count")
+            raise InputError(f"{path}: line {i + 1} is blank where frame {k} should start with its atom count")
         try:
             n = int(head)
         except ValueError:
             what = "the atom count" if k == 1 else f"the atom count of frame {k}"
-            raise ValueError(f"{path}: line {i + 1} should hold {what}, found {head[:40]!r}") from None
+            raise InputError(f"{path}: line {i + 1} should hold {what}, found {head[:40]!r}") from None
         if n <= 0:
-            raise ValueError(f"{path}: frame {k} announces {n} atoms (line {i + 1})")
+            raise InputError(f"{path}: frame {k} announces {n} atoms (line {i + 1})")
         atoms = [line.split() for line in lines[i + 2:i + 2 + n]]
         short = [j for j, fields in enumerate(atoms) if len(fields) < 4]
         if short:
             j = short[0]
             number, line = i + 3 + j, lines[i + 2 + j].strip()
             if line.isdigit():
-                raise ValueError(f"{path}: frame {k} is truncated (expected {n} atom lines, found {j}; "
+                raise InputError(f"{path}: frame {k} is truncated (expected {n} atom lines, found {j}; "
                                  f"line {number} starts the next frame)")
             if number == len(lines):
-                raise ValueError(f"{path}: frame {k} is truncated (expected {n} atom lines, found {j} "
+                raise InputError(f"{path}: frame {k} is truncated (expected {n} atom lines, found {j} "
                                  "and a cut one at the end of the file)")
-            raise ValueError(f"{path}: line {number} (frame {k}) is not an atom line (element and x y z): {line[:60]!r}")
+            raise InputError(f"{path}: line {number} (frame {k}) is not an atom line (element and x y z): {line[:60]!r}")
         if len(atoms) < n:
-            raise ValueError(f"{path}: frame {k} is truncated (expected {n} atom lines, found {len(atoms)})")
+            raise InputError(f"{path}: frame {k} is truncated (expected {n} atom lines, found {len(atoms)})")
         frames.append((i + 1, lines[i + 1] if i + 1 < len(lines) else "", atoms))
         i += 2 + n
     return frames
@@ -187,7 +188,7 @@ def _atom_lines(path: str, first_line: int, atoms: list[list[str]]) -> tuple[lis
             try:
                 [float(v) for v in fields[1:4]]
             except ValueError:
-                raise ValueError(
+                raise InputError(
                     f"{path}: line {first_line + j}: non-numeric coordinates {' '.join(fields[1:4])!r}"
                 ) from None
         raise
@@ -205,7 +206,7 @@ def _read_ipi_xyz(path: str, blocks: list | None = None) -> list[Structure]:
         try:
             numbers = np.array([atomic_numbers[s.capitalize()] for s in symbols])
         except KeyError as err:
-            raise ValueError(f"{path}: frame {k}: unknown element {err.args[0]!r}") from None
+            raise InputError(f"{path}: frame {k}: unknown element {err.args[0]!r}") from None
         units = _UNITS.search(comment)
         cell_units = _CELL_UNITS.search(comment)
         pos_scale = Bohr if units is None or units.group(1).startswith("atomic") else 1.0
@@ -218,7 +219,7 @@ def _read_ipi_xyz(path: str, blocks: list | None = None) -> list[Structure]:
         except ValueError:
             values = []
         if len(values) < need:
-            raise ValueError(f"{path}: frame {k} (line {line + 1}): no complete CELL(abcABC) or CELL(H) in its comment")
+            raise InputError(f"{path}: frame {k} (line {line + 1}): no complete CELL(abcABC) or CELL(H) in its comment")
         if m_abc:
             cell = abc_to_rows(*values) * cell_scale
         else:
@@ -236,7 +237,7 @@ def _select(path: str, frames: list, index):
     if isinstance(index, slice):
         return frames[index]
     if not -len(frames) <= index < len(frames):
-        raise ValueError(f"{path}: no frame {index} (the file has {len(frames)})")
+        raise InputError(f"{path}: no frame {index} (the file has {len(frames)})")
     return [frames[index]]
 
 
@@ -250,7 +251,7 @@ def _read_with_ase(path: str, index, xyz_text: str | None) -> list[Structure]:
         else:  # the text already read, without blank lines in front (ASE would stop at them)
             atoms = ase.io.read(io.StringIO(xyz_text.lstrip("\r\n \t")), index=index, format="extxyz")
     except UnknownFileTypeError as err:
-        raise ValueError(
+        raise InputError(
             f"{path}: ASE cannot identify the file format ({err}): give an i-PI xyz, an (ext)xyz or a file "
             "with an extension ASE knows"
         ) from None
@@ -259,7 +260,7 @@ def _read_with_ase(path: str, index, xyz_text: str | None) -> list[Structure]:
             for line, _, atoms_lines in _xyz_blocks(path, xyz_text):
                 _atom_lines(path, line + 2, atoms_lines)
         message = str(err).splitlines()[0] if str(err) else ""
-        raise ValueError(f"{path}: cannot read it ({type(err).__name__}: {message})") from None
+        raise InputError(f"{path}: cannot read it ({type(err).__name__}: {message})") from None
     if not isinstance(atoms, list):
         atoms = [atoms]
     return [Structure.from_atoms(a) for a in atoms]
@@ -304,7 +305,7 @@ def check_water_units(structures, source: str = "the structure") -> float | None
             why = "are the positions in nm?"
         else:
             why = "the molecules are not intact water, or the positions are not in Angstrom"
-        raise ValueError(f"{source}: O-H distances of {median:.2f} A (water: ~0.96 A): {why}")
+        raise InputError(f"{source}: O-H distances of {median:.2f} A (water: ~0.96 A): {why}")
     return median
 
 
@@ -320,19 +321,19 @@ def read_structures(path: str, index=":", *, check_units: bool = True) -> list[S
     (positions in Bohr labelled Angstrom are refused).
     """
     if os.path.isdir(path):
-        raise ValueError(f"{path} is a folder, not a structure file")
+        raise InputError(f"{path} is a folder, not a structure file")
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"no such structure file: {path}")
+        raise MissingFileError(f"no such structure file: {path}")
     with open(path, "rb") as fh:
         start = fh.read(4096)
     if not start.strip() and os.path.getsize(path) <= len(start):
-        raise ValueError(f"{path}: the file is empty")
+        raise InputError(f"{path}: the file is empty")
     first = start.lstrip().split(b"\n", 1)[0].strip()
     xyz_text = _read_text(path) if first.isdigit() or first.startswith(b"-") and first[1:].isdigit() else None
     if xyz_text is not None:
         blocks = _xyz_blocks(path, xyz_text)
         if not blocks:
-            raise ValueError(f"{path}: the file is empty")
+            raise InputError(f"{path}: the file is empty")
         comment = blocks[0][1]
         if _CELL_ABC.search(comment) or _CELL_H.search(comment):
             frames = _select(path, _read_ipi_xyz(path, blocks), index)
@@ -341,16 +342,28 @@ def read_structures(path: str, index=":", *, check_units: bool = True) -> list[S
     else:
         frames = _read_with_ase(path, index, None)
     if not frames:
-        raise ValueError(f"{path}: no structures in the file")
+        raise InputError(f"{path}: no structures in the file")
     for k, s in enumerate(frames, start=1):
         if not np.all(np.isfinite(s.positions)):
-            raise ValueError(f"{path}: frame {k} has non-finite (NaN or inf) coordinates")
+            raise InputError(f"{path}: frame {k} has non-finite (NaN or inf) coordinates")
     if check_units:
         check_water_units(frames, path)
     return frames
 
 
+def read_numbers(path: str) -> np.ndarray:
+    """Usage: read_numbers("init.xyz") -> the atomic numbers of the first frame (one-line errors)."""
+    import ase.io
+
+    try:
+        return ase.io.read(path, index=0).numbers
+    except FileNotFoundError:
+        raise MissingFileError(f"structure file not found: {path}") from None
+    except Exception as err:  # ase raises many kinds for unreadable files
+        raise InputError(f"cannot read the structure file {path}: {err}") from None
+
 __all__ = [
+    "read_numbers",
     "VACUUM_BOX",
     "abc_to_rows",
     "rows_to_abc",

@@ -1,6 +1,6 @@
 """Rotations, rotation quadratures, symmetrization strategies and symmetry metrics."""
 
-from .quadrature import RotationQuadrature, legendre_quadrature, lebedev_quadrature
+from .quadrature import RotationQuadrature, lebedev_quadrature, legendre_quadrature
 from .strategies import StrategySpec, parse_strategy, parse_strategy_spec
 
 __all__ = [

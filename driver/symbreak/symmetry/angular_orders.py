@@ -51,6 +51,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ..core.errors import InputError
 from .quadrature import RotationQuadrature
 
 #: a rotational variance below (this x the rms of f)^2 is the roundoff of an invariant model
@@ -141,13 +142,13 @@ def character(l: int, rotations: np.ndarray, parity: int | None = None) -> np.nd
     ``parity`` None is the SO(3) character chi_l and needs proper rotations.
     """
     if l < 0:
-        raise ValueError(f"angular order must be >= 0, got {l}")
+        raise InputError(f"angular order must be >= 0, got {l}")
     g = np.asarray(rotations, dtype=float)
     s = _signs(g)
     if parity is None and np.any(s < 0):
-        raise ValueError("improper rotations need a parity (+1 or -1) for an O(3) character")
+        raise InputError("improper rotations need a parity (+1 or -1) for an O(3) character")
     if parity not in (None, 1, -1):
-        raise ValueError(f"parity must be +1, -1 or None, got {parity}")
+        raise InputError(f"parity must be +1, -1 or None, got {parity}")
     *_, chi = _characters(_cos_angle(np.trace(g, axis1=-2, axis2=-1) * s), l)
     return chi if parity is None or parity == 1 else chi * s
 
@@ -164,11 +165,11 @@ def angular_power(values, quadrature: RotationQuadrature, l_max: int | None = No
     n = len(rotations)
     f = np.asarray(values, dtype=float)
     if f.ndim == 0 or f.shape[0] != n:
-        raise ValueError(f"values must have one entry per rotation ({n}), got shape {f.shape}")
+        raise InputError(f"values must have one entry per rotation ({n}), got shape {f.shape}")
     resolved = int(quadrature.degree) // 2
     l_max = resolved if l_max is None else int(l_max)
     if not 0 <= l_max <= resolved:
-        raise ValueError(
+        raise InputError(
             f"l_max must be in 0..{resolved} on grid '{quadrature.label}' (degree {quadrature.degree} "
             f"resolves l <= degree // 2), got {l_max}"
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.errors import InputError
 from .rotations import euler_zxz
 
 
@@ -52,7 +53,7 @@ def legendre_quadrature(order: int, inversion: bool = False) -> RotationQuadratu
     and integrates every component with l <= 2L - 2 exactly.
     """
     if order < 1:
-        raise ValueError(f"legendre quadrature order must be >= 1, got {order}")
+        raise InputError(f"legendre quadrature order must be >= 1, got {order}")
     if order == 1:
         quad = RotationQuadrature(np.eye(3)[None], np.ones(1), "1", 0)
     else:
@@ -81,7 +82,7 @@ def lebedev_quadrature(order: int, inversion: bool = False) -> RotationQuadratur
     from scipy.integrate import lebedev_rule
 
     if order not in lebedev_orders():
-        raise ValueError(
+        raise InputError(
             f"no Lebedev rule of degree {order}; available: {', '.join(map(str, lebedev_orders()))}"
         )
     points, w_sphere = lebedev_rule(order)

@@ -22,9 +22,11 @@ from typing import Sequence
 
 import numpy as np
 
-from ..potentials.base import Evaluation, Potential, Structure, split_batch
+from ..core.errors import InputError
+from ..core.structure import Evaluation, Structure, split_batch
+from ..potentials.base import Potential
 from .metrics import net_force, net_torque, rms_spread, weighted_mean, weighted_std
-from .quadrature import RotationQuadrature, legendre_quadrature, lebedev_quadrature
+from .quadrature import RotationQuadrature, lebedev_quadrature, legendre_quadrature
 from .rotations import haar_rotations, rotate_forces_back, rotate_virial_back
 
 STRATEGY_HELP = __doc__.split("Strategy strings", 1)[1].split("\n", 1)[1].rstrip()
@@ -73,7 +75,7 @@ class StrategySpec:
             return legendre_quadrature(spec.order, spec.inversion)
         if spec.kind == "lebedev":
             return lebedev_quadrature(spec.order, spec.inversion)
-        raise ValueError(f"strategy '{self.label}' has no quadrature")
+        raise InputError(f"strategy '{self.label}' has no quadrature")
 
 
 _STUDY_LABEL = re.compile(r"^([1-9])(i?)$")
@@ -116,8 +118,8 @@ def parse_strategy_spec(text: str) -> StrategySpec:
             return StrategySpec("delta", grid.order, grid.inversion, grid_kind=grid.kind)
     except ValueError as err:
         detail = f" ({err})" if str(err) else ""
-        raise ValueError(f"invalid strategy '{raw}'{detail}; expected one of:\n{STRATEGY_HELP}") from None
-    raise ValueError(f"unknown strategy '{raw}'; expected one of:\n{STRATEGY_HELP}")
+        raise InputError(f"invalid strategy '{raw}'{detail}; expected one of:\n{STRATEGY_HELP}") from None
+    raise InputError(f"unknown strategy '{raw}'; expected one of:\n{STRATEGY_HELP}")
 
 
 def evaluate_chunked(potential: Potential, structures: Sequence[Structure], chunk_size: int | None) -> Evaluation:
@@ -193,11 +195,11 @@ class RandomRotationStrategy(Strategy):
     def restore(self, state: dict) -> None:
         """Continue the stream from ``state`` (from state()); ValueError if it belongs to another seed or kind."""
         if state.get("strategy", "").split(":")[0] != "random" or "bit_generator" not in state:
-            raise ValueError("not the state of a random strategy")
+            raise InputError("not the state of a random strategy")
         if self.spec.seed is not None and state.get("seed") != self.spec.seed:
-            raise ValueError(f"the state continues seed {state.get('seed')}, not {self.spec.seed}")
+            raise InputError(f"the state continues seed {state.get('seed')}, not {self.spec.seed}")
         if bool(state["strategy"].endswith(":i")) != self.spec.inversion:
-            raise ValueError(f"the state is of '{state['strategy']}', not '{self.spec.label}'")
+            raise InputError(f"the state is of '{state['strategy']}', not '{self.spec.label}'")
         rng = np.random.default_rng(int(state["seed"]))
         rng.bit_generator.state = state["bit_generator"]
         self.seed, self.rng, self.calls = int(state["seed"]), rng, int(state["calls"])

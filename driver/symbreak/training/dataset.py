@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..potentials.base import Structure
+from ..core.errors import InputError
+from ..core.files import atomic_path
+from ..core.structure import Structure
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class RunSpec:
     nbeads: int = 1
     molecules: int = 64
     seed: int = 0
+    zero_dipole: bool = True  # ice only: False keeps the proton pattern's net polarisation
 
 
 def default_runs() -> list[RunSpec]:
@@ -51,6 +54,42 @@ def default_runs() -> list[RunSpec]:
         RunSpec("gas-300-classical", "gas", 300.0, molecules=1, seed=7),
         RunSpec("gas-300-pimd", "gas", 300.0, nbeads=4, molecules=1, seed=8),
     ]
+
+
+def extended_runs() -> list[RunSpec]:
+    """Usage: extended_runs() -> the standard runs plus ice of other proton patterns and sizes, more liquid.
+
+    Ice cells of 32 to 128 molecules, each with its own proton pattern (some
+    with a net polarisation), at 100 to 250 K, classical and PIMD, and liquid
+    at two more state points: the data of the second default model.
+    """
+    return default_runs() + [
+        RunSpec("ice-100-classical-64", "ice", 100.0, molecules=64, seed=11, zero_dipole=False),
+        RunSpec("ice-200-classical-128", "ice", 200.0, molecules=128, seed=12, zero_dipole=False),
+        RunSpec("ice-250-classical-64", "ice", 250.0, molecules=64, seed=13),
+        RunSpec("ice-200-pimd-64", "ice", 200.0, nbeads=4, molecules=64, seed=14),
+        RunSpec("ice-150-classical-32", "ice", 150.0, molecules=32, seed=15, zero_dipole=False),
+        RunSpec("ice-220-classical-96", "ice", 220.0, molecules=96, seed=16, zero_dipole=False),
+        RunSpec("liquid-280-classical", "liquid", 280.0, 1.0, 1, seed=17),
+        RunSpec("liquid-320-pimd", "liquid", 320.0, 0.99, 4, seed=18),
+    ]
+
+
+def heldout_runs() -> list[RunSpec]:
+    """Usage: heldout_runs() -> test-only runs: box sizes and proton patterns no training run has.
+
+    A 216-molecule liquid and 288-molecule ice Ih cells (a cell shape the
+    training data never has) of two new proton patterns; use with
+    ``--split 0 0 1`` so that every frame lands in test.xyz.
+    """
+    return [
+        RunSpec("heldout-liquid-300-216", "liquid", 300.0, 0.997, 1, molecules=216, seed=31),
+        RunSpec("heldout-ice-200-288a", "ice", 200.0, molecules=288, seed=32),
+        RunSpec("heldout-ice-200-288b", "ice", 200.0, molecules=288, seed=33, zero_dipole=False),
+    ]
+
+
+RUN_SETS = {"standard": default_runs, "extended": extended_runs, "heldout": heldout_runs}
 
 
 @dataclass
@@ -79,20 +118,22 @@ class DatasetConfig:
 
 def initial_structure(spec: RunSpec, relax_steps: int = 100) -> Structure:
     """Usage: initial_structure(spec) -> the starting structure of a run (liquid relaxed briefly)."""
-    from ..structures import ice_ih, liquid_box, molecule, relax
+    from ..potentials.relaxation import relax
+    from ..structures import ice_ih, liquid_box, molecule
 
     if spec.kind == "liquid":
         return relax(liquid_box(spec.molecules, density=spec.density, seed=spec.seed), steps=relax_steps)
     if spec.kind == "ice":
         if spec.molecules % 8:
-            raise ValueError(f"ice needs a multiple of 8 molecules, got {spec.molecules}")
-        repeats = {96: (3, 2, 2), 64: (2, 2, 2), 128: (4, 2, 2), 288: (4, 3, 3), 768: (8, 4, 3)}.get(spec.molecules)
+            raise InputError(f"ice needs a multiple of 8 molecules, got {spec.molecules}")
+        sizes = {32: (2, 2, 1), 64: (2, 2, 2), 96: (3, 2, 2), 128: (4, 2, 2), 288: (4, 3, 3), 768: (8, 4, 3)}
+        repeats = sizes.get(spec.molecules)
         if repeats is None:
-            raise ValueError(f"ice sizes available: 64, 96, 128, 288, 768 molecules; got {spec.molecules}")
-        return ice_ih(repeats, seed=spec.seed)
+            raise InputError(f"ice sizes available: {', '.join(map(str, sizes))} molecules; got {spec.molecules}")
+        return ice_ih(repeats, seed=spec.seed, zero_dipole=spec.zero_dipole)
     if spec.kind == "gas":
         return molecule(seed=spec.seed)
-    raise ValueError(f"unknown run kind {spec.kind!r}: use liquid, ice or gas")
+    raise InputError(f"unknown run kind {spec.kind!r}: use liquid, ice or gas")
 
 
 def sample_frames(trajectories: list[str], first_step: int, stride_steps: int, out_stride: int, rng) -> list[Structure]:
@@ -112,10 +153,9 @@ def _progress(msg: str) -> None:
 def _write(path: str, frames: list, potential, meta: list[dict], vacuum: bool) -> None:
     import ase.io
 
-    from ..potentials.label_cli import labelled_atoms
+    from ..potentials.labelling import labelled_atoms
 
-    tmp = path + ".part"
-    with open(tmp, "w") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w") as fh:
         for s, info in zip(frames, meta):
             if vacuum:
                 s = Structure(s.positions, s.numbers, None)
@@ -123,7 +163,6 @@ def _write(path: str, frames: list, potential, meta: list[dict], vacuum: bool) -
             atoms = labelled_atoms(s, e, f, w)
             atoms.info.update(info)
             ase.io.write(fh, atoms, format="extxyz")
-    os.replace(tmp, path)
 
 
 def generate_dataset(directory: str, config: DatasetConfig | None = None, progress=_progress) -> dict:
@@ -139,7 +178,7 @@ def generate_dataset(directory: str, config: DatasetConfig | None = None, progre
 
     config = config or DatasetConfig()
     if abs(sum(config.split) - 1.0) > 1e-9 or min(config.split) < 0:
-        raise ValueError(f"split fractions must be >= 0 and sum to 1, got {config.split}")
+        raise InputError(f"split fractions must be >= 0 and sum to 1, got {config.split}")
     rng = np.random.default_rng(config.seed)
     bulk, bulk_meta, gas, gas_meta = [], [], [], []
     for spec in config.runs:
@@ -200,4 +239,4 @@ def generate_dataset(directory: str, config: DatasetConfig | None = None, progre
     return summary
 
 
-__all__ = ["RunSpec", "DatasetConfig", "default_runs", "initial_structure", "sample_frames", "generate_dataset"]
+__all__ = ["RunSpec", "DatasetConfig", "default_runs", "extended_runs", "heldout_runs", "RUN_SETS", "initial_structure", "sample_frames", "generate_dataset"]

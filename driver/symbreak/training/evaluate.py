@@ -20,7 +20,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..potentials.base import Evaluation, Potential
+from ..core.errors import InputError
+from ..core.structure import Evaluation
+from ..potentials.base import Potential
 from .train import Labelled
 
 #: the keys of every strategy's entry in the JSON report, in order
@@ -46,7 +48,7 @@ def grid_size(spec: str) -> int | None:
 
     parsed = parse_strategy_spec(spec)
     if parsed.kind == "delta":
-        raise ValueError(f"strategy '{spec}' is a correction (averaged - plain), not a model: evaluate its grid instead")
+        raise InputError(f"strategy '{spec}' is a correction (averaged - plain), not a model: evaluate its grid instead")
     return parsed.evaluations if parsed.kind in ("legendre", "lebedev") else None
 
 
@@ -130,9 +132,9 @@ def evaluate_model(
     """
     strategies = list(dict.fromkeys(strategies))
     if not strategies:
-        raise ValueError("no strategies given: use e.g. --strategies plain,2i,3i")
+        raise InputError("no strategies given: use e.g. --strategies plain,2i,3i")
     if not data:
-        raise ValueError("no structures to evaluate")
+        raise InputError("no structures to evaluate")
     ref_spec = reference_strategy(strategies, sizes)
     n_atoms = np.array([d.structure.n_atoms for d in data], dtype=float)
     wrapped = {spec: parse(spec, potential) for spec in strategies}  # parse all first: errors before any work

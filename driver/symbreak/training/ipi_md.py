@@ -5,9 +5,9 @@
     result.trajectories    # ["runs/liq300/sim.positions_0.xyz", ...] (Angstrom, one file per bead)
     result.properties      # "runs/liq300/sim.out"
 
-The input is written by :mod:`symbreak.campaign.ipi_xml` and the processes
+The input is written by :mod:`symbreak.ipi.inputs` and the processes
 (``i-pi`` and one ``symbreak reference`` client on a fresh UNIX socket) are
-run by :class:`symbreak.campaign.processes.ProcessGroup`, which always stops
+run by :class:`symbreak.ipi.processes.ProcessGroup`, which always stops
 both, also on errors and Ctrl-C.
 """
 
@@ -19,9 +19,9 @@ import shutil
 import time
 from dataclasses import dataclass, field
 
-from ..campaign.ipi_xml import ForceTerm, SimulationSpec, SocketSpec, simulation_xml
-from ..campaign.launch import symbreak_command
-from ..campaign.processes import ProcessGroup, executable, unique_socket_name
+from ..ipi.inputs import ForceTerm, SimulationSpec, SocketSpec, simulation_xml
+from ..ipi.launch import symbreak_command
+from ..ipi.processes import ProcessGroup, executable, unique_socket_name
 
 
 @dataclass

@@ -28,7 +28,9 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from ..potentials.base import Structure
+from ..core.errors import InputError, MissingFileError
+from ..core.files import atomic_path
+from ..core.structure import Structure
 from ..potentials.pet.batch import Topology, collate, topology
 from ..potentials.pet.model import PETHypers, PETModel
 from ..potentials.pet.potential import as_dtype
@@ -98,7 +100,7 @@ def _frame_energy(atoms, index: int, path) -> float:
             return float(atoms.get_potential_energy())
         except Exception:  # a calculator without stored energy
             pass
-    raise ValueError(f"{path}: frame {index} has no energy (looked for info keys {', '.join(ENERGY_KEYS)} and a calculator)")
+    raise InputError(f"{path}: frame {index} has no energy (looked for info keys {', '.join(ENERGY_KEYS)} and a calculator)")
 
 
 def _frame_forces(atoms, index: int, path) -> np.ndarray:
@@ -110,7 +112,7 @@ def _frame_forces(atoms, index: int, path) -> np.ndarray:
             return np.asarray(atoms.get_forces(), dtype=np.float64).copy()
         except Exception:
             pass
-    raise ValueError(f"{path}: frame {index} has no forces (looked for arrays {', '.join(FORCE_KEYS)} and a calculator)")
+    raise InputError(f"{path}: frame {index} has no forces (looked for arrays {', '.join(FORCE_KEYS)} and a calculator)")
 
 
 def read_labelled(path: str | os.PathLike) -> list[Labelled]:
@@ -119,13 +121,13 @@ def read_labelled(path: str | os.PathLike) -> list[Labelled]:
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"data file {path} does not exist")
+        raise MissingFileError(f"data file {path} does not exist")
     try:
         frames = ase.io.read(path, index=":")
     except Exception as err:
-        raise ValueError(f"cannot read {path} with ase.io.read: {err}") from None
+        raise InputError(f"cannot read {path} with ase.io.read: {err}") from None
     if not frames:
-        raise ValueError(f"{path} contains no structures")
+        raise InputError(f"{path} contains no structures")
     return [
         Labelled(Structure.from_atoms(atoms), _frame_energy(atoms, k, path), _frame_forces(atoms, k, path))
         for k, atoms in enumerate(frames)
@@ -262,7 +264,7 @@ def build_model(config: TrainConfig, train_data: Sequence[Labelled]) -> PETModel
     hypers = PETHypers.from_dict(hypers)
     missing = sorted(set(species_of(train_data)) - set(hypers.species))
     if missing:
-        raise ValueError(f"training data contains atomic numbers {missing} not in the model's species {list(hypers.species)}")
+        raise InputError(f"training data contains atomic numbers {missing} not in the model's species {list(hypers.species)}")
     torch.manual_seed(config.seed)
     model = PETModel(hypers)
     model.baseline.copy_(torch.tensor(fit_baseline(train_data, hypers.species)))
@@ -278,9 +280,8 @@ def build_model(config: TrainConfig, train_data: Sequence[Labelled]) -> PETModel
 
 
 def _save_state(path: Path, state: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
 
 
 def _format_epoch(row: dict) -> str:
@@ -315,25 +316,25 @@ def train(
     torch.set_num_threads(max(1, int(config.threads)))
     dtype = as_dtype(config.dtype)
     if not train_data or not valid_data:
-        raise ValueError("training and validation sets must both contain at least one structure")
+        raise InputError("training and validation sets must both contain at least one structure")
 
     if resume and init_from is not None:
-        raise ValueError("resume and init_from exclude each other: resume continues OUT/last.pt, init_from starts a new run")
+        raise InputError("resume and init_from exclude each other: resume continues OUT/last.pt, init_from starts a new run")
     history: list[dict] = []
     start_epoch, best_loss = 0, math.inf
     if resume:
         last = out / "last.pt"
         if not last.is_file():
-            raise FileNotFoundError(f"cannot resume: {last} does not exist (train without --resume first)")
+            raise MissingFileError(f"cannot resume: {last} does not exist (train without --resume first)")
         try:
             state = torch.load(last, map_location="cpu", weights_only=True)
         except Exception as err:
-            raise ValueError(f"cannot resume from {last} (corrupted?): {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+            raise InputError(f"cannot resume from {last} (corrupted?): {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
         model = model_from_checkpoint(state["model"], str(last)).to(dtype)
         start_epoch, best_loss, history = int(state["epoch"]), float(state["best_valid_loss"]), list(state["history"])
     elif init_from is not None:
         if config.hypers:
-            raise ValueError("hyperparameters cannot be changed when starting from an existing model (init_from)")
+            raise InputError("hyperparameters cannot be changed when starting from an existing model (init_from)")
         model = load_checkpoint(init_from)[0].to(dtype)
     else:
         model = build_model(config, train_data)
@@ -341,7 +342,7 @@ def train(
     for d in list(train_data) + list(valid_data):
         unknown = sorted(set(d.structure.numbers.tolist()) - set(species))
         if unknown:
-            raise ValueError(f"data contains atomic numbers {unknown} not in the model's species {list(species)}")
+            raise InputError(f"data contains atomic numbers {unknown} not in the model's species {list(species)}")
 
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     if resume:

@@ -18,6 +18,8 @@ import math
 import torch
 from torch import nn
 
+from ...core.errors import InputError
+
 
 class CutoffAttention(nn.Module):
     """y = CutoffAttention(d_model, n_heads)(x, log_weights(w)): multi-head attention over tokens weighted by w."""
@@ -25,7 +27,7 @@ class CutoffAttention(nn.Module):
     def __init__(self, d_model: int, n_heads: int):
         super().__init__()
         if d_model % n_heads:
-            raise ValueError(f"d_model ({d_model}) must be a multiple of n_heads ({n_heads})")
+            raise InputError(f"d_model ({d_model}) must be a multiple of n_heads ({n_heads})")
         self.n_heads = n_heads
         self.d_head = d_model // n_heads
         self.qkv = nn.Linear(d_model, 3 * d_model)

@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ...core.errors import InputError
 from .neighbors import neighbor_list, reverse_edges
 
 
@@ -98,7 +99,7 @@ def collate(
     numbers = np.concatenate([t.numbers for t in topologies])
     if numbers.max() >= len(table) or (table[numbers] < 0).any():
         unknown = sorted(set(numbers.tolist()) - set(species))
-        raise ValueError(f"atomic numbers {unknown} are not among the model's species {list(species)}")
+        raise InputError(f"atomic numbers {unknown} are not among the model's species {list(species)}")
     cell_array = np.stack([np.zeros((3, 3)) if c is None else np.asarray(c) for c in cells])
 
     def cat(values, offsets=None):

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, fields
 import torch
 from torch import nn
 
+from ...core.errors import InputError
 from .attention import TransformerLayer, log_weights
 from .batch import GraphBatch
 from .cutoff import DEFAULT_CUTOFF, DEFAULT_WIDTH, cutoff_function
@@ -63,7 +64,7 @@ class PETHypers:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown PET hyperparameters {unknown}; known: {sorted(known)}")
+            raise InputError(f"unknown PET hyperparameters {unknown}; known: {sorted(known)}")
         data = dict(data)
         if "species" in data:
             data["species"] = tuple(int(z) for z in data["species"])
@@ -74,13 +75,13 @@ class PETHypers:
     def validate(self) -> None:
         """hypers.validate(): ValueError naming the first inconsistent hyperparameter."""
         if not self.species or len(set(self.species)) != len(self.species):
-            raise ValueError(f"species must be distinct atomic numbers, got {self.species}")
+            raise InputError(f"species must be distinct atomic numbers, got {self.species}")
         if not 0 < self.cutoff_width <= self.cutoff:
-            raise ValueError(f"cutoff_width must be in (0, cutoff], got {self.cutoff_width}")
+            raise InputError(f"cutoff_width must be in (0, cutoff], got {self.cutoff_width}")
         if self.d_model % self.n_heads:
-            raise ValueError(f"d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads})")
+            raise InputError(f"d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads})")
         if min(self.n_blocks, self.n_layers, self.d_model, self.d_feedforward, self.n_radial) < 1:
-            raise ValueError("n_blocks, n_layers, d_model, d_feedforward and n_radial must be >= 1")
+            raise InputError("n_blocks, n_layers, d_model, d_feedforward and n_radial must be >= 1")
 
 
 def _mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:

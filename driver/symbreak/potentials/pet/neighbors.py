@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
+from ...core.errors import InputError
+
 # Below this many atoms an isolated system uses an all-pairs search (faster than a tree).
 _BRUTE_FORCE_MAX_ATOMS = 64
 
@@ -55,7 +57,7 @@ def _sorted(i, j, shifts):
 
 def _periodic_neighbor_list(positions, cell, cutoff):
     if abs(np.linalg.det(cell)) < 1e-9:
-        raise ValueError("the cell is singular (zero volume): give three independent lattice vectors or cell=None")
+        raise InputError("the cell is singular (zero volume): give three independent lattice vectors or cell=None")
     frac = np.linalg.solve(cell.T, positions.T).T
     home = np.floor(frac)
     frac = frac - home

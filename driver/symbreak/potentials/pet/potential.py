@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ...core.errors import InputError
 from ..base import Evaluation, Potential, Structure, split_batch
 from .batch import collate, topology
 from .model import PETModel
@@ -32,7 +33,7 @@ def as_dtype(dtype: str | torch.dtype) -> torch.dtype:
         return dtype
     if dtype in _DTYPES:
         return _DTYPES[dtype]
-    raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    raise InputError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
 
 
 class PETPotential(Potential):

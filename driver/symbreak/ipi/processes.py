@@ -31,6 +31,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.errors import InputError, ProcessError
+
 
 def free_tcp_port(host: str = "127.0.0.1") -> int:
     """A TCP port nobody listens on right now (on ``host``)."""
@@ -44,14 +46,14 @@ def check_bindable(host: str) -> None:
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except socket.gaierror as err:
-        raise ValueError(f"cannot listen on {host}: unknown host name ({err.strerror})") from None
+        raise InputError(f"cannot listen on {host}: unknown host name ({err.strerror})") from None
     family, _, _, _, address = infos[0]
     try:
         with socket.socket(family, socket.SOCK_STREAM) as s:
             s.bind((address[0], 0))
     except OSError as err:
         why = "not an address of this machine" if err.errno == errno.EADDRNOTAVAIL else err.strerror
-        raise ValueError(f"cannot listen on {host}: {why}") from None
+        raise InputError(f"cannot listen on {host}: {why}") from None
 
 
 #: i-PI's default prefix of UNIX socket paths
@@ -184,7 +186,7 @@ class Managed:
         return "\n".join(text[-lines:])
 
 
-class ProcessFailed(RuntimeError):
+class ProcessFailed(ProcessError):
     """A managed process exited with an error or did not finish in time."""
 
 

@@ -17,12 +17,14 @@ import argparse
 import sys
 import time
 
+from ..core.errors import InputError
 from ..potentials.registry import load_potential
 from ..potentials.spec import SPEC_HELP, PotentialError
+from ..server.driver_flags import DRIVER_MODES, spec_from_driver_flags
+from ..server.protocol import HANDSHAKE_TIMEOUT, IPIClient, connect_tcp, connect_unix
+from ..server.service import ForceService
+from ..structures.io import read_numbers
 from ..symmetry.strategies import STRATEGY_HELP, parse_strategy
-from .driver_flags import DRIVER_MODES, spec_from_driver_flags
-from .protocol import HANDSHAKE_TIMEOUT, IPIClient, connect_tcp, connect_unix
-from .service import ForceService
 
 
 def add_arguments(parser) -> None:
@@ -54,17 +56,6 @@ def add_arguments(parser) -> None:
                         help="random strategies: continue the rotation stream from FILE if it exists, and keep FILE "
                              "up to date after every call (JSON, replaced atomically); `symbreak run` uses it so that "
                              "a resumed run does not repeat the rotations")
-
-
-def read_numbers(path: str):
-    import ase.io
-
-    try:
-        return ase.io.read(path, index=0).numbers
-    except FileNotFoundError:
-        raise FileNotFoundError(f"structure file not found: {path}") from None
-    except Exception as err:  # ase raises many kinds for unreadable files
-        raise ValueError(f"cannot read the structure file {path}: {err}") from None
 
 
 def potential_arguments(args) -> tuple[str, str | None]:
@@ -101,25 +92,23 @@ def load_stream_state(strategy, path: str) -> None:
     import os
 
     if not hasattr(strategy, "restore"):
-        raise ValueError(f"--state is for random strategies; '{strategy.label}' has no random stream")
+        raise InputError(f"--state is for random strategies; '{strategy.label}' has no random stream")
     if not os.path.exists(path):
         return
     try:
         state = json.loads(open(path).read())
         strategy.restore(state)
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ValueError(f"cannot continue the random stream from {path}: {err}") from None
+        raise InputError(f"cannot continue the random stream from {path}: {err}") from None
 
 
 def save_stream_state(strategy, path: str) -> None:
     """Write the strategy's stream position to ``path`` atomically (a new file renamed over the old)."""
     import json
-    import os
 
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump(strategy.state(), fh)
-    os.replace(tmp, path)
+    from ..core.files import write_text_atomic
+
+    write_text_atomic(path, json.dumps(strategy.state()))
 
 
 def run(args) -> int:

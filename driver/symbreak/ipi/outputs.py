@@ -22,10 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.errors import InputError
+
 _COLUMN = re.compile(r"#\s*column\s+(\d+)(?:\s*-\s*(\d+))?\s*-->\s*(\S+)")
 
 
-class OutputError(ValueError):
+class OutputError(InputError):
     """An i-PI output that is missing, empty, corrupted or not what an analysis needs."""
 
 

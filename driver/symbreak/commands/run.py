@@ -14,9 +14,9 @@ is stopped with one line naming each process's state (--stall-timeout).
 
 from __future__ import annotations
 
+from ..campaign.cases import list_cases
+from ..campaign.runner import REPLAY_STRATEGIES, RunConfig, run_case
 from ..potentials.spec import SPEC_HELP
-from .cases import list_cases
-from .runner import REPLAY_STRATEGIES, RunConfig, run_case
 
 
 def add_arguments(parser) -> None:

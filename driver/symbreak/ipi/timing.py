@@ -12,6 +12,8 @@ import re
 import statistics
 from pathlib import Path
 
+from ..core.errors import InputError
+
 _STEP_TIME = re.compile(r"Average timings at MD step\s+\d+\. t/step:\s+(\S+)")
 
 
@@ -24,5 +26,5 @@ def median_step_time(log_path, skip: int) -> float:
     """Median of the per-step times after dropping the first ``skip`` (connection, warm-up)."""
     times = ipi_step_times(log_path)[skip:]
     if not times:
-        raise ValueError(f"{log_path} has no timing lines past the first {skip}: run more steps")
+        raise InputError(f"{log_path} has no timing lines past the first {skip}: run more steps")
     return statistics.median(times)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
-import numpy as np
+from ..core.errors import InputError
+from ..potentials.labelling import label_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,46 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-def labelled_atoms(structure, energy: float, forces: np.ndarray, virial: np.ndarray):
-    """Usage: labelled_atoms(structure, e, f, w) -> ase.Atoms with a SinglePointCalculator attached."""
-    from ase.calculators.singlepoint import SinglePointCalculator
-
-    atoms = structure.to_atoms()
-    stress = None
-    if structure.cell is not None:
-        stress = -0.5 * (virial + virial.T) / abs(np.linalg.det(structure.cell))
-    atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=forces, stress=stress)
-    atoms.info["virial"] = np.asarray(virial).ravel()
-    return atoms
-
-
-def label_file(input_path: str, output_path: str, potential, *, vacuum=False, every=1, progress=None) -> int:
-    """Usage: label_file("in.xyz", "out.xyz", QTIP4PF()) -> number of frames written."""
-    import ase.io
-
-    from ..structures.io import read_structures
-    from .base import Structure
-
-    frames = read_structures(input_path)[::every]
-    if vacuum:
-        frames = [Structure(s.positions, s.numbers, None) for s in frames]
-    start = time.perf_counter()
-    with open(output_path, "w") as fh:
-        for k, s in enumerate(frames):
-            e, f, w = potential.compute_one(s)
-            ase.io.write(fh, labelled_atoms(s, e, f, w), format="extxyz")
-            fh.flush()
-            if progress and (k + 1 == len(frames) or (k + 1) % max(1, len(frames) // 20) == 0):
-                rate = (k + 1) / (time.perf_counter() - start)
-                progress(f"labelled {k + 1}/{len(frames)} frames ({rate:.1f} frames/s)")
-    return len(frames)
-
-
 def run(args) -> int:
-    from .registry import load_potential
+    from ..potentials.registry import load_potential
 
     if args.every < 1:
-        raise ValueError(f"--every must be >= 1, got {args.every}")
+        raise InputError(f"--every must be >= 1, got {args.every}")
     if args.potential == "qtip4pf":
         pot = load_potential("qtip4pf", kspace_accuracy=args.kspace_accuracy, cutoff=args.cutoff)
     else:
@@ -80,5 +45,5 @@ def run(args) -> int:
     progress = None if args.quiet else (lambda msg: print(f"symbreak label: {msg}", file=sys.stderr, flush=True))
     n = label_file(args.input, args.output, pot, vacuum=args.vacuum, every=args.every, progress=progress)
     if n == 0:
-        raise ValueError(f"no frames in {args.input}")
+        raise InputError(f"no frames in {args.input}")
     return 0

@@ -17,8 +17,8 @@ import json
 import sys
 
 from ..potentials.spec import SPEC_HELP, parse_potential_spec
-from .evaluate import evaluate_model, format_table, report_json
-from .train import read_labelled
+from ..training.evaluate import evaluate_model, format_table, report_json
+from ..training.train import read_labelled
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

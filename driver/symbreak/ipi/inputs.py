@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+from ..core.errors import InputError
+
 
 @dataclass
 class SocketSpec:
@@ -138,7 +140,7 @@ class SimulationSpec:
             return f"<thermostat mode='{mode}'>{tau}</thermostat>"
         if mode == "pile_l":
             return f"<thermostat mode='pile_l'>{tau}<pile_lambda>0.5</pile_lambda></thermostat>"
-        raise ValueError(f"unknown thermostat '{mode}': use svr, langevin or pile_l")
+        raise InputError(f"unknown thermostat '{mode}': use svr, langevin or pile_l")
 
     def motion_xml(self) -> str:
         if self.motion == "minimize":
@@ -149,12 +151,12 @@ class SimulationSpec:
             )
         if self.motion == "replay":
             if not self.replay_file:
-                raise ValueError("a replay needs the trajectory to replay (replay_file)")
+                raise InputError("a replay needs the trajectory to replay (replay_file)")
             return f"<motion mode='replay'><file mode='xyz'>{escape(self.replay_file)}</file></motion>"
         if self.motion != "dynamics":
-            raise ValueError(f"unknown motion '{self.motion}': use dynamics, minimize or replay")
+            raise InputError(f"unknown motion '{self.motion}': use dynamics, minimize or replay")
         if self.ensemble not in ("nve", "nvt", "npt"):
-            raise ValueError(f"unknown ensemble '{self.ensemble}': use nve, nvt or npt")
+            raise InputError(f"unknown ensemble '{self.ensemble}': use nve, nvt or npt")
         inner = f"<timestep units='femtosecond'>{self.timestep_fs:g}</timestep>"
         if self.ensemble in ("nvt", "npt"):
             inner += self.thermostat_xml()

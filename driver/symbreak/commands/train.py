@@ -14,7 +14,8 @@ import argparse
 import json
 from pathlib import Path
 
-from .train import TrainConfig, predict_energies, read_labelled, refit_baseline, train
+from ..core.errors import InputError, MissingFileError
+from ..training.train import TrainConfig, predict_energies, read_labelled, refit_baseline, train
 
 # command-line flag -> TrainConfig field; None defaults mean "not given" so that --resume keeps saved values
 _OVERRIDES = {
@@ -60,13 +61,13 @@ def parse_hypers(items: list[str] | None) -> dict:
         try:
             data = json.loads(items[0])
         except json.JSONDecodeError as err:
-            raise ValueError(f"--hypers is not a valid JSON object: {err}") from None
+            raise InputError(f"--hypers is not a valid JSON object: {err}") from None
         return dict(data)
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ValueError(f"--hypers expects KEY=VALUE, got {item!r}")
+            raise InputError(f"--hypers expects KEY=VALUE, got {item!r}")
         try:
             out[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -82,11 +83,11 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
 
         last = Path(args.out) / "last.pt"
         if not last.is_file():
-            raise FileNotFoundError(f"cannot resume: {last} does not exist (train without --resume first)")
+            raise MissingFileError(f"cannot resume: {last} does not exist (train without --resume first)")
         try:
             saved = torch.load(last, map_location="cpu", weights_only=True)["config"]
         except Exception as err:
-            raise ValueError(f"cannot resume from {last} (corrupted?): {type(err).__name__}") from None
+            raise InputError(f"cannot resume from {last} (corrupted?): {type(err).__name__}") from None
         config = TrainConfig.from_dict(saved)
     for name in _OVERRIDES:
         value = getattr(args, name)
@@ -97,15 +98,15 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     if args.no_inversion:
         config.inversion = False
     if args.init and args.resume:
-        raise ValueError("--init and --resume exclude each other: --resume continues OUT/last.pt, --init starts a new run")
+        raise InputError("--init and --resume exclude each other: --resume continues OUT/last.pt, --init starts a new run")
     if args.hypers:
         if args.init:
-            raise ValueError("--hypers cannot change a model given by --init; drop --hypers")
+            raise InputError("--hypers cannot change a model given by --init; drop --hypers")
         if args.resume:
-            raise ValueError("--hypers cannot change a model being resumed; drop --hypers or train into a new --out")
+            raise InputError("--hypers cannot change a model being resumed; drop --hypers or train into a new --out")
         config.hypers = parse_hypers(args.hypers)
     if config.epochs < 1 or config.batch_size < 1:
-        raise ValueError("--epochs and --batch-size must be >= 1")
+        raise InputError("--epochs and --batch-size must be >= 1")
     return config
 
 

@@ -20,10 +20,12 @@ killed i-PI never block a resume.
 
 from __future__ import annotations
 
-import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from ..core.errors import InputError
+from ..core.files import write_text_atomic
 
 _STEP_TAG = re.compile(r"<step>\s*(\d+)\s*</step>")
 _FRAME_STEP = re.compile(r"Step:\s*(\d+)")
@@ -37,7 +39,7 @@ def checkpoint_step(path) -> int:
     """The step an i-PI checkpoint (RESTART) resumes from."""
     m = _STEP_TAG.search(Path(path).read_text(errors="replace"))
     if not m:
-        raise ValueError(f"{path} is not an i-PI checkpoint: it has no <step>")
+        raise InputError(f"{path} is not an i-PI checkpoint: it has no <step>")
     return int(m.group(1))
 
 
@@ -75,7 +77,7 @@ def with_socket_addresses(text: str, addresses: dict[str, tuple[str, int | None]
     for ff in root.iter("ffsocket"):
         name = ff.get("name")
         if name not in addresses:
-            raise ValueError(f"the checkpoint has a socket forcefield '{name}' that this run does not have")
+            raise InputError(f"the checkpoint has a socket forcefield '{name}' that this run does not have")
         address, port = addresses[name]
         node = ff.find("address")
         if node is None:
@@ -98,15 +100,9 @@ def _complete_lines(path: Path) -> list[str]:
 
 
 def _replace(path: Path, lines: list[str]) -> None:
-    tmp = path.with_name(f".{path.name}.truncating")
     try:
-        with open(tmp, "w") as fh:
-            fh.write("".join(lines))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_text_atomic(path, "".join(lines), sync=True)
     except OSError as err:  # e.g. a full disk: the old file stays as it was
-        tmp.unlink(missing_ok=True)
         raise OSError(err.errno, err.strerror, str(path)) from None
 
 
