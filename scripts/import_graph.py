@@ -18,8 +18,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "driver" / "symbreak"
 
 #: bottom first: shared types, then structures and models, the symmetry wrappers, the socket server, i-PI
-#: plumbing, analysis, the runs, training, the audit, the study, the subcommands
-LAYERS = ("core", "structures", "potentials", "symmetry", "server", "ipi", "analysis", "campaign", "training",
+#: plumbing, the runs, their analysis, training, the audit, the study, the subcommands
+LAYERS = ("core", "structures", "potentials", "symmetry", "server", "ipi", "campaign", "analysis", "training",
           "audit", "study", "commands")
 
 

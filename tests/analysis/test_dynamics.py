@@ -11,7 +11,7 @@ from symbreak.analysis.dynamics import (
     uniform_spacing,
 )
 from symbreak.analysis.molecules import dipole_axes
-from symbreak.potentials.testing import water_geometry
+from symbreak.structures import molecule_geometry
 
 
 def random_walk(n_mol=200, n_frames=1000, step=0.1, seed=0):
@@ -19,7 +19,7 @@ def random_walk(n_mol=200, n_frames=1000, step=0.1, seed=0):
     rng = np.random.default_rng(seed)
     centres = np.cumsum(step * rng.standard_normal((n_frames, n_mol, 3)), axis=0)
     centres += rng.uniform(0, 12.0, (1, n_mol, 3))
-    positions = centres[:, :, None, :] + water_geometry()[None, None]
+    positions = centres[:, :, None, :] + molecule_geometry()[None, None]
     return positions.reshape(n_frames, -1, 3), np.tile([8, 1, 1], n_mol)
 
 
@@ -74,7 +74,7 @@ def test_rigid_rotor_orientation_correlation_is_cos_omega_t():
     body = Rotation.random(5, random_state=rng)  # each molecule's own frame; it spins about its x axis
     for t in times:
         spin = Rotation.from_rotvec([omega * t, 0.0, 0.0])
-        frames.append(np.concatenate([(b * spin).apply(water_geometry()) + 10 * k for k, b in enumerate(body)]))
+        frames.append(np.concatenate([(b * spin).apply(molecule_geometry()) + 10 * k for k, b in enumerate(body)]))
     u = dipole_axes(np.array(frames), np.tile([8, 1, 1], 5))
     c = orientation_autocorrelation(u, times=times, max_lag=150)
     np.testing.assert_allclose(c["c"], np.cos(omega * c["time"]), atol=1e-10)

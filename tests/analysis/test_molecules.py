@@ -13,7 +13,7 @@ from symbreak.analysis.molecules import (
     perpendicular_widths,
     water_molecules,
 )
-from symbreak.potentials.testing import water_geometry
+from symbreak.structures import molecule_geometry
 
 
 def skewed_cell(seed=0):
@@ -67,7 +67,7 @@ def test_minimum_image_finds_the_shortest_image_in_a_triclinic_cell():
 
 
 def test_dipole_axis_of_a_known_molecule():
-    u = dipole_axes(water_geometry() + 3.0, np.array([8, 1, 1]))
+    u = dipole_axes(molecule_geometry() + 3.0, np.array([8, 1, 1]))
     np.testing.assert_allclose(u, [[[0.0, 1.0, 0.0]]], atol=1e-12)
 
 
@@ -75,7 +75,7 @@ def test_dipole_axes_do_not_depend_on_wrapping_in_a_triclinic_cell():
     rng = np.random.default_rng(1)
     n_mol = 6
     rot = Rotation.random(n_mol, random_state=rng).as_matrix()
-    mol = np.einsum("mab,ib->mia", rot, water_geometry()) + rng.uniform(0, 8, (n_mol, 1, 3))
+    mol = np.einsum("mab,ib->mia", rot, molecule_geometry()) + rng.uniform(0, 8, (n_mol, 1, 3))
     positions = mol.reshape(-1, 3)
     numbers = np.tile([8, 1, 1], n_mol)
     expected = np.einsum("mab,b->ma", rot, [0.0, 1.0, 0.0])

@@ -7,6 +7,8 @@ import json
 
 import ase.io
 import numpy as np
+
+from symbreak.symmetry.rotations import haar_rotations
 import pytest
 import torch
 from ase.calculators.singlepoint import SinglePointCalculator
@@ -21,7 +23,6 @@ from symbreak.training.train import (
     fit_baseline,
     learning_rate,
     make_batch,
-    random_rotations,
     read_labelled,
 )
 
@@ -80,11 +81,11 @@ def test_fit_baseline_recovers_composition_energies():
 
 def test_random_rotations_and_rotated_batch():
     rng = np.random.default_rng(1)
-    rots = random_rotations(rng, 64, inversion=True)
+    rots = haar_rotations(rng, 64, improper=True)
     np.testing.assert_allclose(rots @ rots.transpose(0, 2, 1), np.broadcast_to(np.eye(3), rots.shape), atol=1e-12)
     dets = np.linalg.det(rots)
     assert (dets > 0).any() and (dets < 0).any()
-    assert (np.linalg.det(random_rotations(rng, 16, inversion=False)) > 0).all()
+    assert (np.linalg.det(haar_rotations(rng, 16, improper=False)) > 0).all()
     s = water_box(seed=3)
     item = Labelled(s, -1.0, np.arange(s.n_atoms * 3, dtype=float).reshape(-1, 3))
     batch, _, forces, _ = make_batch([item], [topology(s, 4.0)], (1, 8), torch.float64, rots[:1])

@@ -4,8 +4,9 @@
     pot.compute([water_molecule(), water_box(), water_box_triclinic()])
 
 All builders are deterministic for a given seed, return :class:`Structure` with
-atoms as consecutive O, H, H triplets, and distort the geometry slightly away
-from equilibrium so that every force component is non-zero.
+atoms as consecutive O, H, H triplets (the builders' q-TIP4P/F molecule,
+``structures.molecule_geometry``), and distort the geometry slightly away from
+equilibrium so that every force component is non-zero.
 """
 
 from __future__ import annotations
@@ -14,29 +15,13 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from ..core.structure import Structure
-
-#: O-H length (A) and H-O-H angle (degrees) of the reference molecule
-WATER_R_OH = 0.9572
-WATER_ANGLE = 104.52
-
-
-def water_geometry() -> np.ndarray:
-    """``water_geometry()``: (3, 3) O, H1, H2 positions, O at the origin, in the xy plane."""
-    half = np.deg2rad(WATER_ANGLE) / 2
-    return np.array(
-        [
-            [0.0, 0.0, 0.0],
-            [WATER_R_OH * np.sin(half), WATER_R_OH * np.cos(half), 0.0],
-            [-WATER_R_OH * np.sin(half), WATER_R_OH * np.cos(half), 0.0],
-        ]
-    )
-
+from ..structures.builders import molecule_geometry
 
 def _random_molecules(centres: np.ndarray, rng: np.random.Generator, distortion: float) -> np.ndarray:
     """O, H, H positions (3m, 3) of molecules with O at ``centres`` and Haar-random orientations."""
     m = len(centres)
     rotations = Rotation.random(m, random_state=rng).as_matrix()
-    mol = np.einsum("mab,ib->mia", rotations, water_geometry()) + centres[:, None, :]
+    mol = np.einsum("mab,ib->mia", rotations, molecule_geometry()) + centres[:, None, :]
     mol += distortion * rng.standard_normal(mol.shape)
     return mol.reshape(-1, 3)
 

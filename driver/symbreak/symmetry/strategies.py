@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 
@@ -32,16 +32,22 @@ from .rotations import haar_rotations, rotate_forces_back, rotate_virial_back
 STRATEGY_HELP = __doc__.split("Strategy strings", 1)[1].split("\n", 1)[1].rstrip()
 
 
+#: plain (no averaging), random (one random rotation per call), a grid (legendre or lebedev), or delta (the
+#: grid average minus plain: the MTS outer correction)
+StrategyKind = Literal["plain", "random", "legendre", "lebedev", "delta"]
+GridKind = Literal["legendre", "lebedev"]
+
+
 @dataclass(frozen=True)
 class StrategySpec:
     """A parsed strategy string: kind in {plain, random, legendre, lebedev, delta}."""
 
-    kind: str
+    kind: StrategyKind
     order: int = 1
     inversion: bool = False
     seed: int | None = None
     #: for delta strategies, the kind of grid averaged over (legendre or lebedev)
-    grid_kind: str | None = None
+    grid_kind: GridKind | None = None
 
     @property
     def label(self) -> str:

@@ -34,6 +34,7 @@ from ..core.structure import Structure
 from ..potentials.pet.batch import Topology, collate, topology
 from ..potentials.pet.model import PETHypers, PETModel
 from ..potentials.pet.potential import as_dtype
+from ..symmetry.rotations import haar_rotations
 from ..potentials.pet_checkpoint import checkpoint_dict, load_checkpoint, model_from_checkpoint, save_model
 
 ENERGY_KEYS = ("energy", "REF_energy", "ref_energy", "Energy", "total_energy", "potential_energy")
@@ -181,16 +182,6 @@ def force_scale(data: Sequence[Labelled]) -> float:
     """force_scale(data) -> RMS force component (eV/A), the natural energy unit of the network's output."""
     rms = float(np.sqrt(np.mean(np.concatenate([d.forces.ravel() for d in data]) ** 2)))
     return rms if rms > 1e-8 else 1.0
-
-
-def random_rotations(rng: np.random.Generator, n: int, inversion: bool) -> np.ndarray:
-    """R = random_rotations(rng, n, inversion): (n, 3, 3) Haar-random rotations, each inverted with p = 1/2."""
-    from scipy.spatial.transform import Rotation
-
-    rotations = Rotation.random(n, random_state=rng).as_matrix()
-    if inversion:
-        rotations *= np.where(rng.random(n) < 0.5, -1.0, 1.0)[:, None, None]
-    return rotations
 
 
 def make_batch(
@@ -373,7 +364,7 @@ def train(
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 idx = order[k : k + config.batch_size]
-                rotations = random_rotations(rng, len(idx), config.inversion) if config.augment else None
+                rotations = haar_rotations(rng, len(idx), improper=config.inversion) if config.augment else None
                 batch, energies, forces, n_atoms = make_batch(
                     [train_data[i] for i in idx], [train_topo[i] for i in idx], species, dtype, rotations
                 )
