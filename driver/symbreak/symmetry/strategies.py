@@ -4,6 +4,7 @@
     averaged = parse_strategy("2i", potential)       # legendre:2 + inversion, 36 rotations
     result = averaged.compute([structure])          # batched, chunked, one call
     result.extras[0]["energy_spread"]
+    turned = parse_strategy("2i+random:7+notorque", potential)   # a randomly turned 2i, torque-free
 
 Strategy strings (one parser for the CLI, the inputs and the tests):
   plain | none | 0          the model as it is
@@ -12,12 +13,19 @@ Strategy strings (one parser for the CLI, the inputs and the tests):
   lebedev:N[:i]             Lebedev rule of degree N x N in-plane angles
   delta:GRID                GRID-averaged minus plain (the outer force of multiple time stepping)
   study labels: i = legendre:1:i, 2 = legendre:2, 2i, 3, 3i, 4, 4i likewise
+modifiers, appended with + (each at most once; not on delta):
+  GRID+random[:SEED]        GRID turned as a whole by one fresh Haar-random SO(3) rotation per structure
+                            per call: the grid's cost, the same orders cancelled on every call, and on
+                            average no orientation bias; seeded and resumable (--state) like random
+  S+notorque                then subtract the mean force and the net torque (the least-squares smallest
+                            change of the forces; energy unchanged): isolated systems only (--vacuum)
+  S+nonetforce              then subtract the mean force only (isolated or periodic)
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Sequence
 
 import numpy as np
@@ -25,38 +33,67 @@ import numpy as np
 from ..core.errors import InputError
 from ..core.structure import Evaluation, Structure, split_batch
 from ..potentials.base import Potential
-from .metrics import net_force, net_torque, rms_spread, weighted_mean, weighted_std
+from .metrics import (
+    net_force,
+    net_torque,
+    remove_net_force,
+    remove_net_force_and_torque,
+    rms_spread,
+    weighted_mean,
+    weighted_std,
+)
 from .quadrature import RotationQuadrature, lebedev_quadrature, legendre_quadrature
 from .rotations import haar_rotations, rotate_forces_back, rotate_virial_back
 
 STRATEGY_HELP = __doc__.split("Strategy strings", 1)[1].split("\n", 1)[1].rstrip()
+#: the grammar in one line, for error messages (the CLI prints errors as one line)
+STRATEGY_FORMS = ("plain, random[:SEED][:i], legendre:L[:i], lebedev:N[:i], delta:GRID or a study label "
+                  "(i, 2, 2i, 3, 3i, ...), optionally followed by +random[:SEED] (grids only), "
+                  "+notorque or +nonetforce (see `symbreak serve --help`)")
 
 
-#: plain (no averaging), random (one random rotation per call), a grid (legendre or lebedev), or delta (the
-#: grid average minus plain: the MTS outer correction)
+#: plain (no averaging), random (one random rotation per call; with a grid_kind, a grid turned by one random
+#: rotation per call), a grid (legendre or lebedev), or delta (the grid average minus plain: the MTS outer correction)
 StrategyKind = Literal["plain", "random", "legendre", "lebedev", "delta"]
 GridKind = Literal["legendre", "lebedev"]
+#: what is removed from the forces afterwards: the net force, or the net force and the net torque
+NetCorrection = Literal["force", "torque"]
+_NET_MODIFIERS: dict[str, NetCorrection] = {"nonetforce": "force", "notorque": "torque"}
 
 
 @dataclass(frozen=True)
 class StrategySpec:
-    """A parsed strategy string: kind in {plain, random, legendre, lebedev, delta}."""
+    """Usage: parse_strategy_spec("2i+random:7").kind -> a parsed strategy string (kind, grid, seed, net).
+
+    kind in {plain, random, legendre, lebedev, delta}. A random kind with a
+    ``grid_kind`` is a randomly turned grid (GRID+random[:SEED]); there
+    ``inversion`` belongs to the grid (the random rotations are proper), while
+    for plain random it makes the draws improper half the time. ``net`` is the
+    +nonetforce ("force") or +notorque ("torque") modifier.
+    """
 
     kind: StrategyKind
     order: int = 1
     inversion: bool = False
     seed: int | None = None
-    #: for delta strategies, the kind of grid averaged over (legendre or lebedev)
+    #: for delta strategies, the kind of grid averaged over; for random ones, the grid turned (None: no grid)
     grid_kind: GridKind | None = None
+    #: removed from the forces after the strategy: the net force, or the net force and torque (None: nothing)
+    net: NetCorrection | None = None
 
     @property
     def label(self) -> str:
         """Canonical string, parseable again; the study's labels for legendre grids."""
+        if self.net is not None:
+            modifier = {v: k for k, v in _NET_MODIFIERS.items()}[self.net]
+            return f"{replace(self, net=None).label}+{modifier}"
         inv = "i" if self.inversion else ""
         if self.kind == "plain":
             return "plain"
         if self.kind == "random":
             seed = "" if self.seed is None else f":{self.seed}"
+            if self.grid_kind is not None:
+                return f"{self.grid().label}+random{seed}"
             return f"random{seed}{':i' if self.inversion else ''}"
         if self.kind == "legendre":
             return "i" if self.order == 1 and self.inversion else f"{self.order}{inv}"
@@ -64,19 +101,24 @@ class StrategySpec:
             return f"lebedev:{self.order}{':i' if self.inversion else ''}"
         return f"delta:{self.grid().label}"
 
+    @property
+    def random_grid(self) -> bool:
+        """Whether this is a randomly turned grid (GRID+random[:SEED])."""
+        return self.kind == "random" and self.grid_kind is not None
+
     def grid(self) -> "StrategySpec":
-        """For a delta strategy, the grid it averages over."""
+        """For a delta strategy or a randomly turned grid, the grid it averages over."""
         return StrategySpec(self.grid_kind or self.kind, self.order, self.inversion)
 
     @property
     def evaluations(self) -> int:
         """Model evaluations per structure and call: 1 (plain, random), the grid size, grid + 1 (delta)."""
-        if self.kind in ("plain", "random"):
+        if self.kind == "plain" or (self.kind == "random" and self.grid_kind is None):
             return 1
         return len(self.quadrature()) + (1 if self.kind == "delta" else 0)
 
     def quadrature(self) -> RotationQuadrature:
-        spec = self.grid() if self.kind == "delta" else self
+        spec = self.grid() if self.kind == "delta" or self.random_grid else self
         if spec.kind == "legendre":
             return legendre_quadrature(spec.order, spec.inversion)
         if spec.kind == "lebedev":
@@ -88,9 +130,43 @@ _STUDY_LABEL = re.compile(r"^([1-9])(i?)$")
 
 
 def parse_strategy_spec(text: str) -> StrategySpec:
-    """Parse a strategy string (see the module docstring); ValueError names what is wrong."""
+    """Usage: parse_strategy_spec("2i+notorque") -> StrategySpec; a one-line InputError names what is wrong."""
     raw = text
-    text = text.strip().lower()
+    base, *modifiers = text.strip().lower().split("+")
+    spec = _parse_base(base.strip(), raw)
+    seen = set()
+    for modifier in (m.strip() for m in modifiers):
+        head, _, arg = modifier.partition(":")
+        if head in seen:
+            raise InputError(f"invalid strategy '{raw}': +{head} twice")
+        if head in _NET_MODIFIERS and seen & set(_NET_MODIFIERS):
+            raise InputError(f"invalid strategy '{raw}': give one of +notorque (which removes the net force too) "
+                             "and +nonetforce, not both")
+        seen.add(head)
+        if spec.kind == "delta":
+            raise InputError(f"invalid strategy '{raw}': delta:GRID takes no +modifiers (it is one MTS level's "
+                             "correction; turn or correct the grid strategy itself)")
+        if head == "random":
+            if spec.kind not in ("legendre", "lebedev"):
+                raise InputError(f"invalid strategy '{raw}': +random turns a grid (legendre, lebedev or a study "
+                                 "label such as 2i); for one random rotation use random[:SEED][:i]")
+            seed = None
+            if arg:
+                if not arg.isdigit():
+                    raise InputError(f"invalid strategy '{raw}': the seed of +random must be an integer >= 0, "
+                                     f"not '{arg}'")
+                seed = int(arg)
+            spec = StrategySpec("random", spec.order, spec.inversion, seed, grid_kind=spec.kind, net=spec.net)
+        elif head in _NET_MODIFIERS and not arg:
+            spec = replace(spec, net=_NET_MODIFIERS[head])
+        else:
+            raise InputError(f"unknown strategy modifier '+{modifier}' in '{raw}': use +random[:SEED] (after a "
+                             "grid), +notorque or +nonetforce")
+    return spec
+
+
+def _parse_base(text: str, raw: str) -> StrategySpec:
+    """A strategy string without +modifiers (see the module docstring)."""
     if text in ("plain", "none", "0", ""):
         return StrategySpec("plain")
     if text == "i":
@@ -118,14 +194,14 @@ def parse_strategy_spec(text: str) -> StrategySpec:
             spec.quadrature()  # validates the order
             return spec
         if head == "delta":
-            grid = parse_strategy_spec(rest)
+            grid = _parse_base(rest, raw)
             if grid.kind not in ("legendre", "lebedev"):
                 raise ValueError
             return StrategySpec("delta", grid.order, grid.inversion, grid_kind=grid.kind)
     except ValueError as err:
         detail = f" ({err})" if str(err) else ""
-        raise InputError(f"invalid strategy '{raw}'{detail}; expected one of:\n{STRATEGY_HELP}") from None
-    raise InputError(f"unknown strategy '{raw}'; expected one of:\n{STRATEGY_HELP}")
+        raise InputError(f"invalid strategy '{raw}'{detail}; expected {STRATEGY_FORMS}") from None
+    raise InputError(f"unknown strategy '{raw}'; expected {STRATEGY_FORMS}")
 
 
 def evaluate_chunked(potential: Potential, structures: Sequence[Structure], chunk_size: int | None) -> Evaluation:
@@ -175,40 +251,55 @@ class PlainStrategy(Strategy):
         return out
 
 
-class RandomRotationStrategy(Strategy):
-    """A fresh Haar-random rotation for every structure of every call (seedable, reproducible).
+class RandomStream:
+    """Usage: a mixin; ``strategy.state()`` / ``strategy.restore(state)`` carry its seeded rotation stream.
 
-    Removes orientational bias on average at the cost of the plain model, but
-    makes forces stochastic and non-conservative: use with a thermostat.
-
-    The stream is numpy's default generator seeded with ``seed``; ``state()``
-    and ``restore(state)`` carry it (the generator's state and the call count)
-    across a restart, so that a resumed server continues the stream where the
-    stopped one left it instead of repeating it from the seed.
+    The stream is numpy's default generator seeded with ``seed`` (drawn and
+    reported when the spec has none); ``state()`` and ``restore(state)`` carry
+    it (the generator's state and the call count) across a restart, so that a
+    resumed server (``symbreak serve --state FILE``) continues the stream where
+    the stopped one left it instead of repeating it from the seed.
     """
 
-    def __init__(self, base, spec, **kwargs):
-        super().__init__(base, spec, **kwargs)
+    def _start_stream(self, spec: StrategySpec) -> None:
         self.seed = spec.seed if spec.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
         self.rng = np.random.default_rng(self.seed)
         self.calls = 0
 
     def state(self) -> dict:
-        """The stream's position: JSON-serialisable (strategy, seed, calls, the generator's state)."""
+        """Usage: strategy.state() -> the stream's position, JSON-serialisable (strategy, seed, calls, generator)."""
         return {"strategy": self.spec.label, "seed": self.seed, "calls": self.calls,
                 "bit_generator": self.rng.bit_generator.state}
 
     def restore(self, state: dict) -> None:
-        """Continue the stream from ``state`` (from state()); ValueError if it belongs to another seed or kind."""
-        if state.get("strategy", "").split(":")[0] != "random" or "bit_generator" not in state:
+        """Usage: strategy.restore(state) continues the stream; InputError if it is another seed's or strategy's."""
+        label = state.get("strategy")
+        try:
+            other = parse_strategy_spec(label) if isinstance(label, str) else None
+        except InputError:
+            other = None
+        if other is None or other.kind != "random" or "bit_generator" not in state:
             raise InputError("not the state of a random strategy")
         if self.spec.seed is not None and state.get("seed") != self.spec.seed:
             raise InputError(f"the state continues seed {state.get('seed')}, not {self.spec.seed}")
-        if bool(state["strategy"].endswith(":i")) != self.spec.inversion:
-            raise InputError(f"the state is of '{state['strategy']}', not '{self.spec.label}'")
+        if replace(other, seed=None) != replace(self.spec, seed=None):
+            raise InputError(f"the state is of '{label}', not '{self.spec.label}'")
         rng = np.random.default_rng(int(state["seed"]))
         rng.bit_generator.state = state["bit_generator"]
         self.seed, self.rng, self.calls = int(state["seed"]), rng, int(state["calls"])
+
+
+class RandomRotationStrategy(RandomStream, Strategy):
+    """A fresh Haar-random rotation for every structure of every call (seedable, reproducible, resumable).
+
+    Removes orientational bias on average at the cost of the plain model, but
+    makes forces stochastic and non-conservative: use with a thermostat. See
+    :class:`RandomStream` for the seed and the state of the stream.
+    """
+
+    def __init__(self, base, spec, **kwargs):
+        super().__init__(base, spec, **kwargs)
+        self._start_stream(spec)
 
     def compute(self, structures):
         rotations = haar_rotations(self.rng, len(structures), improper=self.spec.inversion)
@@ -247,25 +338,34 @@ class GridAverageStrategy(Strategy):
         identity = np.all(np.abs(self.quadrature.rotations - np.eye(3)) < 1e-12, axis=(1, 2))
         self._identity_index = int(np.argmax(identity)) if identity.any() else None
 
-    def compute_with_plain(self, structures, need_plain: bool) -> tuple[Evaluation, Evaluation | None, list]:
-        """Averaged evaluation, the plain one (if asked or free) and per-structure grid data."""
+    def compute_with_plain(self, structures, need_plain: bool, frames: np.ndarray | None = None
+                           ) -> tuple[Evaluation, Evaluation | None, list]:
+        """Averaged evaluation, the plain one (if asked or free) and per-structure grid data.
+
+        ``frames`` (B, 3, 3), if given, turns the whole grid of structure b:
+        its rotations become R_k @ frames[b] (the grid evaluated on the
+        structure turned by frames[b], back-rotated to the original frame).
+        """
         quad = self.quadrature
         n_rot = len(quad)
-        plain_extra = need_plain and self._identity_index is None
-        batch = []
-        for s in structures:
-            batch.extend(s.rotated(r) for r in quad.rotations)
+        free_plain = self._identity_index is not None and frames is None
+        plain_extra = need_plain and not free_plain
+        batch, grid_rotations = [], []
+        for b, s in enumerate(structures):
+            rotations = quad.rotations if frames is None else quad.rotations @ frames[b]
+            grid_rotations.append(rotations)
+            batch.extend(s.rotated(r) for r in rotations)
             if plain_extra:
                 batch.append(s)
         raw = evaluate_chunked(self.base, batch, self.chunk_size)
         stride = n_rot + (1 if plain_extra else 0)
         energies, forces, virials, grids = [], [], [], []
         plain_e, plain_f, plain_w = [], [], []
-        for b in range(len(structures)):
+        for b, rotations in enumerate(grid_rotations):
             lo = b * stride
             e_grid = raw.energies[lo : lo + n_rot]
-            f_grid = np.stack([rotate_forces_back(f, r) for f, r in zip(raw.forces[lo : lo + n_rot], quad.rotations)])
-            w_grid = np.stack([rotate_virial_back(w, r) for w, r in zip(raw.virials[lo : lo + n_rot], quad.rotations)])
+            f_grid = np.stack([rotate_forces_back(f, r) for f, r in zip(raw.forces[lo : lo + n_rot], rotations)])
+            w_grid = np.stack([rotate_virial_back(w, r) for w, r in zip(raw.virials[lo : lo + n_rot], rotations)])
             energies.append(weighted_mean(e_grid, quad.weights))
             forces.append(weighted_mean(f_grid, quad.weights))
             virials.append(weighted_mean(w_grid, quad.weights))
@@ -310,6 +410,34 @@ class GridAverageStrategy(Strategy):
         return averaged
 
 
+class RandomGridStrategy(RandomStream, GridAverageStrategy):
+    """GRID+random[:SEED]: the grid turned as a whole by a fresh Haar-random rotation per structure per call.
+
+    One call on x equals the fixed grid's average on R x, back-rotated:
+    E = sum_k w_k E(R_k R x), F = sum_k w_k (R_k R)^T F(R_k R x). Since the
+    Haar measure is invariant, every call still cancels exactly the angular
+    orders the fixed grid cancels, and the average over calls cancels the
+    rest too (the fixed grid's own orientation bias), at the grid's cost per
+    call. R is a proper rotation (the grid's :i adds the inversion); the stream
+    is that of random[:SEED] (:class:`RandomStream`: seeded, resumable), so
+    1+random:S gives exactly random:S.
+    """
+
+    def __init__(self, base, spec, **kwargs):
+        super().__init__(base, spec, **kwargs)
+        self._start_stream(spec)
+
+    def compute(self, structures):
+        frames = haar_rotations(self.rng, len(structures))
+        averaged, plain, grids = self.compute_with_plain(structures, need_plain=self.diagnostics, frames=frames)
+        self.calls += 1
+        if self.diagnostics:
+            averaged.extras = self._diagnostics(structures, averaged, plain, grids)
+            for d in averaged.extras:
+                d.update(seed=self.seed, call=self.calls)
+        return averaged
+
+
 class DeltaStrategy(GridAverageStrategy):
     """Averaged minus plain: the slow correction applied on the outer step of MTS.
 
@@ -330,13 +458,71 @@ class DeltaStrategy(GridAverageStrategy):
         return delta
 
 
+class NetCorrectionStrategy(Strategy):
+    """S+notorque / S+nonetforce: the inner strategy S, then its net force (and net torque) removed.
+
+    +nonetforce subtracts the mean force; +notorque also removes the net torque
+    with the smallest change of the forces (:func:`remove_net_force_and_torque`).
+    The energy is the inner one. For an isolated system the virial follows the
+    forces: W' = W + sum_i dF_i r_i^T, i.e. sum_i F'_i r_i^T when W = sum_i F_i r_i^T
+    (symbreak's definition for a finite system); for a periodic one (+nonetforce
+    only) it is left as it is, a uniform force having no virial in a cell.
+    The corrected forces are not the gradient of the energy unless the
+    correction is zero (an invariant model): the point is to keep the total
+    momentum and angular momentum of an isolated molecule conserved.
+    A periodic structure is refused by +notorque when it arrives (InputError).
+    Anything else (state, restore, seed, quadrature) is the inner strategy's.
+    """
+
+    def __init__(self, base, spec, inner: Strategy, **kwargs):
+        super().__init__(base, spec, **kwargs)
+        self.inner = inner
+
+    def __getattr__(self, name):
+        # only called for attributes this wrapper lacks: the inner strategy's stream, quadrature, seed, ...
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def compute(self, structures):
+        if self.spec.net == "torque":
+            for s in structures:
+                if s.periodic:
+                    raise InputError(f"strategy '{self.spec.label}': +notorque removes the net torque of an isolated "
+                                     "system; periodic systems have no conserved angular momentum (serve with "
+                                     "--vacuum for a molecule, or use +nonetforce)")
+        out = self.inner.compute(structures)
+        forces, virials = [], np.array(out.virials, dtype=float, copy=True)
+        for b, (s, f) in enumerate(zip(structures, out.forces)):
+            fixed = (remove_net_force_and_torque(s.positions, f) if self.spec.net == "torque"
+                     else remove_net_force(f))
+            if not s.periodic:
+                virials[b] += (fixed - f).T @ s.positions
+            forces.append(fixed)
+        extras = []
+        if self.diagnostics:
+            for b, (s, f) in enumerate(zip(structures, out.forces)):
+                inner = out.extras[b] if b < len(out.extras) else {}
+                d = {"strategy": self.spec.label, **{k: v for k, v in inner.items() if k != "strategy"}}
+                d["net_force_removed"] = net_force(f).tolist()
+                if self.spec.net == "torque":
+                    d["net_torque_removed"] = net_torque(s.positions, f, s.numbers).tolist()
+                extras.append(d)
+        return Evaluation(out.energies.copy(), forces, virials, extras)
+
+
 def parse_strategy(spec: str | StrategySpec, potential: Potential, **options) -> Strategy:
-    """Wrap ``potential`` in the strategy named by ``spec``.
+    """Usage: parse_strategy("2i+notorque", potential) -> the potential wrapped in that strategy.
 
     Options: chunk_size (structures per batched call), diagnostics (bool).
     """
     if isinstance(spec, str):
         spec = parse_strategy_spec(spec)
+    if spec.net is not None:
+        inner = parse_strategy(replace(spec, net=None), potential, **options)
+        return NetCorrectionStrategy(potential, spec, inner, **options)
+    if spec.random_grid:
+        return RandomGridStrategy(potential, spec, **options)
     cls = {
         "plain": PlainStrategy,
         "random": RandomRotationStrategy,
