@@ -3,6 +3,14 @@
     symbreak train --train train.xyz --valid valid.xyz --out model/ --epochs 50 --threads 1
     symbreak train --train train.xyz --valid valid.xyz --out model/ --resume      # after an interruption
     symbreak train ... --hypers d_model=32 n_blocks=3                              # or a JSON object
+    symbreak train ... --rotated-copies 4          # each structure 4x per step, own rotations (4x cost per step)
+    symbreak train ... --consistency-weight 1000   # + 1000 mean(|dE/dtheta|^2 / n_atoms), rigid-rotation gradient
+
+The default is the study's: random O(3) augmentation alone. --rotated-copies
+and --consistency-weight are optional training-side symmetry strategies (see
+symbreak.training.train); --resume keeps them unless given again. The
+consistency term is small (|dE/dtheta|^2 / n_atoms ~ 1e-7..1e-6 eV^2 for
+PET-style water), so a useful weight is of order 1e3.
 
 Writes model/best.pt (load it with ``--potential model/``), model/last.pt,
 model/log.tsv and model/config.json; progress is printed once per epoch.
@@ -29,6 +37,14 @@ _OVERRIDES = {
     "threads": int,
     "dtype": str,
     "max_minutes": float,
+    "rotated_copies": int,
+    "consistency_weight": float,
+}
+
+_HELP = {
+    "rotated_copies": "copies of every structure per step, each with its own random rotation; K x the cost per step",
+    "consistency_weight": "weight of the rotational consistency loss mean(|dE/dtheta|^2 / n_atoms) in eV^2, "
+                          "dE/dtheta the gradient under a rigid rotation of positions and cell; 0 = off",
 }
 
 
@@ -41,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, kind in _OVERRIDES.items():
         flag = "--" + name.replace("_", "-")
         extra = {"choices": ["float32", "float64"]} if name == "dtype" else {}
-        parser.add_argument(flag, type=kind, default=None, help=f"default {getattr(defaults, name)}", **extra)
+        text = f"{_HELP[name]}; " if name in _HELP else ""
+        parser.add_argument(flag, type=kind, default=None, help=f"{text}default {getattr(defaults, name)}", **extra)
     parser.add_argument("--no-augment", action="store_true", help="no random O(3) augmentation (for comparison only)")
     parser.add_argument("--no-inversion", action="store_true", help="augment with proper rotations only")
     parser.add_argument("--hypers", nargs="+", default=None, metavar="KEY=VALUE", help="PET hyperparameters (KEY=VALUE ... or one JSON object)")
@@ -107,6 +124,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         config.hypers = parse_hypers(args.hypers)
     if config.epochs < 1 or config.batch_size < 1:
         raise InputError("--epochs and --batch-size must be >= 1")
+    config.validate()
     return config
 
 

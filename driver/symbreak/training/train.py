@@ -7,13 +7,39 @@
 Every step rotates each structure by its own Haar-random rotation (times an
 inversion with probability 1/2): positions, cell and target forces together.
 The model is not invariant by construction and learns invariance only from
-this augmentation, as in the study. The loss is
-``energy_weight * mean((dE / n_atoms)^2) + force_weight * mean(dF^2)``.
+this augmentation, as in the study (the default). The loss is
+``energy_weight * mean((dE / n_atoms)^2) + force_weight * mean(dF^2)
++ consistency_weight * consistency``.
+
+Two optional training-side symmetry strategies, off by default:
+
+- ``rotated_copies = K`` (default 1): every structure of a batch appears K
+  times in the step, each copy with its own Haar-random rotation (improper
+  with probability 1/2 when ``inversion``), so the loss averages over K
+  orientations. A step, and an epoch (still one pass over the structures),
+  costs K times as much; the number of steps is unchanged.
+- ``consistency_weight = W`` (default 0): adds W times the rotational
+  consistency term, the mean over the batch's structures of
+  ``|dE/dtheta|^2 / n_atoms`` (eV^2), where ``dE/dtheta`` (3,) is the
+  derivative of the energy under an infinitesimal rigid rotation of the
+  whole structure, positions and cell together (Orb's "equigrad" idea).
+  It is zero for an invariant model. It is read off the virial that the
+  force pass already returns (:func:`rotation_gradient`): no extra forward
+  or force pass, only one more term in the double-backward pass that the
+  force loss needs anyway. It covers proper rotations only (inversion is
+  not infinitesimal). Scale: for PET-style water models |dE/dtheta|^2 /
+  n_atoms is ~1e-7..1e-6 eV^2, so W of order 1e3 is needed for the term to
+  weigh like a trained force loss (~1e-3 eV^2/A^2).
+
+The consistency of the predictions is logged for every run (also with W = 0),
+on the rotated training batches and on the unrotated validation set; the
+validation loss that picks ``best.pt`` stays the energy + force loss, so runs
+with and without the term are selected by the same criterion.
 
 Outputs in the ``out`` directory, written atomically at the end of every epoch:
 ``best.pt`` (model checkpoint with the lowest validation loss, what
 ``load_potential(out)`` reads), ``last.pt`` (model + optimizer + epoch, for
-``resume``) and ``log.tsv`` (one line per epoch).
+``resume``) and ``log.tsv`` (one line per epoch, columns :data:`LOG_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -39,6 +65,11 @@ from ..potentials.pet_checkpoint import checkpoint_dict, load_checkpoint, model_
 
 ENERGY_KEYS = ("energy", "REF_energy", "ref_energy", "Energy", "total_energy", "potential_energy")
 FORCE_KEYS = ("forces", "REF_forces", "ref_forces", "force", "Forces")
+#: the columns of log.tsv, in order (consistency: mean |dE/dtheta|^2 / n_atoms, eV^2)
+LOG_COLUMNS = (
+    "epoch", "lr", "train_energy_mae_per_atom", "train_force_mae", "valid_energy_mae_per_atom", "valid_force_mae",
+    "valid_loss", "seconds", "train_consistency", "valid_consistency",
+)
 
 
 @dataclass
@@ -61,6 +92,10 @@ class TrainConfig:
     augment: bool = True
     #: include inversions (det -1) with probability 1/2 in the augmentation
     inversion: bool = True
+    #: copies of every structure per step, each with its own random rotation (K x the cost per step)
+    rotated_copies: int = 1
+    #: weight of the rotational consistency term mean(|dE/dtheta|^2 / n_atoms), eV^2 (0: off)
+    consistency_weight: float = 0.0
     #: seed of the weight initialisation, shuffling and rotations
     seed: int = 0
     #: torch intra-op threads
@@ -75,6 +110,15 @@ class TrainConfig:
     def to_dict(self) -> dict:
         """config.to_dict(): plain dict, JSON-compatible."""
         return asdict(self)
+
+    def validate(self) -> None:
+        """config.validate(): InputError naming the first invalid setting of the symmetry options."""
+        if isinstance(self.rotated_copies, bool) or int(self.rotated_copies) != self.rotated_copies or self.rotated_copies < 1:
+            raise InputError(f"--rotated-copies must be an integer >= 1, got {self.rotated_copies}")
+        if self.rotated_copies > 1 and not self.augment:
+            raise InputError("--rotated-copies > 1 needs the random augmentation (drop --no-augment): unrotated copies are identical")
+        if not math.isfinite(self.consistency_weight) or self.consistency_weight < 0:
+            raise InputError(f"--consistency-weight must be >= 0, got {self.consistency_weight}")
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
@@ -209,12 +253,84 @@ def make_batch(
     return batch, energies, torch.tensor(np.concatenate(forces), dtype=dtype), n_atoms
 
 
-def loss_terms(model: PETModel, batch, energies, forces, n_atoms, create_graph: bool):
-    """energy_mse_per_atom, force_mse, energy_abs_per_atom (B,), force_abs (N, 3) of the model on a batch."""
-    pred_e, pred_f, _ = model.compute(batch, create_graph=create_graph)
+def training_batch(
+    items: Sequence[Labelled],
+    topologies: Sequence[Topology],
+    species: Sequence[int],
+    dtype: torch.dtype,
+    rng: np.random.Generator,
+    config: TrainConfig,
+):
+    """batch, energies, forces, n_atoms, rotations = training_batch(items, topologies, species, dtype, rng, config).
+
+    One optimizer step's batch: every item ``config.rotated_copies`` times
+    (copies of one item adjacent), each copy rotated by its own Haar-random
+    rotation (improper with probability 1/2 when ``config.inversion``);
+    ``rotations`` (B K, 3, 3) or None without augmentation. With K = 1 the
+    random draws are those of plain augmentation.
+    """
+    copies = max(1, int(config.rotated_copies))
+    items = [item for item in items for _ in range(copies)]
+    topologies = [topo for topo in topologies for _ in range(copies)]
+    rotations = haar_rotations(rng, len(items), improper=config.inversion) if config.augment else None
+    return (*make_batch(items, topologies, species, dtype, rotations), rotations)
+
+
+def rotation_gradient(virials):
+    """tau = rotation_gradient(virials (..., 3, 3)) -> (..., 3): dE/dtheta of a rigid rotation of positions and cell.
+
+    For r -> r + theta (e_a x r) applied to every atom and cell vector,
+    dE/dtheta_a = sum_e (r_e x dE/dr_e)_a over the model's edge vectors
+    (equivalently sum_i (r_i x dE/dr_i)_a + sum_c (h_c x dE/dh_c)_a), and with
+    the virial W_ab = -sum_e dE/dr_e,a r_e,b this is tau_a = eps_abc W_bc:
+    (W_yz - W_zy, W_zx - W_xz, W_xy - W_yx), twice the axial vector of the
+    antisymmetric part of W. Zero for a rotation-invariant energy. Works on
+    numpy arrays and (differentiably) on torch tensors.
+    """
+    w = virials
+    parts = [w[..., 1, 2] - w[..., 2, 1], w[..., 2, 0] - w[..., 0, 2], w[..., 0, 1] - w[..., 1, 0]]
+    return torch.stack(parts, -1) if isinstance(w, torch.Tensor) else np.stack(parts, -1)
+
+
+def consistency_per_structure(virials, n_atoms):
+    """c = consistency_per_structure(virials (B, 3, 3), n_atoms (B,)) -> (B,): |dE/dtheta|^2 / n_atoms, eV^2."""
+    tau = rotation_gradient(virials)
+    return (tau**2).sum(-1) / n_atoms
+
+
+def model_terms(model: PETModel, batch, energies, forces, n_atoms, create_graph: bool) -> dict:
+    """terms = model_terms(model, batch, energies, forces, n_atoms, create_graph): losses and per-item errors.
+
+    Keys: energy_mse (per atom), force_mse, consistency (mean |dE/dtheta|^2 /
+    n_atoms; differentiable with ``create_graph``), energy_abs (B,) per atom,
+    force_abs (N, 3), consistency_each (B,) detached.
+    """
+    pred_e, pred_f, virials = model.compute(batch, create_graph=create_graph)
     de = (pred_e - energies) / n_atoms
     df = pred_f - forces
-    return (de**2).mean(), (df**2).mean(), de.detach().abs(), df.detach().abs()
+    consistency = consistency_per_structure(virials, n_atoms)
+    return {
+        "energy_mse": (de**2).mean(),
+        "force_mse": (df**2).mean(),
+        "consistency": consistency.mean(),
+        "energy_abs": de.detach().abs(),
+        "force_abs": df.detach().abs(),
+        "consistency_each": consistency.detach(),
+    }
+
+
+def total_loss(config: TrainConfig, terms: dict):
+    """loss = total_loss(config, terms): energy_weight E_mse + force_weight F_mse (+ consistency_weight consistency)."""
+    loss = config.energy_weight * terms["energy_mse"] + config.force_weight * terms["force_mse"]
+    if config.consistency_weight > 0:
+        loss = loss + config.consistency_weight * terms["consistency"]
+    return loss
+
+
+def loss_terms(model: PETModel, batch, energies, forces, n_atoms, create_graph: bool):
+    """energy_mse_per_atom, force_mse, energy_abs_per_atom (B,), force_abs (N, 3) of the model on a batch."""
+    terms = model_terms(model, batch, energies, forces, n_atoms, create_graph)
+    return terms["energy_mse"], terms["force_mse"], terms["energy_abs"], terms["force_abs"]
 
 
 def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
@@ -225,15 +341,20 @@ def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
 
 
 def evaluate_set(model: PETModel, data: Sequence[Labelled], topologies, config: TrainConfig) -> dict:
-    """metrics = evaluate_set(model, data, topologies, config): loss and MAE/RMSE (eV/atom, eV/A), unrotated."""
+    """metrics = evaluate_set(model, data, topologies, config): loss and MAE/RMSE (eV/atom, eV/A), unrotated.
+
+    ``loss`` is the energy + force loss only; ``consistency`` (mean
+    |dE/dtheta|^2 / n_atoms, eV^2) is reported next to it.
+    """
     dtype = as_dtype(config.dtype)
     species = model.hypers.species
-    e_abs, f_abs = [], []
+    e_abs, f_abs, cons = [], [], []
     for k in range(0, len(data), config.batch_size):
         batch, energies, forces, n_atoms = make_batch(data[k : k + config.batch_size], topologies[k : k + config.batch_size], species, dtype)
-        _, _, de, df = loss_terms(model, batch, energies, forces, n_atoms, create_graph=False)
-        e_abs.append(de.numpy().astype(np.float64))
-        f_abs.append(df.numpy().ravel().astype(np.float64))
+        terms = model_terms(model, batch, energies, forces, n_atoms, create_graph=False)
+        e_abs.append(terms["energy_abs"].numpy().astype(np.float64))
+        f_abs.append(terms["force_abs"].numpy().ravel().astype(np.float64))
+        cons.append(terms["consistency_each"].numpy().astype(np.float64))
     e_abs, f_abs = np.concatenate(e_abs), np.concatenate(f_abs)
     e_mse, f_mse = float(np.mean(e_abs**2)), float(np.mean(f_abs**2))
     return {
@@ -242,6 +363,7 @@ def evaluate_set(model: PETModel, data: Sequence[Labelled], topologies, config: 
         "energy_rmse_per_atom": math.sqrt(e_mse),
         "force_mae": float(f_abs.mean()),
         "force_rmse": math.sqrt(f_mse),
+        "consistency": float(np.concatenate(cons).mean()),
     }
 
 
@@ -280,8 +402,37 @@ def _format_epoch(row: dict) -> str:
         f"epoch {row['epoch']:4d}  lr {row['lr']:.2e}  "
         f"train E {1000 * row['train_energy_mae_per_atom']:7.3f} meV/atom  F {1000 * row['train_force_mae']:7.2f} meV/A  |  "
         f"valid E {1000 * row['valid_energy_mae_per_atom']:7.3f} meV/atom  F {1000 * row['valid_force_mae']:7.2f} meV/A  "
-        f"loss {row['valid_loss']:.3e}{' *' if row['best'] else '  '}  {row['seconds']:6.1f} s"
+        f"loss {row['valid_loss']:.3e}{' *' if row['best'] else '  '}  "
+        f"dE/dtheta {1000 * math.sqrt(row['train_consistency']):.2f}/{1000 * math.sqrt(row['valid_consistency']):.2f} meV  "
+        f"{row['seconds']:6.1f} s"
     )
+
+
+def _log_value(row: dict, key: str) -> str:
+    value = row.get(key)
+    return "nan" if value is None else str(value)
+
+
+def _log_line(row: dict) -> str:
+    return "\t".join(_log_value(row, k) for k in LOG_COLUMNS) + "\n"
+
+
+def _open_log(path: Path, fresh: bool, history: Sequence[dict]):
+    """The log.tsv file object to append to: a new header for a fresh run; a resumed log without
+    the current columns (written by an older version) is rewritten from the checkpoint's history."""
+    header = "\t".join(LOG_COLUMNS) + "\n"
+    if fresh:
+        handle = open(path, "a")
+        handle.write(header)
+        return handle
+    if path.is_file():
+        with open(path) as existing:
+            first = existing.readline()
+        if first == header:
+            return open(path, "a")
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(header + "".join(_log_line(row) for row in history))
+    return open(path, "a")
 
 
 def train(
@@ -308,6 +459,7 @@ def train(
     dtype = as_dtype(config.dtype)
     if not train_data or not valid_data:
         raise InputError("training and validation sets must both contain at least one structure")
+    config.validate()
 
     if resume and init_from is not None:
         raise InputError("resume and init_from exclude each other: resume continues OUT/last.pt, init_from starts a new run")
@@ -348,33 +500,33 @@ def train(
     log(
         f"training {n_params} parameters on {len(train_data)} structures ({len(valid_data)} validation), "
         f"{steps_per_epoch} steps/epoch, epochs {start_epoch + 1}..{config.epochs}, {config.threads} thread(s)"
+        + (f", {config.rotated_copies} rotated copies per structure ({config.rotated_copies}x cost per step)" if config.rotated_copies > 1 else "")
+        + (f", consistency weight {config.consistency_weight:g}" if config.consistency_weight > 0 else "")
     )
     started = time.perf_counter()
-    with open(out / "log.tsv", "a") as log_file:
-        if start_epoch == 0:
-            log_file.write("epoch\tlr\ttrain_energy_mae_per_atom\ttrain_force_mae\tvalid_energy_mae_per_atom\tvalid_force_mae\tvalid_loss\tseconds\n")
+    with _open_log(out / "log.tsv", start_epoch == 0, history) as log_file:
         for epoch in range(start_epoch, config.epochs):
             t0 = time.perf_counter()
             rng = np.random.default_rng([config.seed, epoch])
             order = rng.permutation(len(train_data))
             model.train()
-            e_abs, f_abs = [], []
+            e_abs, f_abs, cons = [], [], []
             for step, k in enumerate(range(0, len(order), config.batch_size)):
                 lr = learning_rate(config, epoch * steps_per_epoch + step, total_steps)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 idx = order[k : k + config.batch_size]
-                rotations = haar_rotations(rng, len(idx), improper=config.inversion) if config.augment else None
-                batch, energies, forces, n_atoms = make_batch(
-                    [train_data[i] for i in idx], [train_topo[i] for i in idx], species, dtype, rotations
+                batch, energies, forces, n_atoms, _ = training_batch(
+                    [train_data[i] for i in idx], [train_topo[i] for i in idx], species, dtype, rng, config
                 )
-                e_mse, f_mse, de, df = loss_terms(model, batch, energies, forces, n_atoms, create_graph=True)
-                loss = config.energy_weight * e_mse + config.force_weight * f_mse
+                terms = model_terms(model, batch, energies, forces, n_atoms, create_graph=True)
+                loss = total_loss(config, terms)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                e_abs.append(de.numpy().astype(np.float64))
-                f_abs.append(df.numpy().ravel().astype(np.float64))
+                e_abs.append(terms["energy_abs"].numpy().astype(np.float64))
+                f_abs.append(terms["force_abs"].numpy().ravel().astype(np.float64))
+                cons.append(terms["consistency_each"].numpy().astype(np.float64))
             model.eval()
             valid = evaluate_set(model, valid_data, valid_topo, config)
             improved = valid["loss"] < best_loss
@@ -383,6 +535,7 @@ def train(
                 "lr": lr,
                 "train_energy_mae_per_atom": float(np.concatenate(e_abs).mean()),
                 "train_force_mae": float(np.concatenate(f_abs).mean()),
+                "train_consistency": float(np.concatenate(cons).mean()),
                 **{f"valid_{k}": v for k, v in valid.items()},
                 "best": improved,
                 "seconds": time.perf_counter() - t0,
@@ -403,13 +556,7 @@ def train(
                     "config": config.to_dict(),
                 },
             )
-            log_file.write(
-                "\t".join(
-                    str(row[k])
-                    for k in ("epoch", "lr", "train_energy_mae_per_atom", "train_force_mae", "valid_energy_mae_per_atom", "valid_force_mae", "valid_loss", "seconds")
-                )
-                + "\n"
-            )
+            log_file.write(_log_line(row))
             log_file.flush()
             log(_format_epoch(row))
             if config.max_minutes is not None and time.perf_counter() - started > 60.0 * config.max_minutes:
