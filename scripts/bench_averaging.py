@@ -26,6 +26,7 @@ from pathlib import Path
 
 from symbreak.ipi.inputs import DirectSpec, ForceTerm, RotationsSpec, SimulationSpec, SocketSpec, simulation_xml
 from symbreak.ipi.launch import run_simulation, symbreak_command
+from symbreak.ipi.md_settings import MDSettings
 from symbreak.ipi.processes import unique_socket_name
 from symbreak.ipi.timing import median_step_time
 from symbreak.potentials import testing
@@ -48,8 +49,8 @@ def one_run(workdir: Path, structure, config: str, args, steps: int, vacuum: boo
         ffs, servers = [DirectSpec("model", params)], []
     else:
         raise ValueError(config)
-    spec = SimulationSpec("init.xyz", steps + 2, ffs, [ForceTerm("model")], ensemble="nve", verbosity=verbosity,
-                          properties=["step", "potential"], trajectories=[], restart_stride=100000)
+    spec = SimulationSpec("init.xyz", ffs, [ForceTerm("model")], MDSettings(ensemble="nve", thermostat="none", steps=steps + 2),
+                          verbosity=verbosity, properties=["step", "potential"], trajectories=[], restart_stride=100000)
     run_simulation(workdir, structure, simulation_xml(spec), servers, timeout=3600)
     return median_step_time(workdir / "ipi.log", skip=2 if verbosity == "high" else 1)
 

@@ -294,6 +294,7 @@ def ipi_step_time(workdir: Path, structure, vacuum: bool, config: str, args, mod
     import numpy as np
     from symbreak.ipi.inputs import ForceTerm, RotationsSpec, SimulationSpec, SocketSpec, simulation_xml
     from symbreak.ipi.launch import run_simulation, symbreak_command
+    from symbreak.ipi.md_settings import MDSettings
     from symbreak.ipi.processes import executable, unique_socket_name
     from symbreak.ipi.timing import median_step_time
     from symbreak.symmetry import parse_strategy_spec
@@ -312,8 +313,8 @@ def ipi_step_time(workdir: Path, structure, vacuum: bool, config: str, args, mod
                     "-u", "-a", name]]
     else:
         raise ValueError(config)
-    spec = SimulationSpec("init.xyz", steps + args.warmup_steps, forcefields, [ForceTerm("model")], ensemble="nve",
-                          verbosity="high", properties=["step", "potential{electronvolt}"], trajectories=[],
+    md = MDSettings(ensemble="nve", thermostat="none", steps=steps + args.warmup_steps)
+    spec = SimulationSpec("init.xyz", forcefields, [ForceTerm("model")], md, verbosity="high", properties=["step", "potential{electronvolt}"], trajectories=[],
                           restart_stride=100000)
     run_simulation(workdir, structure, simulation_xml(spec), servers, timeout=1800)
     potential = float(np.atleast_2d(np.loadtxt(workdir / "simulation.out"))[0, 1])

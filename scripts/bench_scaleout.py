@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from symbreak.campaign.cases import get_case
@@ -34,9 +35,8 @@ def one_run(workdir: Path, args, servers: int) -> float:
                        steps=args.steps + 2, beads=args.beads, servers=servers, transport="inet", reference=False,
                        size=args.molecules)
     spec, _, manifest = prepare(config)
-    spec.verbosity = "high"
-    spec.trajectories = []
-    clients = [c["command"] for c in manifest["commands"]["clients"]]
+    spec = replace(spec, verbosity="high", trajectories=[])
+    clients = [list(c.command) for c in manifest.commands.clients]
     structure = get_case("liquid-pimd").structure(config.seed, args.molecules)
     run_simulation(workdir, structure, simulation_xml(spec), clients, timeout=3600)
     return median_step_time(workdir / "ipi.log", skip=2)

@@ -168,7 +168,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import torch
-
     from symbreak.commands.train import parse_hypers
     from symbreak.core.errors import SymbreakError
     from symbreak.training.train import read_labelled

@@ -44,10 +44,11 @@ import time
 import numpy as np
 from symbreak.analysis.blocks import block_average
 from symbreak.analysis.rdf import radial_distribution
+from symbreak.ipi.md_settings import MDSettings, thermostat_for
 from symbreak.potentials.relaxation import relax
 from symbreak.structures import liquid_box, write_ipi_xyz
 from symbreak.structures.io import read_structures
-from symbreak.training.ipi_md import MDSettings, read_properties, run_reference_md
+from symbreak.training.ipi_md import read_properties, run_reference_md
 
 KT_298 = 8.617333262e-5 * 298.0
 LITERATURE = {"gOO_peak_position": (2.80, 0.05), "gOO_peak_height_quantum": (2.7, 0.2),
@@ -103,7 +104,8 @@ def main(argv=None) -> int:
     if args.steps > 0:
         t = time.time()
         res = run_reference_md(os.path.join(args.out, "classical"), init,
-                               MDSettings(temperature=298.0, steps=args.steps, stride=20, tau=50.0),
+                               MDSettings(temperature_k=298.0, steps=args.steps, stride=20, thermostat_tau_fs=50.0,
+                                          seed=12345),
                                timeout=1e6, progress=say)
         frames = read_structures(res.trajectories[0])
         frames = frames[int(args.equilibration * len(frames)):]
@@ -124,9 +126,9 @@ def main(argv=None) -> int:
         t = time.time()
         name = "npt_lj_tail" if args.lj_tail else "npt"
         res = run_reference_md(os.path.join(args.out, name), init,
-                               MDSettings(temperature=298.0, steps=args.npt_steps, stride=20, tau=50.0,
-                                          ensemble="npt", pressure_bar=1.0, barostat_tau=200.0, lj_tail=args.lj_tail),
-                               timeout=1e6, progress=say)
+                               MDSettings(temperature_k=298.0, steps=args.npt_steps, stride=20, thermostat_tau_fs=50.0,
+                                          ensemble="npt", pressure_bar=1.0, barostat_tau_fs=200.0, seed=12345),
+                               lj_tail=args.lj_tail, timeout=1e6, progress=say)
         props = read_properties(res.properties)
         keep = props["step"] >= args.equilibration * args.npt_steps
         density = args.molecules * WATER_MASS_G / (props["volume"][keep] * 1e-24)
@@ -139,8 +141,9 @@ def main(argv=None) -> int:
     if args.pimd_steps > 0:
         t = time.time()
         res = run_reference_md(os.path.join(args.out, "pimd"), init,
-                               MDSettings(temperature=298.0, steps=args.pimd_steps, stride=20, nbeads=args.beads,
-                                          timestep=0.25, tau=100.0), timeout=1e6, progress=say)
+                               MDSettings(temperature_k=298.0, steps=args.pimd_steps, stride=20, beads=args.beads,
+                                          thermostat=thermostat_for(args.beads), timestep_fs=0.25,
+                                          thermostat_tau_fs=100.0, seed=12345), timeout=1e6, progress=say)
         props = read_properties(res.properties)
         keep = props["step"] >= args.equilibration * args.pimd_steps
         n_h, n_o = 2 * args.molecules, args.molecules

@@ -15,7 +15,7 @@ from .core.errors import SymbreakError
 
 # name -> (module, one-line help). Each module defines add_arguments(parser) and run(args) -> int.
 COMMANDS = {
-    "study": ("symbreak.study.study", "the main job: run the study for several strategies and report"),
+    "study": ("symbreak.commands.study", "the main job: run the study for several strategies and report"),
     "audit": ("symbreak.commands.audit", "audit a model: symmetry error by grid and angular order, torque, drift in NVE, model error"),
     "analyze": ("symbreak.commands.analyze", "analyse run folders: observables with error bars, figures, verdicts between runs"),
     "run": ("symbreak.commands.run", "run a named simulation case (i-PI + servers) into an output folder"),

@@ -7,6 +7,8 @@ from symbreak.analysis.errors import (
     error_table,
     evaluations,
     format_error_table,
+    largest_grid,
+    model_and_symmetry_errors,
     rotational_decomposition,
 )
 from symbreak.symmetry.quadrature import legendre_quadrature
@@ -19,9 +21,12 @@ def test_energy_force_errors_of_known_offsets():
     f = f_ref + 0.01
     f[0, 0, 0] = 0.03  # one component off by 0.03 instead of 0.01
     err = energy_force_errors(e, f, e_ref, f_ref, n_molecules=2)
-    assert err["energy_mae"] == pytest.approx(0.1) and err["energy_rmse"] == pytest.approx(0.1)
-    assert err["force_mae"] == pytest.approx(0.01 + 0.02 / 72)
-    assert np.isnan(energy_force_errors(e, None, e_ref, f_ref, 2)["force_mae"])
+    assert err.energy_mae == pytest.approx(0.1) and err.energy_rmse == pytest.approx(0.1)
+    assert err.force_mae == pytest.approx(0.01 + 0.02 / 72)
+    assert np.isnan(energy_force_errors(e, None, e_ref, f_ref, 2).force_mae)
+    # per-frame units (atoms per structure) and frames of their own size
+    per_atom = energy_force_errors(e, list(f), e_ref, list(f_ref), np.array([1.0, 2.0, 1.0, 2.0]))
+    assert per_atom.energy_mae == pytest.approx(0.15) and per_atom.force_mae == pytest.approx(err.force_mae)
 
 
 def test_evaluations_follow_the_strategy_strings():
@@ -40,20 +45,33 @@ def test_error_table_orders_by_cost_and_uses_the_largest_grid_as_symmetry_refere
     runs = {"3i": converged}
     for label, sym in (("plain", 1e-2), ("2", 3e-3), ("2i", 1e-3)):
         runs[label] = (converged[0] + sym, converged[1] + sym)
-    rows = error_table(runs, n_molecules=3, reference=(e_ref, f_ref))
-    assert [r["label"] for r in rows] == ["plain", "2", "2i", "3i"]
-    assert [r["evaluations"] for r in rows] == [1, 18, 36, 150]
-    np.testing.assert_allclose([r["symmetry"]["energy_mae"] for r in rows[:3]], [1e-2 / 3, 3e-3 / 3, 1e-3 / 3])
-    np.testing.assert_allclose([r["symmetry"]["force_mae"] for r in rows[:3]], [1e-2, 3e-3, 1e-3])
-    assert rows[3]["symmetry"] is None
-    np.testing.assert_allclose(rows[3]["model"]["energy_mae"], model_e / 3)
-    np.testing.assert_allclose(rows[0]["model"]["force_mae"], model_f + 1e-2)
-    text = format_error_table(rows)
+    table = error_table(runs, n_molecules=3, reference=(e_ref, f_ref))
+    rows = table.rows
+    assert table.symmetry_reference == "3i"
+    assert [r.label for r in rows] == ["plain", "2", "2i", "3i"]
+    assert [r.evaluations for r in rows] == [1, 18, 36, 150]
+    np.testing.assert_allclose([r.symmetry.energy_mae for r in rows[:3]], [1e-2 / 3, 3e-3 / 3, 1e-3 / 3])
+    np.testing.assert_allclose([r.symmetry.force_mae for r in rows[:3]], [1e-2, 3e-3, 1e-3])
+    assert rows[3].symmetry is None
+    np.testing.assert_allclose(rows[3].model.energy_mae, model_e / 3)
+    np.testing.assert_allclose(table.row("plain").model.force_mae, model_f + 1e-2)
+    text = format_error_table(table)
     assert "3i" in text and "150" in text and len(text.splitlines()) == 6
 
     no_reference = error_table(runs, n_molecules=3, symmetry_reference="2i")
-    assert all(r["model"] is None for r in no_reference)
-    assert next(r for r in no_reference if r["label"] == "3i")["symmetry"]["energy_mae"] == pytest.approx(1e-3 / 3)
+    assert all(r.model is None for r in no_reference.rows)
+    assert no_reference.row("3i").symmetry.energy_mae == pytest.approx(1e-3 / 3)
+    # the shared function keeps the given order and takes any sizes (the training evaluation's stand-ins)
+    plain_big = model_and_symmetry_errors({"plain": runs["plain"], "big": runs["3i"]}, 3, sizes=lambda s: 5 if s == "big" else None)
+    assert plain_big.symmetry_reference == "big" and [r.label for r in plain_big.rows] == ["plain", "big"]
+
+
+def test_largest_grid():
+    assert largest_grid(["plain", "i", "2", "2i", "3i"]) == "3i"
+    assert largest_grid(["2i", "lebedev:5", "random:3"]) == "lebedev:5"
+    assert largest_grid(["plain", "random:1"]) is None
+    with pytest.raises(ValueError, match="correction"):
+        largest_grid(["plain", "delta:2i"])
 
 
 def test_error_table_refuses_mismatched_inputs():

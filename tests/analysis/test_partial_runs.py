@@ -69,11 +69,11 @@ def test_cut_at_arbitrary_offsets_reads_the_complete_part(finished, tmp_path, ca
         rows = (run / "simulation.out").read_text().split("\n")
         complete_rows = sum(1 for line in rows[:-1] if line.strip() and not line.startswith("#"))
         result = analyze_run(run)
-        assert result["frames"] == complete_rows
-        notes = "\n".join(result["notes"])
+        assert result.frames == complete_rows
+        notes = "\n".join(result.notes)
         assert "the run is not finished" in notes
         assert f"simulation.positions_0.xyz: read {complete} complete frames; the last one was being written" in notes
-        assert "torque_rms" in result["scalars"]
+        assert "torque_rms" in result.observables
     code, out = _cli(capsys, str(run))
     assert code == 0
     assert "note: simulation.positions_0.xyz: read" in out.out and "the last one was being written" in out.out
@@ -113,7 +113,7 @@ def test_nul_tail_is_left_out_with_a_note(finished, tmp_path):
         data = (run / name).read_bytes()
         (run / name).write_bytes(data[:len(data) * 3 // 4] + b"\0" * 1500)
     result = analyze_run(run)
-    notes = "\n".join(result["notes"])
+    notes = "\n".join(result.notes)
     assert "simulation.out: ends in 1500 NUL bytes" in notes and "simulation.positions_0.xyz: read" in notes
 
 

@@ -1,11 +1,20 @@
-"""`symbreak analyze` on tiny real runs of each case kind: analysis.json keys, verdicts, errors for bad folders."""
+"""`symbreak analyze` on tiny real runs of each case kind: typed results, analysis.json, verdicts, bad folders."""
 
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pytest
 from symbreak.analysis.compare import compare_runs, curve_verdict, scalar_verdict
+from symbreak.analysis.findings import findings, fold
+from symbreak.analysis.results import (
+    Curve,
+    Observable,
+    UnknownObservable,
+    read_analysis,
+    read_comparisons,
+)
 from symbreak.analysis.run_analysis import analyze_run
 from symbreak.analysis.run_folder import RunError, read_extras
 from symbreak.campaign.runner import RunConfig, run_case
@@ -35,66 +44,75 @@ def runs(tmp_path_factory):
 
 def test_gas(runs):
     r = analyze_run(runs / "gas")
-    assert r["kind"] == "gas" and r["label"] == "2i"
+    assert r.kind == "gas" and r.label == "2i"
     for key in ("torque_rms", "L_max_change", "L_direction_change", "conserved_drift", "model_error_mae",
-                "symmetry_error_extras", "anisotropy"):
-        assert key in r["scalars"], key
-    assert r["scalars"]["torque_rms"]["error"] is not None
+                "model_error_mean", "model_error_std", "symmetry_error_extras", "anisotropy"):
+        assert key in r.observables, key
+        assert r.observables[key].name == key
+    assert r.observables["torque_rms"].error is not None and r.observables["torque_rms"].unit == "eV"
+    assert r.value("torque_rms", 1e3) == pytest.approx(1e3 * r.observables["torque_rms"].value)
+    with pytest.raises(UnknownObservable):
+        r.value("torque_rsm")  # a typo is an error, not a silent None
+    assert r.value("kinetic_cv_H") is None  # a known observable that a gas run does not have
     for key in ("L_change", "torque", "spectrum_V_plain", "spectrum_delta", "model_error"):
-        assert key in r["curves"], key
+        assert key in r.curves, key
     # times come from the properties file, uniformly spaced at the 0.5 fs step
-    t = r["curves"]["L_change"]["x"]
+    t = r.curves["L_change"].x
     assert t[11] == pytest.approx(11 * 0.5e-3)
+    assert r.curves["L_change"].x_axis == "time / ps" and r.curves["L_change"].x_unit == "ps"
 
 
 def test_liquid_and_figures(runs, tmp_path):
     r, paths = analyze_one(runs / "liquid", tmp_path)
-    assert r["kind"] == "liquid" and r["n_molecules"] == 8
+    assert r.kind == "liquid" and r.n_molecules == 8
     for key in ("g_OO", "g_OH", "g_HH", "c_L", "c_T", "msd", "c_uu", "F_cos"):
-        assert key in r["curves"], key
-    assert r["curves"]["g_OO"]["err"] is not None
-    assert {"anisotropy", "conserved_drift", "model_error_mae"} <= set(r["scalars"])
-    assert "spectrum_delta" not in r["curves"]  # plain extras carry no averaged energy
+        assert key in r.curves, key
+    assert r.curves["g_OO"].y_error is not None
+    assert {"anisotropy", "conserved_drift", "model_error_mae"} <= set(r.observables)
+    assert "spectrum_delta" not in r.curves  # plain extras carry no averaged energy
+    assert "F" in r.maps and len(r.maps["F"].z) == len(r.maps["F"].y)
     saved = json.loads((tmp_path / "analysis.json").read_text())
-    assert saved["case"] == "liquid-nvt"
+    assert saved["case"] == "liquid-nvt" and saved["observables"]["anisotropy"]["unit"] == ""
+    assert read_analysis(tmp_path / "analysis.json") == r  # one writer, one reader: the same result back
     assert {p.name for p in paths} == {"liquid.png", "orientation.png"}
 
 
 def test_pimd(runs):
     r = analyze_run(runs / "pimd")
-    assert r["kind"] == "pimd" and r["beads"] == 2
+    assert r.kind == "pimd" and r.beads == 2
     for key in ("kinetic_cv_H", "kinetic_cv_O", "kinetic_cv_ipi", "rg_H", "rg_O"):
-        assert key in r["scalars"], key
-    assert "all beads" in r["curves"]["g_OO"]["ylabel"]
+        assert key in r.observables, key
+    assert "all beads" in r.curves["g_OO"].y_label
 
 
 def test_bulk_spectra_from_every_step(runs):
     """Bulk trajectories are written every 10 steps, the extras every step: the spectra reach the O-H stretch."""
     r = analyze_run(runs / "liquid2i")
-    assert len(r["curves"]["spectrum_delta"]["x"]) > 1
+    assert len(r.curves["spectrum_delta"].x) > 1
     # Nyquist of the 0.5 fs step: 1 / (2 * 0.5 fs) = 33356 cm^-1
-    assert 0.95 * 33356 < r["scalars"]["nyquist"]["value"] <= 33356 * 1.0001
-    assert r["frames"] == 9  # properties and positions: every 10 steps
+    assert 0.95 * 33356 < r.value("nyquist") <= 33356 * 1.0001
+    assert r.frames == 9  # properties and positions: every 10 steps
 
 
 def test_replay_skips_the_initial_structure(runs):
     r = analyze_run(runs / "replay")
-    table = r["tables"]["convergence"]
-    assert [row["strategy"] for row in table] == ["plain", "i", "2"]
-    assert r["symmetry_reference"] == "2"
-    assert table[0]["model_energy_mae"] is not None and table[-1]["symmetry_energy_mae"] is None
+    table = r.convergence
+    assert [row.strategy for row in table] == ["plain", "i", "2"]
+    assert [row.evaluations for row in table] == [1, 2, 18]
+    assert r.symmetry_reference == "2"
+    assert table[0].model_energy_mae is not None and table[-1].symmetry_energy_mae is None
     # per-strategy forces (forces_component_raw) give force errors next to the energy errors
-    assert table[0]["model_force_mae"] > 0 and table[0]["symmetry_force_mae"] > 0 and table[-1]["symmetry_force_mae"] is None
+    assert table[0].model_force_mae > 0 and table[0].symmetry_force_mae > 0 and table[-1].symmetry_force_mae is None
     # the liquid run wrote 13 frames; the replay has 1 + 13 rows, of which the first repeats frame 0
-    assert len(r["curves"]["symmetry_error_plain"]["y"]) == r["frames"] - 1
+    assert len(r.curves["symmetry_error_plain"].y) == r.frames - 1
+    assert "replayed frames the plain model's symmetry error" in " ".join(findings([r], []))
 
 
 def test_geop_energies(runs):
     r = analyze_run(runs / "geop")
-    s = r["scalars"]
-    assert s["energy_after"]["value"] < s["energy_before"]["value"]
-    assert s["relaxation_energy"]["value"] < 0
-    assert "reference_after" in s and "model_error_after" in s
+    assert r.value("energy_after") < r.value("energy_before")
+    assert r.value("relaxation_energy") < 0
+    assert "reference_after" in r.observables and "model_error_after" in r.observables
 
 
 def test_identical_runs_are_the_same_and_a_copy_compares(runs, tmp_path):
@@ -102,26 +120,34 @@ def test_identical_runs_are_the_same_and_a_copy_compares(runs, tmp_path):
     shutil.copytree(runs / "liquid", copy)
     results = [analyze_run(runs / "liquid"), analyze_run(copy)]
     c = compare_runs(results)
-    assert c["observables"]
-    for data in c["observables"].values():
-        for v in data["pairs"].values():
-            assert v["verdict"] == "same", (data, v)
+    assert c.observables
+    for o in c.observables.values():
+        assert o.kind in ("scalar", "curve")
+        for v in o.verdicts.values():
+            assert v.verdict == "same", (o, v)
+    # only observables with error bars get a verdict; the rest are listed with the reason
+    assert "anisotropy_noise" in c.not_judged and c.not_judged["anisotropy_noise"] == "no error bar"
+    assert "g_OO" in c.observables and "temperature" in c.observables
     comparisons, paths = compare_groups(results, tmp_path)
     assert len(comparisons) == 1 and (tmp_path / "comparison.json").exists() and paths
+    assert read_comparisons(tmp_path / "comparison.json") == comparisons
+    assert findings(results, comparisons)[0].startswith("In the liquid (liquid-nvt size 8) no observable differs")
 
 
 def test_verdicts():
-    assert scalar_verdict({"value": 1.0, "error": 0.1}, {"value": 1.1, "error": 0.1})["verdict"] == "same"
-    assert scalar_verdict({"value": 1.0, "error": 0.1}, {"value": 2.0, "error": 0.1})["verdict"] == "different"
-    assert scalar_verdict({"value": 1.0, "error": None}, {"value": 2.0, "error": None})["verdict"] == "no error bar"
-    a = {"x": [0, 1, 2, 3], "y": [1, 2, 3, 4], "err": [0.1] * 4}
-    assert curve_verdict(a, dict(a, y=[1.05, 2.0, 2.95, 4.0]))["verdict"] == "same"
-    assert curve_verdict(a, dict(a, y=[2, 3, 4, 5]))["verdict"] == "different"
-    assert curve_verdict(a, dict(a, x=[0, 2, 4, 6]))["verdict"] == "incomparable"
+    assert scalar_verdict(Observable("E", 1.0, 0.1), Observable("E", 1.1, 0.1)).verdict == "same"
+    v = scalar_verdict(Observable("E", 1.0, 0.1), Observable("E", 2.0, 0.1))
+    assert v.verdict == "different" and v.statistic == pytest.approx(10 / 2**0.5) and v.text().startswith("different (z 7.1")
+    assert scalar_verdict(Observable("E", 1.0), Observable("E", 2.0)).verdict == "no error bar"
+    a = Curve("c", (0, 1, 2, 3), (1, 2, 3, 4), (0.1,) * 4)
+    assert curve_verdict(a, replace(a, y=(1.05, 2.0, 2.95, 4.0))).verdict == "same"
+    assert curve_verdict(a, replace(a, y=(2, 3, 4, 5))).verdict == "different"
+    assert curve_verdict(a, replace(a, x=(0, 2, 4, 6))).verdict == "incomparable"
+    assert [fold(3.24), fold(1.2e4)] == ["3.2-fold", "10^4-fold"]
 
 
 def test_bad_folders(tmp_path, runs):
-    with pytest.raises(RunError, match="not a symbreak run"):
+    with pytest.raises(RunError, match="no i-PI input"):
         analyze_run(tmp_path)
     with pytest.raises(RunError, match="not a folder"):
         analyze_run(tmp_path / "missing")

@@ -1,7 +1,5 @@
 """`symbreak audit` end to end on the toy, its input errors, and the reuse of its NVE runs."""
 
-import json
-
 import pytest
 from symbreak.audit import nve as audit_nve
 from symbreak.audit.results import read_json
@@ -104,15 +102,18 @@ def _fake_nve(monkeypatch):
 
 def _finished(folder, potential, steps=40, seed=31415, strategy="plain"):
     """A finished gas-nve run's folder as the runner leaves it (its manifest holds the defining options)."""
-    from symbreak.campaign.runner import RunConfig, defining_options
+    from dataclasses import replace
+
+    from symbreak.campaign.manifest import options_record, write_manifest
+    from symbreak.campaign.options import defining_options
+    from symbreak.campaign.runner import RunConfig, prepare
 
     folder.mkdir(parents=True)
     (folder / "marker").write_text("old run")
     config = RunConfig(case="gas-nve", out=str(folder), strategy=strategy, potential=potential, steps=steps,
                        seed=seed, reference=False)
-    manifest = {"case": "gas-nve", "finished": "yesterday", "options": defining_options(config),
-                "config": {"potential": potential, "strategy": strategy, "steps": steps, "seed": seed}}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    _, _, manifest = prepare(config)
+    write_manifest(folder, replace(manifest, finished="yesterday", options=options_record(defining_options(config))))
 
 
 def test_finished_nve_run_of_the_same_audit_is_reused(tmp_path, monkeypatch):

@@ -66,7 +66,7 @@ def test_mts_ratio_sets_the_outer_step(tmp_path):
 
     spec, _, manifest = prepare(RunConfig(case="gas-mts", out=str(tmp_path / "p"), strategy="2i", potential="toy",
                                           steps=3, mts_ratio=4))
-    assert spec.nmts == (1, 4) and spec.timestep_fs == pytest.approx(2.0) and manifest["timestep_fs"] == 2.0
+    assert spec.nmts == (1, 4) and spec.timestep_fs == pytest.approx(2.0) and manifest.timestep_fs == 2.0
     out = tmp_path / "run"
     run_case(RunConfig(case="gas-mts", out=str(out), strategy="2i", potential="toy", steps=3, mts_ratio=4, quiet=True))
     props = read_properties(out / "simulation.out")
@@ -90,3 +90,38 @@ def test_init_structure_starts_from_the_last_frame(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.xyz"):
         run_case(RunConfig(case="gas-nve", out=str(tmp_path / "x"), potential="toy", steps=2,
                            init_structure=str(tmp_path / "missing.xyz")))
+
+
+def test_every_input_header_describes_its_input(tmp_path):
+    """The comment atop each input names only what the input does: no thermostat for NVE, no time step without dynamics."""
+    import re
+
+    from symbreak.campaign.preparation import prepare, write_inputs
+    from symbreak.structures import molecule
+    from symbreak.structures.io import write_ipi_xyz
+
+    frames = tmp_path / "frames.xyz"
+    write_ipi_xyz(frames, [molecule(seed=1), molecule(seed=2)])
+    for name, case in CASES.items():
+        out = tmp_path / name
+        out.mkdir()
+        config = RunConfig(case=name, out=str(out), strategy="2i", potential="toy", steps=3,
+                           trajectory=str(frames) if name == "replay" else None)
+        spec, fields, _ = prepare(config)
+        write_inputs(config, spec, fields, out, [molecule(seed=1), molecule(seed=2)] if name == "replay" else molecule())
+        xml = (out / "input.xml").read_text()
+        header, body = xml.split("-->", 1)
+        steps = re.search(r"<total_steps>(\d+)</total_steps>", body).group(1)
+        assert f"steps {steps}," in header, name
+        dynamics = re.search(r"<dynamics mode='(\w+)'>(.*)</dynamics>", body)
+        if dynamics is None:
+            assert "time step" not in header and "thermostat" not in header, name
+            continue
+        ensemble, inner = dynamics.groups()
+        assert f"ensemble {ensemble}" in header, name
+        thermostat = re.match(r".*?</timestep><thermostat mode='(\w+)'>", inner)
+        if thermostat is None:
+            assert "no thermostat" in header, name
+        else:
+            assert f"thermostat {thermostat.group(1)}" in header, name
+        assert ("barostat" in header) == ("<barostat" in inner), name

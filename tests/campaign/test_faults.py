@@ -349,9 +349,9 @@ def test_out_that_is_a_file_or_under_a_file(tmp_path, capsys):
 
 
 def test_out_without_write_permission(tmp_path, capsys, monkeypatch):
-    import symbreak.campaign.runner as runner
+    import symbreak.campaign.preflight as preflight
 
-    monkeypatch.setattr(runner.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(preflight.os, "access", lambda path, mode: False)
     message = _one_line_error(capsys, *GAS, "--out", str(tmp_path / "a" / "b"))
     assert "no write permission in" in message and str(tmp_path) in message
     assert not (tmp_path / "a").exists()

@@ -60,9 +60,9 @@ def test_cli_list():
 
 
 def test_an_ipi_input_error_is_named(tmp_path, monkeypatch):
-    import symbreak.campaign.runner as runner
+    import symbreak.campaign.preparation as preparation
 
-    monkeypatch.setattr(runner, "simulation_xml", lambda spec: "<simulation><no_such_field/></simulation>")
+    monkeypatch.setattr(preparation, "simulation_xml", lambda spec: "<simulation><no_such_field/></simulation>")
     with pytest.raises(ProcessFailed, match="ipi exited with code"):
         run_case(RunConfig(case="gas-nve", out=str(tmp_path / "bad"), potential="toy", steps=2, reference=False,
                            quiet=True))

@@ -212,13 +212,14 @@ def pot_energy(s):
 
 def test_reference_client_drives_ipi(tmp_path, water_box):
     """A real i-PI run over a UNIX socket with `symbreak reference` (fix ipi) as the client."""
+    from symbreak.ipi.md_settings import MDSettings
     from symbreak.structures.io import read_structures, write_ipi_xyz
-    from symbreak.training.ipi_md import MDSettings, read_properties, run_reference_md
+    from symbreak.training.ipi_md import read_properties, run_reference_md
 
     init = tmp_path / "init.xyz"
     write_ipi_xyz(str(init), water_box)
-    settings = MDSettings(temperature=300, steps=30, stride=5, nbeads=1, tau=10.0, kspace_accuracy=1e-6)
-    result = run_reference_md(str(tmp_path / "run"), str(init), settings, timeout=120)
+    md = MDSettings(temperature_k=300, steps=30, stride=5, thermostat_tau_fs=10.0, seed=12345)
+    result = run_reference_md(str(tmp_path / "run"), str(init), md, kspace_accuracy=1e-6, timeout=120)
     props = read_properties(result.properties)
     assert len(props["step"]) == 7 and props["step"][-1] == 30
     assert np.all((props["temperature"] > 50) & (props["temperature"] < 1500))

@@ -14,6 +14,7 @@ pytest.importorskip("metatomic.torch", reason="metatomic models need metatomic-t
 
 from ase.io import read  # noqa: E402
 from symbreak.ipi.inputs import ForceTerm, SimulationSpec, SocketSpec, simulation_xml  # noqa: E402
+from symbreak.ipi.md_settings import MDSettings  # noqa: E402
 from symbreak.ipi.processes import unique_socket_name  # noqa: E402
 from symbreak.potentials import Structure, load_potential  # noqa: E402
 from symbreak.symmetry.strategies import parse_strategy  # noqa: E402
@@ -30,7 +31,8 @@ def run_molecule(workdir, molecule, serve_args):
     """STEPS of NVE for one molecule; returns (i-PI's potentials in eV, the positions it sent, in A, per step)."""
     name = unique_socket_name()
     spec = SimulationSpec(
-        "init.xyz", STEPS, [SocketSpec("model", name, mode="unix")], [ForceTerm("model")], ensemble="nve",
+        "init.xyz", [SocketSpec("model", name, mode="unix")], [ForceTerm("model")],
+        MDSettings(ensemble="nve", thermostat="none", steps=STEPS),
         properties=["step", "potential{electronvolt}"], trajectories=["positions{ase}", "extras"],
     )
     # full-precision positions (i-PI's xyz writer keeps 6 digits; its extxyz writer keeps 1e-8 A)
@@ -80,7 +82,7 @@ def test_ffdirect_with_a_metatomic_spec(tmp_path, tiny_pet_model, water_molecule
 
     direct = DirectSpec("model", {"potential": f"metatomic:{tiny_pet_model}:dtype=float64;chunk_size=4",
                                   "strategy": "2i", "vacuum": "true"})
-    spec = SimulationSpec("init.xyz", STEPS, [direct], [ForceTerm("model")], ensemble="nve",
+    spec = SimulationSpec("init.xyz", [direct], [ForceTerm("model")], MDSettings(ensemble="nve", thermostat="none", steps=STEPS),
                           properties=["step", "potential{electronvolt}"], trajectories=["positions{ase}"])
     xml = simulation_xml(spec).replace("<trajectory filename='positions'", "<trajectory format='ase' filename='positions'")
     run_ipi(tmp_path, water_molecule, spec, [], input_text=xml)

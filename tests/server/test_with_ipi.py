@@ -7,10 +7,15 @@ import subprocess
 import numpy as np
 import pytest
 from symbreak.ipi.inputs import DirectSpec, ForceTerm, RotationsSpec, SimulationSpec, SocketSpec
+from symbreak.ipi.md_settings import MDSettings
 from symbreak.ipi.processes import free_tcp_port, unique_socket_name
 from symbreak.potentials import testing
 
 from .ipi_run import read_properties, run_ipi, symbreak_command
+
+
+def nve(steps):
+    return MDSettings(ensemble="nve", thermostat="none", steps=steps)
 
 
 def extras_records(path):
@@ -21,7 +26,7 @@ def extras_records(path):
 
 def test_unix_socket_nve_one_molecule(tmp_path, water_molecule):
     name = unique_socket_name()
-    spec = SimulationSpec("init.xyz", 5, [SocketSpec("model", name, mode="unix")], [ForceTerm("model")], ensemble="nve")
+    spec = SimulationSpec("init.xyz", [SocketSpec("model", name, mode="unix")], [ForceTerm("model")], nve(5))
     serve = symbreak_command("serve", "--potential", "toy", "--strategy", "2i", "--unix", "--address", name, "--vacuum")
     run_ipi(tmp_path, water_molecule, spec, [serve])
     props = read_properties(tmp_path / "simulation.out")
@@ -40,7 +45,7 @@ def test_tcp_socket_nvt_64_molecules(tmp_path):
     box = testing.water_box(n_per_side=4, seed=3)
     port = free_tcp_port()
     spec = SimulationSpec(
-        "init.xyz", 3, [SocketSpec("model", "127.0.0.1", mode="inet", port=port)], [ForceTerm("model")], ensemble="nvt"
+        "init.xyz", [SocketSpec("model", "127.0.0.1", mode="inet", port=port)], [ForceTerm("model")], MDSettings(steps=3)
     )
     serve = symbreak_command("serve", "--potential", "toy", "--strategy", "2", "--host", "127.0.0.1", "--port", str(port))
     run_ipi(tmp_path, box, spec, [serve])
@@ -54,8 +59,8 @@ def test_beads_batched_and_two_servers(tmp_path, water_molecule):
     """Four beads, i-PI's batched mode (batch_size 2) and two servers sharing the work."""
     name = unique_socket_name()
     spec = SimulationSpec(
-        "init.xyz", 3, [SocketSpec("model", name, mode="unix", batch_size=2)], [ForceTerm("model")],
-        ensemble="nvt", thermostat="pile_l", nbeads=4,
+        "init.xyz", [SocketSpec("model", name, mode="unix", batch_size=2)], [ForceTerm("model")],
+        MDSettings(thermostat="pile_l", beads=4, steps=3),
     )
     serve = symbreak_command("serve", "--potential", "toy", "--strategy", "i", "--unix", "--address", name, "--vacuum")
     run_ipi(tmp_path, water_molecule, spec, [serve, serve])
@@ -85,7 +90,7 @@ def test_grid_averages_agree_with_ipi_ffrotations(tmp_path):
         forces += [ForceTerm(f"rot{k}", weight=1e-9), ForceTerm(f"sym{k}", weight=1e-9)]
     n = len(forces)
     spec = SimulationSpec(
-        "init.xyz", 1, forcefields, forces, ensemble="nve",
+        "init.xyz", forcefields, forces, nve(1),
         properties=["step"] + [f"pot_component_raw({k}){{electronvolt}}" for k in range(n)],
         trajectories=[],
     )

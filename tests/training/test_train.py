@@ -7,8 +7,6 @@ import json
 
 import ase.io
 import numpy as np
-
-from symbreak.symmetry.rotations import haar_rotations
 import pytest
 import torch
 from ase.calculators.singlepoint import SinglePointCalculator
@@ -17,6 +15,7 @@ from symbreak.potentials import load_potential
 from symbreak.potentials.pet import topology
 from symbreak.potentials.testing import water_box, water_molecule
 from symbreak.potentials.toy import ToyWater
+from symbreak.symmetry.rotations import haar_rotations
 from symbreak.training.train import (
     Labelled,
     TrainConfig,

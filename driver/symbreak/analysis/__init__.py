@@ -13,5 +13,14 @@ cells are rows of lattice vectors or None, times in ps, eV and Angstrom):
 - ``energy``: drift and fluctuation of the conserved quantity
 - ``ice``: relative energies of proton-disordered ice, errors vs spread, rankings
 - ``pimd``: centroid-virial kinetic energy, ring-polymer radius of gyration
-- ``errors``: model vs symmetry error tables, grid convergence, error decomposition
+- ``errors``: model vs symmetry error against the largest grid (one function for the replay, `symbreak evaluate`
+  and the tables), grid convergence, error decomposition
+
+Run folders to results (typed, frozen; one JSON writer and reader in ``results``):
+
+- ``run_folder``: a run folder's manifest and i-PI outputs; ``run_analysis``: RunAnalysis of one folder
+- ``results``: Observable, Curve, Map, ConvergenceRow, RunAnalysis, Verdict, Comparison; analysis.json, comparison.json
+- ``compare``: verdicts within combined error bars, only for observables that have them and mean the same in each run
+- ``findings``: the sentences a report opens with; ``report``: the HTML report; ``figures``: the PNGs
+- ``pipeline``: analyse one folder, compare groups (what `symbreak analyze` and the study call)
 """

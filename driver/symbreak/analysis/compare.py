@@ -1,9 +1,10 @@
 """Verdicts: do two runs of one case agree on an observable within their combined error bars?
 
-    v = scalar_verdict(a, b)          # a, b: {"value", "error"} from analyze_run
-    v = curve_verdict(a, b)           # a, b: {"x", "y", "err"}
-    v["verdict"]                      # "same", "different" or "no error bar"
-    table = compare_runs([result_plain, result_2i, result_ref])   # one group: every pair, every shared observable
+    v = scalar_verdict(a, b)          # a, b: Observables of two RunAnalysis -> Verdict
+    v = curve_verdict(a, b)           # a, b: Curves -> Verdict
+    v.verdict                         # "same", "different", "no error bar", "no value" or "incomparable"
+    c = compare_runs([result_plain, result_2i, result_ref])   # one group -> Comparison
+    c.verdict("torque_rms", "plain", "2i"), c.not_judged      # {observable: why it gets no verdict}
 
 A scalar is "same" when |a - b| <= N_SIGMA * sqrt(err_a^2 + err_b^2). A curve
 is "same" when the mean of ((y_a - y_b) / combined error)^2 over its points
@@ -11,6 +12,12 @@ is "same" when the mean of ((y_a - y_b) / combined error)^2 over its points
 1 + N_SIGMA * sqrt(2 / n): a chi-squared test that treats points as independent
 (neighbouring bins are correlated, so read "different" on a curve with care).
 Identical runs give "same" by construction.
+
+:func:`compare_runs` judges only what can be judged: observables with error
+bars in every run of the group that mean the same thing in each (the
+temperature of one molecule in vacuum is not a thermodynamic temperature);
+the others are listed in ``not_judged`` with the reason. Diagnostics of the
+strategy itself (``NOT_COMPARED``) are left out.
 """
 
 from __future__ import annotations
@@ -20,90 +27,107 @@ from itertools import combinations
 import numpy as np
 
 from ..core.errors import InputError
+from .results import Comparison, Curve, Observable, ObservableComparison, RunAnalysis, Verdict
 
 N_SIGMA = 2.0
 #: observables that are diagnostics of the strategy itself, not physics to compare between strategies
 NOT_COMPARED = {"symmetry_error_extras", "energy_spread", "force_symmetry_error_rms", "nyquist", "delta_power_above_2000",
                 "spectrum_V_plain", "spectrum_delta", "conserved", "model_error", "L_x", "L_y", "L_z", "torque",
                 "L_direction", "L_change", "energy", "kinetic_classical"}
+#: per kind: observables that have error bars but no common meaning between runs, and why
+NOT_COMPARABLE = {
+    "gas": {"temperature": "one molecule: not a thermodynamic temperature"},
+}
 
 
 def _same_values(a, b) -> bool:
     return bool(np.allclose(a, b, rtol=1e-12, atol=0.0, equal_nan=True))
 
 
-def scalar_verdict(a: dict, b: dict, n_sigma: float = N_SIGMA) -> dict:
-    """``scalar_verdict({"value": 1.0, "error": 0.1}, {"value": 1.1, "error": 0.1})``: verdict and z."""
-    va, vb = a.get("value"), b.get("value")
-    if va is None or vb is None:
-        return {"verdict": "no value", "z": None}
-    ea, eb = a.get("error"), b.get("error")
-    if ea is None or eb is None or (ea == 0 and eb == 0):
-        same = _same_values(va, vb)
-        return {"verdict": "same" if same else "no error bar", "z": 0.0 if same else None}
-    z = abs(va - vb) / float(np.hypot(ea, eb))
-    return {"verdict": "same" if z <= n_sigma else "different", "z": float(z)}
+def _arr(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-def curve_verdict(a: dict, b: dict, n_sigma: float = N_SIGMA) -> dict:
+def scalar_verdict(a: Observable, b: Observable, n_sigma: float = N_SIGMA) -> Verdict:
+    """``scalar_verdict(Observable("E", 1.0, 0.1), Observable("E", 1.1, 0.1))``: Verdict with z."""
+    values = (a.value, b.value)
+    if a.value is None or b.value is None:
+        return Verdict("no value", values=values)
+    if a.error is None or b.error is None or (a.error == 0 and b.error == 0):
+        same = _same_values(a.value, b.value)
+        return Verdict("same" if same else "no error bar", 0.0 if same else None, values=values)
+    z = abs(a.value - b.value) / float(np.hypot(a.error, b.error))
+    return Verdict("same" if z <= n_sigma else "different", float(z), values=values)
+
+
+def curve_verdict(a: Curve, b: Curve, n_sigma: float = N_SIGMA) -> Verdict:
     """``curve_verdict(curve_a, curve_b)``: chi-squared per point of the difference over the shared x range."""
-    n = min(len(a["x"]), len(b["x"]))
-    xa, xb = np.array(a["x"][:n], dtype=float), np.array(b["x"][:n], dtype=float)
+    n = min(len(a.x), len(b.x))
+    xa, xb = _arr(a.x[:n]), _arr(b.x[:n])
     if n == 0 or not np.allclose(xa, xb, rtol=1e-6, atol=1e-9):
-        return {"verdict": "incomparable", "chi2": None, "points": 0}
-    ya, yb = np.array(a["y"][:n], dtype=float), np.array(b["y"][:n], dtype=float)
-    if a.get("err") is None or b.get("err") is None:
+        return Verdict("incomparable", None, "chi2/n", 0)
+    ya, yb = _arr(a.y[:n]), _arr(b.y[:n])
+    if a.y_error is None or b.y_error is None:
         same = _same_values(ya, yb)
-        return {"verdict": "same" if same else "no error bar", "chi2": 0.0 if same else None, "points": n}
-    err = np.hypot(np.array(a["err"][:n], dtype=float), np.array(b["err"][:n], dtype=float))
+        return Verdict("same" if same else "no error bar", 0.0 if same else None, "chi2/n", n)
+    err = np.hypot(_arr(a.y_error[:n]), _arr(b.y_error[:n]))
     finite = np.isfinite(ya) & np.isfinite(yb) & np.isfinite(err)
     with_bar = finite & (err > 0)
     without = finite & ~(err > 0)
     if with_bar.sum() == 0:
         same = _same_values(ya[finite], yb[finite])
-        return {"verdict": "same" if same else "no error bar", "chi2": 0.0 if same else None, "points": int(finite.sum())}
+        return Verdict("same" if same else "no error bar", 0.0 if same else None, "chi2/n", int(finite.sum()))
     chi2 = float(np.mean(((ya[with_bar] - yb[with_bar]) / err[with_bar]) ** 2))
     limit = 1.0 + n_sigma * np.sqrt(2.0 / with_bar.sum())
     same = chi2 <= limit and _same_values(ya[without], yb[without])
-    return {"verdict": "same" if same else "different", "chi2": chi2, "points": int(finite.sum())}
+    return Verdict("same" if same else "different", chi2, "chi2/n", int(finite.sum()))
 
 
-def _name(result: dict, labels: list[str]) -> str:
-    label = result["label"]
-    return label if labels.count(label) == 1 else f"{label} ({result['run']})"
+def run_names(results: list[RunAnalysis]) -> list[str]:
+    """``run_names(results)``: each run's label, or label (folder) where two runs share a label."""
+    labels = [r.label for r in results]
+    return [r.label if labels.count(r.label) == 1 else f"{r.label} ({r.name})" for r in results]
 
 
-def compare_runs(results: list[dict], n_sigma: float = N_SIGMA) -> dict:
-    """``compare_runs([r1, r2, ...])`` (one case): per observable, a verdict for every pair of runs.
+def _has_error(item: Observable | Curve) -> bool:
+    if isinstance(item, Observable):
+        return item.error is not None
+    return item.y_error is not None
 
-    Returns ``case``, ``runs`` (names), ``pairs`` ("a|b") and ``observables``:
-    name -> {"kind": "scalar"|"curve", "unit", "pairs": {"a|b": verdict dict}}.
-    """
-    if len({r["case"] for r in results}) != 1:
-        raise InputError(f"compare runs of one case, got {sorted({r['case'] for r in results})}")
-    labels = [r["label"] for r in results]
-    names = [_name(r, labels) for r in results]
+
+def compare_runs(results: list[RunAnalysis], n_sigma: float = N_SIGMA, group: str | None = None) -> Comparison:
+    """``compare_runs([r1, r2, ...])`` (one case): per judged observable, a Verdict for every pair of runs."""
+    if len({r.case for r in results}) != 1:
+        raise InputError(f"compare runs of one case, got {sorted({r.case for r in results})}")
+    names = run_names(results)
     pairs = list(combinations(range(len(results)), 2))
-    observables = {}
-    for kind in ("scalars", "curves"):
-        shared = set.intersection(*(set(r[kind]) for r in results)) - NOT_COMPARED
-        for obs in sorted(shared):
-            verdicts = {}
-            for i, j in pairs:
-                a, b = results[i][kind][obs], results[j][kind][obs]
-                v = (scalar_verdict if kind == "scalars" else curve_verdict)(a, b, n_sigma)
-                if kind == "scalars":
-                    v["values"] = [a.get("value"), b.get("value")]
-                verdicts[f"{names[i]}|{names[j]}"] = v
-            unit = results[0][kind][obs].get("unit", results[0][kind][obs].get("ylabel", ""))
-            observables[obs] = {"kind": kind[:-1], "unit": unit, "pairs": verdicts}
-    return {"case": results[0]["case"], "runs": names, "pairs": [f"{names[i]}|{names[j]}" for i, j in pairs],
-            "observables": observables}
+    pair_names = tuple(f"{names[i]}|{names[j]}" for i, j in pairs)
+    not_comparable = NOT_COMPARABLE.get(results[0].kind, {})
+    observables, not_judged = {}, {}
+    for kind in ("scalar", "curve"):
+        items = [r.observables if kind == "scalar" else r.curves for r in results]
+        shared = set.intersection(*(set(i) for i in items)) - NOT_COMPARED
+        for name in sorted(shared):
+            if name in not_comparable:
+                not_judged[name] = not_comparable[name]
+                continue
+            if not all(_has_error(i[name]) for i in items):
+                not_judged[name] = "no error bar"
+                continue
+            judge = scalar_verdict if kind == "scalar" else curve_verdict
+            verdicts = {p: judge(items[i][name], items[j][name], n_sigma) for p, (i, j) in zip(pair_names, pairs)}
+            if not any(v.judged for v in verdicts.values()):
+                not_judged[name] = sorted({v.verdict for v in verdicts.values()})[0]
+                continue
+            first = items[0][name]
+            unit = first.unit if kind == "scalar" else first.y_unit
+            observables[name] = ObservableComparison(name, kind, unit, verdicts)
+    return Comparison(group or results[0].group, results[0].case, tuple(names), pair_names, observables, not_judged)
 
 
-def group_runs(results: list[dict]) -> dict[str, list[dict]]:
-    """``group_runs(results)``: comparable groups (``result["group"]``: case, size, cell) -> results, in order."""
-    groups: dict[str, list[dict]] = {}
+def group_runs(results: list[RunAnalysis]) -> dict[str, list[RunAnalysis]]:
+    """``group_runs(results)``: comparable groups (``result.group``: case, size, cell) -> results, in order."""
+    groups: dict[str, list[RunAnalysis]] = {}
     for r in results:
-        groups.setdefault(r.get("group", r["case"]), []).append(r)
+        groups.setdefault(r.group, []).append(r)
     return groups

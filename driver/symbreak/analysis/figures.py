@@ -3,17 +3,21 @@
     paths = run_figures(result, "runs/gas-plain")            # PNGs next to analysis.json
     paths = comparison_figures([r_plain, r_2i], "study/")    # the same curves overlaid, one PNG per panel set
 
-Figures read only the JSON-ready results of :func:`symbreak.analysis.run_analysis.analyze_run`.
+Figures read only the typed results (:mod:`symbreak.analysis.results`) of
+:func:`symbreak.analysis.run_analysis.analyze_run`; the ice figure reads the
+study's typed ice summary through the protocol below.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from .ice import relative_energies
+from .results import Curve, RunAnalysis
 
 #: panels of each kind's figure: curve names, drawn when present
 PANELS = {
@@ -51,14 +55,14 @@ def _arr(values) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-def _draw(ax, curve: dict, label: str, **style) -> None:
-    x, y = _arr(curve["x"]), _arr(curve["y"])
-    log = "spectrum" in curve.get("ylabel", "") or curve.get("ylabel", "").startswith("power")
+def _draw(ax, curve: Curve, label: str, **style) -> None:
+    x, y = _arr(curve.x), _arr(curve.y)
+    log = curve.name.startswith("spectrum") or curve.y_label.startswith("power")
     line = ax.semilogy(x, np.abs(y), label=label, **style) if log else ax.plot(x, y, label=label, **style)
-    if curve.get("err") is not None:
-        e = _arr(curve["err"])
+    if curve.y_error is not None:
+        e = _arr(curve.y_error)
         ax.fill_between(x, y - e, y + e, color=line[0].get_color(), alpha=0.25, lw=0)
-    ax.set(xlabel=curve.get("xlabel", ""), ylabel=curve.get("ylabel", ""))
+    ax.set(xlabel=curve.x_axis, ylabel=curve.y_axis)
 
 
 def _grid(n: int):
@@ -75,16 +79,16 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
 
 
-def run_figures(result: dict, out_dir) -> list[Path]:
+def run_figures(result: RunAnalysis, out_dir) -> list[Path]:
     """``run_figures(result, folder)``: ``{kind}.png`` (all curves), ``orientation.png`` (F map), ``convergence.png``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    curves = result["curves"]
-    if result["kind"] == "replay":
+    curves = result.curves
+    if result.kind == "replay":
         paths.append(_convergence(result, out_dir / "convergence.png"))
         return paths
-    panels = [p for p in PANELS.get(result["kind"], []) if any(n in curves for n in p)]
+    panels = [p for p in PANELS.get(result.kind, []) if any(n in curves for n in p)]
     if panels:
         plt, fig, axes = _grid(len(panels))
         for ax, names in zip(axes, panels):
@@ -93,90 +97,88 @@ def run_figures(result: dict, out_dir) -> list[Path]:
                     _draw(ax, curves[name], name, lw=1.0)
             if len(names) > 1:
                 ax.legend(fontsize=7)
-        fig.suptitle(f"{result['case']} — {result['label']}  ({result['run']})", fontsize=10)
-        paths.append(_save(plt, fig, out_dir / f"{result['kind']}.png"))
-    if "F" in result["maps"]:
-        m = result["maps"]["F"]
+        fig.suptitle(f"{result.case} — {result.label}  ({result.run})", fontsize=10)
+        paths.append(_save(plt, fig, out_dir / f"{result.kind}.png"))
+    if "F" in result.maps:
+        m = result.maps["F"]
         plt = _pyplot()
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
-        z = np.array([_arr(row) for row in m["z"]])
-        im = ax.pcolormesh(_arr(m["x"]), _arr(m["y"]), z, shading="nearest", cmap="RdBu_r",
+        z = np.array([_arr(row) for row in m.z])
+        im = ax.pcolormesh(_arr(m.x), _arr(m.y), z, shading="nearest", cmap="RdBu_r",
                            vmin=-np.nanmax(np.abs(z)), vmax=np.nanmax(np.abs(z)))
         fig.colorbar(im, ax=ax, label="F / kT")
-        ax.set(xlabel=m["xlabel"], ylabel=m["ylabel"], title=f"orientational free energy, {result['label']}")
+        ax.set(xlabel=m.x_label, ylabel=m.y_label, title=f"orientational free energy, {result.label}")
         paths.append(_save(plt, fig, out_dir / "orientation.png"))
     return paths
 
 
-def _convergence(result: dict, path: Path) -> Path:
+def _convergence(result: RunAnalysis, path: Path) -> Path:
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
-    table = result["tables"].get("convergence", [])
+    table = result.convergence
     for key, name in (("symmetry_energy_mae", "symmetry error E (vs largest grid)"), ("model_energy_mae", "model error E (vs reference)"),
                       ("energy_spread", "rotational spread E"), ("symmetry_force_mae", "symmetry error F / meV/A"),
                       ("model_force_mae", "model error F / meV/A")):
-        pts = [(r["evaluations"], r[key]) for r in table if r.get(key)]
+        pts = [(r.evaluations, getattr(r, key)) for r in table if getattr(r, key)]
         if pts:
             x, y = zip(*pts)
             axes[0].loglog(x, np.array(y) * 1e3, "o-" if "_force_" not in key else "s--", label=name)
     for r in table:
-        if r.get("symmetry_energy_mae"):
-            axes[0].annotate(r["strategy"], (r["evaluations"], r["symmetry_energy_mae"] * 1e3), fontsize=7)
+        if r.symmetry_energy_mae:
+            axes[0].annotate(r.strategy, (r.evaluations, r.symmetry_energy_mae * 1e3), fontsize=7)
     axes[0].set(xlabel="model evaluations per call", ylabel="meV/H2O", title="convergence with the grid")
     axes[0].legend(fontsize=7)
-    for name, curve in result["curves"].items():
+    for name, curve in result.curves.items():
         if name.startswith("symmetry_error_"):
-            axes[1].semilogy(_arr(curve["x"]), _arr(curve["y"]) * 1e3, label=name.split("_", 2)[2])
-    axes[1].set(xlabel="frame", ylabel=f"|E - E_{result.get('symmetry_reference')}| / meV/H2O", title="symmetry error per frame")
+            axes[1].semilogy(_arr(curve.x), _arr(curve.y) * 1e3, label=name.split("_", 2)[2])
+    axes[1].set(xlabel="frame", ylabel=f"|E - E_{result.symmetry_reference}| / meV/H2O", title="symmetry error per frame")
     axes[1].legend(fontsize=7)
     return _save(plt, fig, path)
 
 
-def comparison_figures(results: list[dict], out_dir, stem: str | None = None) -> list[Path]:
+def comparison_figures(results: list[RunAnalysis], out_dir, stem: str | None = None) -> list[Path]:
     """``comparison_figures(results_of_one_group, folder)``: the curves every run has, overlaid, one PNG."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    panels = [p for p in COMPARED if all(p[0] in r["curves"] for r in results)]
+    panels = [p for p in COMPARED if all(p[0] in r.curves for r in results)]
     if not panels:
         return []
     plt, fig, axes = _grid(len(panels))
-    labels = [r["label"] for r in results]
+    labels = [r.label for r in results]
     for ax, names in zip(axes, panels):
         for r in results:
-            label = r["label"] if labels.count(r["label"]) == 1 else f"{r['label']} ({Path(r['run']).name})"
-            _draw(ax, r["curves"][names[0]], label, lw=1.0)
+            label = r.label if labels.count(r.label) == 1 else f"{r.label} ({r.name})"
+            _draw(ax, r.curves[names[0]], label, lw=1.0)
         ax.set_title(names[0], fontsize=9)
     axes[0].legend(fontsize=7)
-    group = results[0].get("group", results[0]["case"])
+    group = results[0].group
     fig.suptitle(f"{group}: " + ", ".join(labels), fontsize=10)
     return [_save(plt, fig, out_dir / f"compare_{safe_name(stem or group)}.png")]
 
 
-def ice_figure(ice: dict, path) -> Path | None:
-    """Relative energies of the proton-disordered cells (meV/H2O) before and after relaxation: reference, plain, 2i.
+def ice_figure(cells: Sequence[str], energies: Mapping[str, Mapping[str, Sequence[float | None]]],
+               titles: Mapping[str, str], path) -> Path | None:
+    """``ice_figure(["1", "2"], {"before": {"reference": [...], "plain": [...], "2i": [...]}, "after": ...}, titles, path)``.
 
-    ``ice`` is the study's ice summary (``cells`` with ``{potential}_{before|after}`` energies per molecule and
-    ``relative`` with the comparisons); None when fewer than two cells are complete.
+    Relative energies (meV/H2O, each potential minus its mean over the cells)
+    of the proton-disordered cells before and after relaxation, one panel per
+    key of ``energies`` (per-molecule energies in eV, one per cell; a potential
+    with a missing cell is left out); None when there are fewer than two cells.
     """
-    cells = sorted(ice.get("cells", {}).items())
-    if len(cells) < 2 or not ice.get("relative"):
+    if len(cells) < 2 or not energies:
         return None
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    fig, axes = plt.subplots(1, len(energies), figsize=(4.75 * len(energies), 3.6), squeeze=False)
     styles = {"reference": dict(marker="o", ms=9, mfc="none", color="k"), "plain": dict(marker="x", ms=7, color="C3"),
               "2i": dict(marker="+", ms=9, color="C0")}
-    for ax, when in zip(axes, ("before", "after")):
-        for name, style in styles.items():
-            values = _arr([e.get(f"{name}_{when}") for _, e in cells])
+    for ax, (when, by_potential) in zip(axes[0], energies.items()):
+        for name, values in by_potential.items():
+            values = _arr(values)
             if np.all(np.isfinite(values)):
-                ax.plot(range(len(cells)), relative_energies(values) * 1e3, ls="none", label=name, **style)
-        c = ice["relative"].get(when)
-        title = f"{when} relaxation"
-        if c:
-            title += (f"\n|2i - plain| {1e3 * c['between']['2i|plain']:.3g}, spread {1e3 * c['spread']:.3g} meV/H2O, "
-                      f"tau(2i, plain) {c['ordering_2i_vs_plain']['kendall']:.2f}")
-        ax.set(xticks=range(len(cells)), xticklabels=[cell for cell, _ in cells], xlabel="cell",
-               ylabel="E - mean / meV/H2O", title=title)
+                ax.plot(range(len(cells)), relative_energies(values) * 1e3, ls="none", label=name,
+                        **styles.get(name, dict(marker="s")))
+        ax.set(xticks=range(len(cells)), xticklabels=list(cells), xlabel="cell", ylabel="E - mean / meV/H2O",
+               title=f"{when} relaxation" + (f"\n{titles[when]}" if titles.get(when) else ""))
         ax.title.set_fontsize(8)
         ax.legend(fontsize=7)
     return _save(plt, fig, path)

@@ -1,42 +1,21 @@
 """Analyse run folders and compare groups of them: what `symbreak analyze` and the study do with runs.
 
-    result, figures = analyze_one("runs/gas-plain")                  # analysis.json (+ PNGs) in the run folder
-    comparisons, figures = compare_groups([r1, r2, r3], "runs/compare")   # comparison.json for >= 2 comparable runs
+    result, figures = analyze_one("runs/gas-plain")                  # RunAnalysis; analysis.json (+ PNGs) in the run folder
+    comparisons, figures = compare_groups([r1, r2, r3], "runs/compare")   # Comparisons; comparison.json for >= 2 runs
 """
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 
 from ..core.errors import InputError
 from .compare import compare_runs, group_runs
 from .figures import comparison_figures, run_figures
+from .results import Comparison, RunAnalysis, write_json
 from .run_analysis import analyze_run
 
 
-def _clean(data):
-    """JSON-ready copy: numpy scalars to numbers, NaN and infinities to null."""
-    if isinstance(data, dict):
-        return {str(k): _clean(v) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_clean(v) for v in data]
-    if hasattr(data, "tolist"):
-        return _clean(data.tolist())
-    if isinstance(data, float) and not math.isfinite(data):
-        return None
-    return data
-
-
-def write_json(path, data) -> Path:
-    """``write_json(path, data)``: indented JSON with NaN written as null."""
-    path = Path(path)
-    path.write_text(json.dumps(_clean(data), indent=1, allow_nan=False))
-    return path
-
-
-def analyze_one(run_dir, out_dir=None, figures: bool = True, reference: bool = True) -> tuple[dict, list[Path]]:
+def analyze_one(run_dir, out_dir=None, figures: bool = True, reference: bool = True) -> tuple[RunAnalysis, list[Path]]:
     """Analyse one run folder; write analysis.json (and figures) into ``out_dir`` (default: the run folder)."""
     result = analyze_run(run_dir, reference=reference)
     out_dir = Path(out_dir or run_dir)
@@ -49,16 +28,14 @@ def analyze_one(run_dir, out_dir=None, figures: bool = True, reference: bool = T
     return result, paths
 
 
-def compare_groups(results: list[dict], out_dir, figures: bool = True) -> tuple[list[dict], list[Path]]:
+def compare_groups(results: list[RunAnalysis], out_dir, figures: bool = True) -> tuple[list[Comparison], list[Path]]:
     """Verdicts and overlaid curves for every group of >= 2 comparable runs; comparison.json in ``out_dir``."""
     out_dir = Path(out_dir)
     comparisons, paths = [], []
     for group, members in group_runs(results).items():
         if len(members) < 2:
             continue
-        comparison = compare_runs(members)
-        comparison["group"] = group
-        comparisons.append(comparison)
+        comparisons.append(compare_runs(members, group=group))
         if figures:
             paths += comparison_figures(members, out_dir)
     if comparisons:

@@ -1,21 +1,24 @@
 """What fits a run folder's case, computed from its outputs with block-averaged error bars.
 
-    result = analyze_run("runs/gas-nve-plain")     # a JSON-ready dict; RunError (one line) on a bad folder
-    result["scalars"]["torque_rms"]                # {"value", "error", "unit"}
-    result["curves"]["g_OO"]                       # {"x", "y", "err", "xlabel", "ylabel"}
+    result = analyze_run("runs/gas-nve-plain")     # a RunAnalysis; RunError (one line) on a bad folder
+    result.observables["torque_rms"]               # Observable(name, value, error, unit)
+    result.curves["g_OO"]                          # Curve(name, x, y, y_error, x_label, x_unit, y_label, y_unit)
 
-Every result has ``run``, ``case``, ``kind`` (gas, liquid, ice, pimd, geop,
-replay), ``label`` (the strategy; ``mts:2i``; ``reference`` for q-TIP4P/F
-itself), ``cost`` (ms per step from the manifest), ``scalars`` and
-``curves`` (the comparable observables: same names across runs of one case),
-``maps`` and ``tables`` (for figures and the report) and ``notes`` (what was
-skipped and why). Energies are per molecule. Errors are standard errors of
-block means (consecutive blocks of frames; None where the run is too short).
+Every result (:class:`symbreak.analysis.results.RunAnalysis`) has ``run``,
+``case``, ``kind`` (gas, liquid, ice, pimd, geop, replay), ``label`` (the
+strategy; ``mts:2i``; ``reference`` for q-TIP4P/F itself), ``timing`` (ms
+per step from the manifest), ``observables`` and ``curves`` (the comparable
+observables: same names across runs of one case), ``maps`` and
+``convergence`` (for figures and the report) and ``notes`` (what was skipped
+and why). Energies are per molecule. Errors are standard errors of block
+means (consecutive blocks of frames; None where the run is too short). The
+helpers below fill a private dict; :func:`_freeze` turns it into the result.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -28,6 +31,7 @@ from .molecules import BrokenMoleculesError, dipole_axes
 from .orientation import anisotropy, orientational_free_energy
 from .pimd import centroid_virial_kinetic_energy, radius_of_gyration
 from .rdf import dipole_correlations, radial_distribution
+from .results import ConvergenceRow, Map, Observable, RunAnalysis, Timing, curve, number, numbers
 from .run_folder import RunError, RunFolder, extras_series
 
 #: frames per block at the least, and the most blocks used for error bars
@@ -45,23 +49,15 @@ def n_blocks_for(n_frames: int, min_blocks: int = 2, max_blocks: int = MAX_BLOCK
     return n if n >= min_blocks else None
 
 
-def _scalar(value, error=None, unit: str = "") -> dict:
-    return {"value": _num(value), "error": _num(error), "unit": unit}
+def _scalar(value, error=None, unit: str = "") -> Observable:
+    return Observable("", number(value), number(error), unit)  # named by _freeze
 
 
-def _curve(x, y, err=None, xlabel: str = "", ylabel: str = "") -> dict:
-    return {"x": _list(x), "y": _list(y), "err": None if err is None else _list(err), "xlabel": xlabel, "ylabel": ylabel}
+def _curve(x, y, err=None, xlabel: str = "", ylabel: str = ""):
+    return curve("", x, y, err, xlabel, ylabel)  # named by _freeze
 
 
-def _num(v):
-    if v is None:
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None
-
-
-def _list(a):
-    return [_num(v) for v in np.asarray(a, dtype=float).ravel()]
+_num = number
 
 
 def _r_max(cells: np.ndarray) -> float:
@@ -125,7 +121,7 @@ def _model_error(run: RunFolder, out: dict, skip_first: bool = False) -> None:
 
 
 def _symbreak_components(run: RunFolder) -> list[int]:
-    return [int(f["component"]) for f in run.forcefields if f["role"] != "reference"]
+    return [f.component for f in run.forcefields if f.role != "reference"]
 
 
 def _symmetry_from_extras(run: RunFolder, out: dict) -> None:
@@ -168,10 +164,10 @@ def _spectra(run: RunFolder, out: dict, plain: np.ndarray, delta: np.ndarray) ->
     for name, series in (("spectrum_V_plain", plain), ("spectrum_delta", delta)):
         s = power_spectrum(times, series / run.n_molecules, n_segments=segments)
         out["curves"][name] = _curve(s["frequency"], s["spectrum"], None, "frequency / cm^-1", "power / (eV/H2O)^2 cm")
-    out["scalars"]["nyquist"] = _scalar(float(out["curves"]["spectrum_delta"]["x"][-1]), None, "cm^-1")
+    f = np.array(out["curves"]["spectrum_delta"].x, dtype=float)
+    p = np.array(out["curves"]["spectrum_delta"].y, dtype=float)
+    out["scalars"]["nyquist"] = _scalar(float(f[-1]), None, "cm^-1")
     # the share of the variance of Delta above 2000 cm^-1: small when the symmetry error is slow (MTS works)
-    f = np.array(out["curves"]["spectrum_delta"]["x"])
-    p = np.array(out["curves"]["spectrum_delta"]["y"])
     total = float(np.trapezoid(p, f)) if len(f) > 1 else 0.0
     if total > 0:
         out["scalars"]["delta_power_above_2000"] = _scalar(float(np.trapezoid(p[f >= 2000], f[f >= 2000])) / total, None, "fraction")
@@ -190,8 +186,8 @@ def _orientation(u: np.ndarray, out: dict, with_map: bool) -> None:
     fe = orientational_free_energy(u, n_blocks=n_blocks, n_cos=20, n_phi=40)
     out["curves"]["F_cos"] = _curve(fe["cos_theta"], fe["F_cos"], fe["F_cos_err"], "cos theta", "F(cos theta) / kT")
     if with_map:
-        out["maps"]["F"] = {"x": _list(fe["phi"]), "y": _list(fe["cos_theta"]),
-                            "z": [_list(row) for row in fe["F"]], "xlabel": "phi / rad", "ylabel": "cos theta"}
+        out["maps"]["F"] = Map("F", numbers(fe["phi"]), numbers(fe["cos_theta"]), tuple(numbers(row) for row in fe["F"]),
+                               "phi / rad", "cos theta")
 
 
 # --- one function per kind --------------------------------------------------------------------
@@ -275,7 +271,7 @@ def _pimd(run: RunFolder, out: dict) -> None:
     run.require_frames(n, 2, "the path-integral analysis")
     numbers, cells = run.numbers(), run.cells()[:n]
     n_blocks = n_blocks_for(n)
-    k = centroid_virial_kinetic_energy(beads, forces, numbers, run.case_spec.temperature_k, cells=cells, n_blocks=n_blocks)
+    k = centroid_virial_kinetic_energy(beads, forces, numbers, run.temperature_k, cells=cells, n_blocks=n_blocks)
     for symbol, value in k["kinetic"].items():
         out["scalars"][f"kinetic_cv_{symbol}"] = _scalar(value, k.get("kinetic_err", {}).get(symbol), "eV/atom")
     out["scalars"]["kinetic_classical"] = _scalar(k["classical"], None, "eV/atom")
@@ -345,46 +341,41 @@ def _replay(run: RunFolder, out: dict) -> None:
         return None if f is None or len(f) != n_rows else f[1:]
 
     # row 0 re-evaluates the initial structure, which repeats the first replayed frame
-    replays = [f for f in run.forcefields if f["role"] == "replay"]
-    energies = {f["strategy"]: run.pot_component(f["component"])[1:] for f in replays}
-    forces = {f["strategy"]: forces_of(f["component"]) for f in replays}
+    # a replay whose servers did not say their strategy (not symbreak's) is labelled by its forcefield's name
+    replays = {f.strategy or f.name: f for f in run.forcefields if f.role == "replay"}
+    energies = {label: run.pot_component(f.component)[1:] for label, f in replays.items()}
+    forces = {label: forces_of(f.component) for label, f in replays.items()}
     complete = all(f is not None for f in forces.values())
     if not complete:  # force errors need every strategy's forces
         forces = dict.fromkeys(forces)
     k_ref = run.component("reference")
     reference = None if k_ref is None else (run.pot_component(k_ref)[1:], forces_of(k_ref) if complete else None)
-    rows = error_table({label: (e, forces[label]) for label, e in energies.items()}, n_mol, reference=reference)
-    table = []
-    for r in rows:
-        row = {"strategy": r["label"], "evaluations": r["evaluations"]}
-        for part in ("model", "symmetry"):
-            for quantity in ("energy", "force"):  # NaN (no forces) -> None
-                row[f"{part}_{quantity}_mae"] = None if r[part] is None else _num(r[part][f"{quantity}_mae"])
-        table.append(row)
+    errors = error_table({label: (e, forces[label]) for label, e in energies.items()}, n_mol, reference=reference)
     spreads = {}
-    for f in run.forcefields:
-        if f["role"] != "replay":
-            continue
+    for label, f in replays.items():
         try:
-            extras = run.extras(f["component"])[1:]
+            extras = run.extras(f.component)[1:]
         except RunError:
             continue
         spread = extras_series(extras, "energy_spread")
         fdiff = extras_series(extras, "force_plain_minus_averaged_rms")
-        spreads[f["strategy"]] = {
-            "energy_spread": None if spread is None else _num(np.mean(spread) / n_mol),
-            "force_plain_minus_averaged_rms": None if fdiff is None else _num(np.sqrt(np.mean(fdiff**2))),
-        }
-    for row in table:
-        row.update(spreads.get(row["strategy"], {}))
-    out["tables"]["convergence"] = table
-    largest = max((r for r in rows if r["symmetry"] is None and r["evaluations"] > 1), key=lambda r: r["evaluations"], default=None)
-    out["symmetry_reference"] = None if largest is None else largest["label"]
+        spreads[label] = (None if spread is None else _num(np.mean(spread) / n_mol),
+                                  None if fdiff is None else _num(np.sqrt(np.mean(fdiff**2))))
+
+    def mae(errors, quantity):  # NaN (no forces) -> None
+        return None if errors is None else _num(getattr(errors, f"{quantity}_mae"))
+
+    out["convergence"] = tuple(
+        ConvergenceRow(r.label, r.evaluations, mae(r.model, "energy"), mae(r.model, "force"), mae(r.symmetry, "energy"),
+                       mae(r.symmetry, "force"), *spreads.get(r.label, (None, None)))
+        for r in errors.rows)
+    largest = errors.symmetry_reference
+    out["symmetry_reference"] = largest
     frames = np.arange(1, n_rows)
     for label, e in energies.items():
-        if largest is not None and label != largest["label"]:
-            diff = np.abs(e - energies[largest["label"]]) / n_mol
-            out["curves"][f"symmetry_error_{label}"] = _curve(frames, diff, None, "frame", f"|E_{label} - E_{largest['label']}| / eV/H2O")
+        if largest is not None and label != largest:
+            diff = np.abs(e - energies[largest]) / n_mol
+            out["curves"][f"symmetry_error_{label}"] = _curve(frames, diff, None, "frame", f"|E_{label} - E_{largest}| / eV/H2O")
             out["scalars"][f"symmetry_error_{label}"] = _scalar(*_mean_err(diff, n_blocks_for(len(diff))), "eV/H2O")
         if reference is not None:
             diff = (e - reference[0]) / n_mol
@@ -393,22 +384,28 @@ def _replay(run: RunFolder, out: dict) -> None:
 
 
 def _group(run: RunFolder) -> str:
-    """Runs with the same group are comparable: same case and size (and, for relaxations, the same cell)."""
-    config = run.manifest.get("config", {})
-    group = run.case + (f" size {config['size']}" if config.get("size") else "")
-    if run.kind in ("geop", "replay"):
-        group += f" seed {config.get('seed')}" if run.kind == "geop" else f" frames {config.get('trajectory')}"
+    """Runs with the same group are comparable: same case and size (and, for relaxations, the same cell).
+
+    A run symbreak did not start has no size: its number of atoms stands in for it.
+    """
+    group = run.case + (f" size {run.size}" if run.size else "")
+    if run.manifest is None:
+        group += f" {len(run.numbers())} atoms"
+    if run.kind == "geop" and run.seed is not None:
+        group += f" seed {run.seed}"
+    if run.kind == "replay":
+        group += f" frames {run.trajectory}"
     return group
 
 
-def analyze_run(path, reference: bool = True) -> dict:
+def analyze_run(path, reference: bool = True) -> RunAnalysis:
     """``analyze_run("runs/liquid-2i")``: the observables that fit the run's case (see the module docstring).
 
     ``reference`` lets a geometry optimisation evaluate q-TIP4P/F (LAMMPS) on
     its first and last frames.
     """
     run = RunFolder(path)
-    config = run.manifest.get("config", {})
+    config = {"potential": run.potential, "strategy": run.strategy}
     out = {
         "run": str(run.path),
         "case": run.case,
@@ -425,7 +422,6 @@ def analyze_run(path, reference: bool = True) -> dict:
         "scalars": {},
         "curves": {},
         "maps": {},
-        "tables": {},
         "notes": run.notes,  # the reader's notes (outputs cut while being written) join as they come
     }
     if not run.finished:
@@ -435,10 +431,10 @@ def analyze_run(path, reference: bool = True) -> dict:
     kind = run.kind
     if kind == "replay":
         _replay(run, out)
-        return out
+        return _freeze(out)
     if kind == "geop":
         _geop(run, out, reference=reference)
-        return out
+        return _freeze(out)
     _thermo(run, out)
     _model_error(run, out)
     _symmetry_from_extras(run, out)
@@ -448,4 +444,21 @@ def analyze_run(path, reference: bool = True) -> dict:
         _pimd(run, out)
     else:
         _condensed(run, out)
-    return out
+    return _freeze(out)
+
+
+def _freeze(out: dict) -> RunAnalysis:
+    """The RunAnalysis of the dict the helpers filled (observables and curves named by their keys)."""
+    cost = out["cost"]
+    return RunAnalysis(
+        run=out["run"], case=out["case"], kind=out["kind"], label=out["label"], potential=out["potential"],
+        strategy=out["strategy"], beads=int(out["beads"]), finished=bool(out["finished"]), group=out["group"],
+        n_molecules=int(out["n_molecules"]), frames=int(out["frames"]),
+        timing=Timing(cost.get("wall_seconds"), int(cost.get("steps") or 0), cost.get("ms_per_step")),
+        duration_ps=out.get("duration_ps"),
+        observables={k: replace(v, name=k) for k, v in out["scalars"].items()},
+        curves={k: replace(v, name=k) for k, v in out["curves"].items()},
+        maps=dict(out["maps"]), convergence=tuple(out.get("convergence", ())),
+        symmetry_grid=out.get("symmetry_grid"), symmetry_reference=out.get("symmetry_reference"),
+        notes=tuple(out["notes"]),
+    )

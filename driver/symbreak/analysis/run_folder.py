@@ -1,12 +1,47 @@
-"""A run folder written by `symbreak run`: its manifest and i-PI outputs as arrays, with clear errors.
+"""Any i-PI run folder as arrays, with clear errors: i-PI's input says what the run is, symbreak's manifest adds the rest.
 
-    run = RunFolder("runs/liquid-2i")          # RunError (one line) if it is not a finished-enough run
-    run.case, run.kind, run.label              # "liquid-nvt", "liquid", "2i"
-    run.properties["potential"]                # i-PI's properties, eV and ps
-    run.positions(bead=0), run.cells()         # (T, N, 3) A, (T, 3, 3) rows or None in vacuum
+    run = RunFolder("runs/liquid-2i")          # RunError (one line) if it is not an analysable i-PI run
+    run.case, run.kind, run.label              # "liquid-nvt", "liquid", "2i"  (a foreign run: "ipi-nvt", ..., "model")
+    run.description                            # the i-PI input as a RunDescription (symbreak.ipi.input_reader)
+    run.manifest                               # symbreak's Manifest, None for a run symbreak did not start
+    run.properties["potential"]                # i-PI's properties, eV, ps, K
+    run.positions(bead=0), run.cells()         # (T, N, 3) A, (T, 3, 3) rows or None for an isolated system
     run.extras(k)                              # per frame: the JSON extras of forcefield component k (bead 0)
     run.component("reference")                 # component index of a role, or None
+    run.temperature_k, run.timestep_fs         # from i-PI's input
+    run.potential, run.strategy, run.size, run.seed, run.trajectory   # the manifest's; None when unknown
     run.notes                                  # what was left out of outputs still being written
+
+What comes from where:
+
+* i-PI's input (input.xml, another input, or the RESTART: see
+  :mod:`symbreak.ipi.input_reader`): motion, ensemble, time step, beads,
+  temperature, forcefields and their weights and MTS weights, the output files
+  (names, strides, formats: xyz or ase/extxyz), the cell.
+* the manifest, only where i-PI cannot know: the case name, the options of
+  `symbreak run` (potential, strategy, size, seed, trajectory), each
+  component's role and strategy, whether the servers ran ``--vacuum``,
+  timings, and whether the run finished.
+
+A run symbreak did not start (no manifest.json) gets:
+
+* ``case``: ``ipi-`` + the ensemble (dynamics) or the motion (``replay``,
+  ``minimize``), + ``-mts`` with multiple time stepping, + ``-pimd`` with
+  more than one bead: ``ipi-nve``, ``ipi-nvt-pimd``, ``ipi-nvt-mts``, ``ipi-replay``.
+* ``kind`` (which analysis fits): replay and minimize motions are ``replay`` and
+  ``geop``; an isolated system (:mod:`symbreak.ipi.isolation`: the cell much
+  larger than the atoms' spread) is ``gas``; more than one bead ``pimd``; else
+  ``liquid`` (``ice`` only for symbreak's ice cases, by name).
+* roles by weights: a component that does not move the atoms (weight 0, or
+  all MTS weights 0) is the ``reference`` (compared, like symbreak's weight-0
+  q-TIP4P/F); with multiple time stepping, a component weighted only on the
+  innermost level is ``inner`` and the other driving ones ``outer``; in a
+  replay, every component with a known strategy is ``replay``; else ``model``.
+* strategies: what `symbreak serve` reports in the component's extras (its
+  first record's ``strategy``), when the input writes them; else None.
+* ``label``: the strategy (``mts:`` + the outer one's grid with MTS) when known,
+  else the driving forcefields' names joined by ``+``, ``ipi`` if none.
+* ``finished``: the properties reach <total_steps>.
 
 Reading is lazy and cached: an analysis opens only the files it needs. A run
 that is still being written is read up to the last complete row or frame of
@@ -21,29 +56,62 @@ from __future__ import annotations
 import ast
 import json
 import re
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from ..campaign.cases import get_case
+from ..campaign.manifest import Manifest, Role, read_manifest
 from ..core.errors import InputError
+from ..ipi.description import RunDescription, TrajectoryOutput
+from ..ipi.input_reader import read_description
+from ..ipi.isolation import looks_isolated
 from ..ipi.outputs import (
     MissingOutput,
     OutputError,
     add_note,
-    read_frames,
     read_properties,
-    read_xyz_trajectory,
+    read_trajectory_file,
     stacked,
     strip_nul_tail,
 )
+from .results import RunKind
 
 _EXTRAS_HEADER = re.compile(r"Step:\s*(\d+)\s+Bead:\s*(\d+)")
+
+#: the i-PI motions symbreak analyses
+ANALYSED_MOTIONS = ("dynamics", "replay", "minimize")
 
 
 class RunError(InputError):
     """A folder that cannot be analysed: not a run, unfinished, missing outputs, too few frames."""
+
+
+@dataclass(frozen=True)
+class Component:
+    """``run.forcefields[0].role``: one force component (i-PI's k, its forcefield) with symbreak's role and strategy."""
+
+    component: int
+    name: str
+    role: Role
+    strategy: str | None = None
+    weight: float = 1.0
+    mts_weights: tuple[float, ...] | None = None
+
+
+def _parse_extras_line(path: Path, number: int, line: str) -> dict:
+    try:
+        data = ast.literal_eval(line)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            raise RunError(f"{path}: line {number} is neither a Python dict nor JSON: {line[:60]!r}") from None
+    if not isinstance(data, dict):
+        raise RunError(f"{path}: line {number} is not a dict of extras: {line[:60]!r}")
+    data.pop("raw", None)
+    return {k: v if isinstance(v, list) else [v] for k, v in data.items()}
 
 
 def read_extras(path, notes: list | None = None) -> list[dict]:
@@ -64,20 +132,29 @@ def read_extras(path, notes: list | None = None) -> list[dict]:
     frames = []
     for number, line in enumerate(lines, start=1):
         line = line.strip()
-        if not line or _EXTRAS_HEADER.search(line):
+        if not line or line.startswith("#") or _EXTRAS_HEADER.search(line):  # " #EXTRAS(raw)# Step: 3" headers
             continue
-        try:
-            data = ast.literal_eval(line)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError:
-                raise RunError(f"{path}: line {number} is neither a Python dict nor JSON: {line[:60]!r}") from None
-        if not isinstance(data, dict):
-            raise RunError(f"{path}: line {number} is not a dict of extras: {line[:60]!r}")
-        data.pop("raw", None)
-        frames.append({k: v if isinstance(v, list) else [v] for k, v in data.items()})
+        frames.append(_parse_extras_line(path, number, line))
     return frames
+
+
+def first_extras(path, max_lines: int = 20) -> dict | None:
+    """``first_extras("run/sim.extras_c0")``: the first extras record of a file, None if it has none (or no dict)."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, start=1):
+                if number > max_lines or not line.endswith("\n"):
+                    return None
+                line = line.strip()
+                if line and not line.startswith("#") and not _EXTRAS_HEADER.search(line):
+                    try:
+                        return _parse_extras_line(path, number, line)
+                    except RunError:
+                        return None
+    except OSError:
+        return None
+    return None
 
 
 def _output_error(folder: Path, err: OutputError) -> str:
@@ -92,99 +169,201 @@ def extras_series(frames: list[dict], key: str, bead: int = 0) -> np.ndarray | N
     return np.array([f[key][bead] for f in frames], dtype=float)
 
 
-def label_of(manifest: dict) -> str:
-    """Short name of a run: the strategy (``mts:2i`` with multiple time stepping), ``reference`` for q-TIP4P/F."""
-    config = manifest.get("config", {})
-    if config.get("potential") == "qtip4pf":
-        return "reference"
-    strategy = config.get("strategy", "plain")
-    if get_case(manifest["case"]).mts:
-        return f"mts:{strategy}"
-    return strategy
+def derived_case(description: RunDescription) -> str:
+    """``derived_case(d)`` -> ``ipi-nvt-pimd``: the case name of a run symbreak did not start (module docstring)."""
+    head = description.ensemble if description.motion == "dynamics" and description.ensemble else description.motion
+    return "ipi-" + head + ("-mts" if description.mts else "") + ("-pimd" if description.nbeads > 1 else "")
 
 
 class RunFolder:
-    """The manifest and outputs of one `symbreak run` folder."""
+    """``RunFolder("runs/x")``: the i-PI input, outputs and (when symbreak ran it) manifest of one run folder."""
 
-    def __init__(self, path, prefix: str = "simulation", min_frames: int = 2):
+    def __init__(self, path, min_frames: int = 2):
         self.path = Path(path)
-        self.prefix = prefix
         self.notes: list[str] = []
-        manifest = self.path / "manifest.json"
         if not self.path.is_dir():
-            raise RunError(f"{self.path} is not a folder: pass a run folder written by `symbreak run`")
-        if not manifest.exists():
-            raise RunError(f"{self.path} is not a symbreak run (no manifest.json): pass a folder written by `symbreak run`")
+            raise RunError(f"{self.path} is not a folder: pass an i-PI run folder (e.g. one written by `symbreak run`)")
         try:
-            self.manifest = json.loads(manifest.read_text())
-            self.case_spec = get_case(self.manifest["case"])
-        except (json.JSONDecodeError, KeyError, ValueError) as err:
-            raise RunError(f"{manifest} is not a valid symbreak manifest ({err})") from None
+            self.manifest: Manifest | None = read_manifest(self.path)
+            self.description: RunDescription = read_description(self.path)
+        except InputError as err:
+            raise RunError(str(err)) from None
+        d = self.description
+        if d.motion not in ANALYSED_MOTIONS:
+            raise RunError(f"{d.source}: motion '{d.motion}' has no analysis here (symbreak analyses "
+                           f"{', '.join(ANALYSED_MOTIONS)})")
+        output = d.properties_output
+        if output is None:
+            raise RunError(f"{d.source}: the input writes no <properties>: there is nothing to analyse")
+        self.properties_file = output.path
         try:
-            self.properties = read_properties(self.path / f"{prefix}.out", self.notes)
+            self.properties = read_properties(self.path / output.path, self.notes)
         except OutputError as err:
             raise RunError(_output_error(self.path, err)) from None
         rows = len(next(iter(self.properties.values())))
         if rows < min_frames:
-            raise RunError(f"{self.path}: only {rows} frame(s) in {prefix}.out, need at least {min_frames}: run more steps")
+            raise RunError(f"{self.path}: only {rows} frame(s) in {output.path}, need at least {min_frames}: run more steps")
 
     # --- what the run is
     @property
-    def case(self) -> str:
-        return self.manifest["case"]
+    def prefix(self) -> str:
+        return self.description.prefix
 
     @property
-    def kind(self) -> str:
-        """gas | liquid | pimd | ice | geop | replay: which analysis fits."""
-        c = self.case_spec
-        if c.motion == "replay":
+    def case(self) -> str:
+        """The manifest's case, or one derived from the i-PI input (``ipi-nve``, ...)."""
+        return self.manifest.case if self.manifest is not None else derived_case(self.description)
+
+    @property
+    def kind(self) -> RunKind:
+        """gas | liquid | pimd | ice | geop | replay: which analysis fits (see the module docstring)."""
+        motion = self.description.motion
+        if motion == "replay":
             return "replay"
-        if c.motion == "minimize":
+        if motion == "minimize":
             return "geop"
-        if c.vacuum:
+        if self.isolated:
             return "gas"
         if self.beads > 1:
             return "pimd"
         return "ice" if self.case.startswith("ice") else "liquid"
 
+    @cached_property
+    def isolated(self) -> bool:
+        """No periodic images: symbreak's servers ran --vacuum, or the cell dwarfs the atoms (ipi.isolation)."""
+        if self.manifest is not None and any("--vacuum" in c.command for c in self.manifest.commands.clients):
+            return True
+        if self.description.isolated is not None:
+            return self.description.isolated
+        first = self._position_frames[0]
+        return looks_isolated(first.cell.array, first.positions)
+
     @property
     def label(self) -> str:
-        return label_of(self.manifest)
+        """Short name of a run: the strategy (``mts:2i`` with MTS), ``reference`` for q-TIP4P/F, else forcefield names."""
+        mts = "mts:" if self.description.mts else ""
+        if self.manifest is not None:
+            if self.manifest.config.potential == "qtip4pf":
+                return "reference"
+            return mts + (self.manifest.config.strategy or "plain")
+        if self.strategy is not None:
+            return mts + self.strategy
+        driving = [c.name for c in self.forcefields if c.role != "reference"]
+        return mts + "+".join(dict.fromkeys(driving)) if driving else "ipi"
+
+    @property
+    def potential(self) -> str | None:
+        return None if self.manifest is None else self.manifest.config.potential
+
+    @property
+    def strategy(self) -> str | None:
+        """The run's strategy: the manifest's, else the one `symbreak serve` reported for the driving (outer) component."""
+        if self.manifest is not None:
+            return self.manifest.config.strategy
+        for role in ("outer", "model", "replay", "inner"):
+            found = [c.strategy for c in self.forcefields if c.role == role and c.strategy]
+            if found:  # an MTS outer force is served as delta:GRID; the run's strategy is GRID (as symbreak's)
+                return found[0].removeprefix("delta:")
+        return None
+
+    @property
+    def size(self) -> int | None:
+        return None if self.manifest is None else self.manifest.config.size
+
+    @property
+    def seed(self) -> int | None:
+        return None if self.manifest is None else self.manifest.config.seed
+
+    @property
+    def trajectory(self) -> str | None:
+        """The replayed trajectory: the manifest's --trajectory, else the replay file of the i-PI input."""
+        if self.manifest is not None:
+            return self.manifest.config.trajectory
+        return self.description.replay_file
 
     @property
     def beads(self) -> int:
-        return int(self.manifest.get("beads") or 1)
+        return self.description.nbeads
 
     @property
     def finished(self) -> bool:
-        return "finished" in self.manifest
+        """The manifest says so; for a foreign run, the properties reach <total_steps>."""
+        if self.manifest is not None:
+            return self.manifest.finished is not None
+        total = self.description.total_steps
+        steps = self.properties.get("step")
+        if total is None or steps is None or not len(steps):
+            return False
+        return int(steps[-1]) + self.description.properties_output.stride > total
 
     @property
-    def forcefields(self) -> list[dict]:
-        return self.manifest.get("forcefields", [])
+    def temperature_k(self) -> float | None:
+        """The ensemble's temperature, else the initial thermal velocities' (None if the input has neither)."""
+        return self.description.temperature_k or self.description.initial_temperature_k
+
+    @cached_property
+    def forcefields(self) -> tuple[Component, ...]:
+        """The force components with their roles and strategies (the manifest's, else by the rules above)."""
+        d = self.description
+        records = {} if self.manifest is None else {f.component: f for f in self.manifest.forcefields}
+        out = []
+        for c in d.components:
+            record = records.get(c.index)
+            if record is not None:
+                out.append(Component(c.index, record.name, record.role, record.strategy, c.weight, c.mts_weights))
+                continue
+            strategy = self._served_strategy(c.index)
+            if d.motion == "replay" and strategy is not None:
+                role = "replay"
+            elif not c.drives:
+                role = "reference"
+            elif d.mts and c.mts_weights is not None:
+                inner_only = all(w == 0 for w in c.mts_weights[:-1]) and c.mts_weights[-1] != 0
+                role = "inner" if inner_only else "outer"
+            elif d.motion == "replay":
+                role = "replay"
+            else:
+                role = "model"
+            out.append(Component(c.index, c.forcefield, role, strategy, c.weight, c.mts_weights))
+        return tuple(out)
+
+    def _extras_output(self, k: int) -> TrajectoryOutput | None:
+        d = self.description
+        found = d.trajectory("extras_component_raw", argument=k)
+        if found is None and len(d.components) == 1 and k == 0:
+            found = d.trajectory("extras", bead=0)
+        return found
+
+    def _served_strategy(self, k: int) -> str | None:
+        output = self._extras_output(k)
+        if output is None:
+            return None
+        record = first_extras(self.path / output.path(0))
+        strategy = None if record is None else record.get("strategy", [None])[0]
+        return strategy if isinstance(strategy, str) else None
 
     def component(self, role: str) -> int | None:
         """Index k of the first forcefield with this role (model, inner, outer, replay, reference)."""
-        for f in self.forcefields:
-            if f["role"] == role:
-                return int(f["component"])
-        return None
+        return next((c.component for c in self.forcefields if c.role == role), None)
 
     def cost(self) -> dict:
-        """Wall seconds, steps and ms per step from the manifest (NaN for an unfinished run).
+        """Wall seconds, steps and ms per step from the manifest (NaN or None when unknown: unfinished or foreign runs).
 
         ms per step is the runner's steady-state figure (start-up excluded) when
         the run recorded it, else wall time over steps.
         """
-        wall = self.manifest.get("wall_seconds")
-        steps = int(self.manifest.get("steps") or 0)
-        ms = self.manifest.get("ms_per_step") or (1e3 * wall / steps if wall and steps else float("nan"))
+        if self.manifest is None:
+            steps = self.properties.get("step")
+            return {"wall_seconds": None, "steps": int(steps[-1]) if steps is not None else 0, "ms_per_step": float("nan")}
+        wall = self.manifest.wall_seconds
+        steps = int(self.manifest.steps or 0)
+        ms = self.manifest.ms_per_step or (1e3 * wall / steps if wall and steps else float("nan"))
         return {"wall_seconds": wall, "steps": steps, "ms_per_step": ms}
 
     # --- outputs
     def column(self, name: str) -> np.ndarray:
         if name not in self.properties:
-            raise RunError(f"{self.path}: {self.prefix}.out has no column '{name}' (it has {sorted(self.properties)})")
+            raise RunError(f"{self.path}: {self.properties_file} has no column '{name}' (it has {sorted(self.properties)})")
         return self.properties[name]
 
     def pot_component(self, k: int) -> np.ndarray:
@@ -195,8 +374,13 @@ class RunFolder:
         return self._frames("positions", 0)
 
     def _frames(self, quantity: str, bead: int):
+        output = self.description.trajectory(quantity, bead=bead)
+        if output is None:
+            raise RunError(f"{self.path}: missing outputs: {self.description.source} writes no {quantity} trajectory"
+                           f"{f' of bead {bead}' if bead else ''}: add <trajectory filename='{quantity[:3]}'> {quantity} "
+                           "</trajectory>")
         try:
-            return read_frames(self.path, quantity, bead=bead, prefix=self.prefix, notes=self.notes)
+            return read_trajectory_file(self.path / output.path(bead), output.format, self.notes)
         except OutputError as err:
             raise RunError(_output_error(self.path, err)) from None
 
@@ -221,43 +405,65 @@ class RunFolder:
         return self._position_frames[0].get_masses()
 
     def cells(self) -> np.ndarray | None:
-        """(T, 3, 3) cells as rows, or None for a vacuum case (the 100 A box is not a cell)."""
-        if self.case_spec.vacuum:
+        """(T, 3, 3) cells as rows, or None for an isolated system (its big box is not a cell)."""
+        if self.isolated:
             return None
         return np.stack([f.cell.array for f in self._position_frames])
 
+    @property
+    def output_stride(self) -> int:
+        """Steps between position frames (the positions trajectory's stride; the properties' without one)."""
+        output = self.description.trajectory("positions")
+        return output.stride if output is not None else self.description.properties_output.stride
+
     def frame_times(self) -> np.ndarray:
-        """ps of each trajectory frame: trajectories and properties share their stride, so row k is frame k.
+        """ps of each trajectory frame: the properties' times when trajectory and properties share their stride.
 
         (The frames' own step labels are not used: ipi.scripting.read_trajectory misreads steps >= 10.)
+        Without a time column: the positions' stride times the time step (frame numbers without a time step).
         """
         n = len(self._position_frames)
-        if "time" in self.properties and len(self.properties["time"]) >= n:
+        same_stride = self.output_stride == self.description.properties_output.stride
+        if same_stride and "time" in self.properties and len(self.properties["time"]) >= n:
             return self.properties["time"][:n]
-        return np.arange(n) * self.case_spec.output_stride * self.timestep_fs * 1e-3
+        step = self.timestep_fs
+        return np.arange(n) * (self.output_stride * step * 1e-3 if step else 1.0)
 
     def component_forces(self, k: int) -> np.ndarray | None:
         """(T, N, 3) eV/A of forcefield component k (``forces_component_raw(k)``), None if the run did not write them."""
-        path = self.path / f"{self.prefix}.forces_c{k}.xyz"
-        if not path.exists():
+        output = self.description.trajectory("forces_component_raw", argument=k)
+        if output is None or not (self.path / output.path()).exists():
             return None
         try:
-            return stacked(read_xyz_trajectory(path, self.notes), "forces_component_raw")
+            return stacked(read_trajectory_file(self.path / output.path(), output.format, self.notes),
+                           "forces_component_raw")
         except OutputError as err:
             raise RunError(_output_error(self.path, err)) from None
 
     def extras(self, k: int) -> list[dict]:
-        return read_extras(self.path / f"{self.prefix}.extras_c{k}", self.notes)
+        output = self._extras_output(k)
+        if output is None:
+            raise RunError(f"{self.path}: no extras of component {k}: the input must write "
+                           f"<trajectory> extras_component_raw({k}) </trajectory>")
+        return read_extras(self.path / output.path(0), self.notes)
 
     @property
-    def timestep_fs(self) -> float:
-        """The (outer) time step of the run: the manifest's, or the case's for runs that predate it."""
-        return float(self.manifest.get("timestep_fs") or self.case_spec.timestep_fs)
+    def timestep_fs(self) -> float | None:
+        """The (outer) time step of the run from i-PI's input (the manifest's if the input has none); None for no dynamics."""
+        if self.description.timestep_fs is not None:
+            return self.description.timestep_fs
+        return None if self.manifest is None else self.manifest.timestep_fs
 
     @property
     def extras_stride(self) -> int:
-        """Steps between extras frames: 1 since the extras got their own stride, the case's stride in older runs."""
-        return int(self.manifest.get("extras_stride") or self.case_spec.output_stride)
+        """Steps between extras frames: the stride of the extras output (the manifest's, else the properties')."""
+        for c in self.forcefields:
+            output = self._extras_output(c.component)
+            if output is not None:
+                return output.stride
+        if self.manifest is not None and self.manifest.extras_stride:
+            return int(self.manifest.extras_stride)
+        return self.description.properties_output.stride
 
     def require_frames(self, n_frames: int, needed: int, what: str) -> None:
         if n_frames < needed:

@@ -9,14 +9,16 @@ conserves L to the integrator's precision; a model with a net torque changes it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..analysis.angular import angular_momentum, direction_change_deg, hbar_ase, torque
 from ..analysis.run_folder import RunFolder
-from ..campaign.runner import RunConfig, option_differences, run_case
+from ..campaign.config import RunConfig
+from ..campaign.manifest import read_manifest
+from ..campaign.options import option_differences
+from ..campaign.runner import run_case
 from ..core.errors import InputError
 from .results import NVEResult
 
@@ -54,21 +56,19 @@ def molecule_nve(potential: str, out: Path, *, steps: int, strategies=("plain", 
     results = []
     for strategy in strategies:
         folder = Path(out) / strategy
-        manifest = folder / "manifest.json"
         config = RunConfig(case="gas-nve", out=str(folder), strategy=strategy, potential=potential, steps=steps,
                            seed=seed, threads=threads, reference=False)
-        old = None
-        if manifest.exists():
-            try:
-                old = json.loads(manifest.read_text())
-            except json.JSONDecodeError:
-                old = {}
+        try:
+            old = read_manifest(folder)
+        except InputError as err:
+            raise InputError(f"{folder} holds no readable NVE run ({err}): choose another --out (or remove that folder)") from None
+        if old is not None:
             # the runner's own comparison of the options that define a run
             differences = option_differences(old, config)
             if differences:
                 raise InputError(f"{folder} holds an NVE run with other options ({'; '.join(differences)}): "
                                  "choose another --out (or remove that folder)")
-        if not (old and "finished" in old):
+        if not (old and old.finished):
             if log:
                 log(f"NVE of the molecule with {strategy}: {steps} steps through symbreak serve")
             run_case(config)

@@ -1,6 +1,7 @@
 """The named simulation cases: which system, which ensemble, which defaults.
 
     case = get_case("liquid-pimd")
+    case.md                              # its MDSettings: PILE-L, 300 K, 0.25 fs, 8 beads, 40 steps
     case.structure(seed=0, size=None)   # the starting Structure
     list_cases()                         # names with one-line descriptions
 
@@ -21,6 +22,7 @@ from typing import Callable
 
 from ..core.errors import InputError
 from ..core.structure import Structure
+from ..ipi.md_settings import Ensemble, MDSettings, Motion, Thermostat
 
 ICE_SIZES = {96: (3, 2, 2), 128: (2, 2, 4), 192: (3, 2, 4), 288: (3, 3, 4), 768: (4, 4, 6)}
 
@@ -52,72 +54,117 @@ def _ice(seed: int, size: int | None) -> Structure:
     return ice_ih(ICE_SIZES[size], seed=seed)
 
 
+#: inner steps per outer step of the MTS cases (their time step is the outer one; the inner one 0.5 fs)
+MTS_RATIO = 10
+
+
 @dataclass(frozen=True)
 class Case:
-    """One simulation setting; units fs, K and bar."""
+    """Usage: get_case("gas-nve") -> Case: one simulation setting (its MD in ``md``; units fs, K and bar).
+
+    ``md.steps`` is the case's default length, ``md.stride`` its output stride
+    for dynamics; ``system`` makes the starting structure (None: the replay
+    case reads its frames); ``vacuum``: an isolated molecule (the servers use
+    plain Coulomb); ``reference``: record the q-TIP4P/F energy at weight 0
+    alongside the model.
+    """
 
     name: str
     description: str
-    system: Callable[[int, int | None], Structure]
-    motion: str = "dynamics"  # dynamics | minimize | replay
-    ensemble: str = "nvt"  # nve | nvt | npt
-    thermostat: str = "svr"
-    thermostat_tau_fs: float = 10.0
-    barostat_tau_fs: float = 200.0
-    pressure_bar: float = 1.0
-    timestep_fs: float = 0.5
-    temperature_k: float = 300.0
+    system: Callable[[int, int | None], Structure] | None
+    md: MDSettings
     vacuum: bool = False
-    mts: bool = False
-    beads: int = 1
-    default_steps: int = 200
-    stride: int = 1
-    reference: bool = True  # record the q-TIP4P/F energy at weight 0 alongside the model
+    reference: bool = True
 
     def structure(self, seed: int = 0, size: int | None = None) -> Structure:
         return self.system(seed, size)
 
+    # the MD settings under the names the runs and their analysis use
+    @property
+    def motion(self) -> Motion:
+        return self.md.motion
+
+    @property
+    def ensemble(self) -> Ensemble:
+        return self.md.ensemble
+
+    @property
+    def thermostat(self) -> Thermostat:
+        return self.md.thermostat
+
+    @property
+    def temperature_k(self) -> float:
+        return self.md.temperature_k
+
+    @property
+    def timestep_fs(self) -> float:
+        """The (outer, with MTS) time step."""
+        return self.md.timestep_fs
+
+    @property
+    def beads(self) -> int:
+        return self.md.beads
+
+    @property
+    def default_steps(self) -> int:
+        return self.md.steps
+
+    @property
+    def stride(self) -> int:
+        return self.md.stride
+
+    @property
+    def mts(self) -> bool:
+        """Multiple time stepping: the plain model on the inner step, the correction on the outer one."""
+        return self.md.mts_ratio is not None
+
     @property
     def output_stride(self) -> int:
         """Steps between trajectory and properties rows: ``stride`` for dynamics, every step otherwise."""
-        return self.stride if self.motion == "dynamics" else 1
+        return self.md.output_stride
 
 
 _GAS = dict(system=_gas, vacuum=True)
-_LIQUID = dict(system=_liquid, stride=10)
-_ICE = dict(system=_ice, temperature_k=200.0, stride=10)
+_LIQUID = dict(system=_liquid)
+_ICE = dict(system=_ice)
+_LIQUID_MD = dict(stride=10)
+_ICE_MD = dict(temperature_k=200.0, stride=10)
+#: Langevin (tau 100 fs) for the molecule: SVR rescales one molecule's few degrees of freedom too hard
+_LANGEVIN = dict(thermostat="langevin", thermostat_tau_fs=100.0)
+_PILE = dict(thermostat="pile_l", thermostat_tau_fs=100.0, timestep_fs=0.25, beads=8)
+_MTS = dict(timestep_fs=5.0, mts_ratio=MTS_RATIO)
 
 CASES = {
     c.name: c
     for c in [
-        Case("gas-nve", "one H2O in vacuum, NVE, 0.5 fs, 300 K initial velocities, fixcom", ensemble="nve",
-             default_steps=400, **_GAS),
-        Case("gas-nvt", "one H2O in vacuum, NVT (Langevin, tau 100 fs), 300 K", thermostat="langevin",
-             thermostat_tau_fs=100.0, default_steps=400, **_GAS),
+        Case("gas-nve", "one H2O in vacuum, NVE, 0.5 fs, 300 K initial velocities, fixcom",
+             md=MDSettings(ensemble="nve", thermostat="none", steps=400), **_GAS),
+        Case("gas-nvt", "one H2O in vacuum, NVT (Langevin, tau 100 fs), 300 K",
+             md=MDSettings(**_LANGEVIN, steps=400), **_GAS),
         Case("gas-mts", "one H2O in vacuum, NVT, MTS: plain every 0.5 fs, averaged-minus-plain every 5 fs",
-             thermostat="langevin", thermostat_tau_fs=100.0, timestep_fs=5.0, mts=True, default_steps=40, **_GAS),
+             md=MDSettings(**_LANGEVIN, **_MTS, steps=40), **_GAS),
         Case("liquid-nvt", "64 H2O (--size 216, 512) at 0.997 g/cm3, 300 K, NVT (SVR, tau 10 fs), 0.5 fs",
-             default_steps=100, **_LIQUID),
+             md=MDSettings(**_LIQUID_MD, steps=100), **_LIQUID),
         Case("liquid-mts", "liquid water NVT with MTS: plain every 0.5 fs, averaged-minus-plain every 5 fs",
-             timestep_fs=5.0, mts=True, default_steps=10, **_LIQUID),
-        Case("liquid-pimd", "liquid water, 300 K, 8 beads PILE-L (tau 100 fs), 0.25 fs", thermostat="pile_l",
-             thermostat_tau_fs=100.0, timestep_fs=0.25, beads=8, default_steps=40, **_LIQUID),
+             md=MDSettings(**_LIQUID_MD, **_MTS, steps=10), **_LIQUID),
+        Case("liquid-pimd", "liquid water, 300 K, 8 beads PILE-L (tau 100 fs), 0.25 fs",
+             md=MDSettings(**_LIQUID_MD, **_PILE, steps=40), **_LIQUID),
         Case("ice-nvt", "proton-disordered ice Ih (96 H2O; --size 128..768), 200 K, NVT (SVR)",
-             default_steps=100, **_ICE),
+             md=MDSettings(**_ICE_MD, steps=100), **_ICE),
         Case("ice-npt", "proton-disordered ice Ih, 200 K, 1 bar, NPT (isotropic barostat, tau 200 fs)",
-             ensemble="npt", default_steps=100, **_ICE),
-        Case("ice-pimd", "proton-disordered ice Ih, 200 K, 8 beads PILE-L, 0.25 fs", thermostat="pile_l",
-             thermostat_tau_fs=100.0, timestep_fs=0.25, beads=8, default_steps=40, **_ICE),
+             md=MDSettings(**_ICE_MD, ensemble="npt", steps=100), **_ICE),
+        Case("ice-pimd", "proton-disordered ice Ih, 200 K, 8 beads PILE-L, 0.25 fs",
+             md=MDSettings(**_ICE_MD, **_PILE, steps=40), **_ICE),
         Case("ice-geop", "fixed-cell L-BFGS relaxation of one proton-disordered ice Ih cell (--seed picks it)",
-             motion="minimize", default_steps=200, reference=False, **_ICE),
+             md=MDSettings(**_ICE_MD, motion="minimize", steps=200), reference=False, **_ICE),
         Case("replay", "evaluate a saved trajectory (--trajectory) with plain, i, 2, 2i, 3i and the reference",
-             system=None, motion="replay", default_steps=1000),
+             system=None, md=MDSettings(motion="replay", steps=1000)),
     ]
 }
 
 
 def get_case(name: str) -> Case:
-    """The case called ``name``; ValueError listing the known ones otherwise."""
+    """Usage: get_case("gas-nve") -> the case called ``name``; ValueError listing the known ones otherwise."""
     try:
         return CASES[name]
     except KeyError:
@@ -125,4 +172,5 @@ def get_case(name: str) -> Case:
 
 
 def list_cases() -> list[tuple[str, str]]:
+    """Usage: list_cases() -> [(name, one-line description), ...] of every case."""
     return [(c.name, c.description) for c in CASES.values()]

@@ -7,13 +7,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 REPLAY_STRATEGIES = ("plain", "i", "2", "2i", "3i")
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunConfig:
-    """What to run: a case, a potential and a strategy, for so many steps, into ``out``."""
+    """Usage: RunConfig(case="gas-nve", out="runs/gas-2i", strategy="2i") -> the options of one run.
+
+    What to run: a case, a potential and a strategy, for so many steps, into
+    ``out``. Frozen: change one with ``dataclasses.replace``.
+    """
 
     case: str
     out: str
@@ -24,7 +29,7 @@ class RunConfig:
     size: int | None = None
     servers: int = 1
     seed: int = 31415
-    transport: str = "unix"  # unix | inet
+    transport: Literal["unix", "inet"] = "unix"
     host: str = "127.0.0.1"
     threads: int = 1
     reference: bool | None = None  # None: the case's default
@@ -36,7 +41,7 @@ class RunConfig:
     #: socket names CASE-ROLE (UNIX) or ports from 31415 up (TCP) instead of unique ones: for input templates
     fixed_addresses: bool = False
     #: i-PI's verbosity; 'high' logs the wall time of every step (see ipi.timing)
-    verbosity: str = "low"
+    verbosity: Literal["quiet", "low", "medium", "high", "debug"] = "low"
     #: MTS cases: inner steps per outer step (the inner step stays at the case's 0.5 fs; the outer step
     #: is mts_ratio x 0.5 fs). None: the case's 10, an outer step of 5 fs
     mts_ratio: int | None = None

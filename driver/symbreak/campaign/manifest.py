@@ -38,13 +38,16 @@ ROLES: tuple[str, ...] = get_args(Role)
 
 
 def now() -> str:
-    """The local time as the manifest writes it: 2026-11-28T11:20:05."""
+    """Usage: now() -> the local time as the manifest writes it: 2026-11-28T11:20:05."""
     return time.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @dataclass(frozen=True)
 class ForcefieldRecord:
-    """One i-PI forcefield of the run; ``component`` is its index k in pot_component_raw(k)."""
+    """Usage: ForcefieldRecord(0, "model", "model", "2i") -> ...
+
+    One i-PI forcefield of the run; ``component`` is its index k in pot_component_raw(k).
+    """
 
     component: int
     name: str
@@ -56,7 +59,10 @@ class ForcefieldRecord:
 
 @dataclass(frozen=True)
 class ClientCommand:
-    """The command line of one client process (a model server or the reference), ``name`` e.g. model0."""
+    """Usage: ClientCommand("model0", ("symbreak", "serve", ...)) -> ...
+
+    The command line of one client process (a model server or the reference), ``name`` e.g. model0.
+    """
 
     name: str
     command: tuple[str, ...]
@@ -64,7 +70,10 @@ class ClientCommand:
 
 @dataclass(frozen=True)
 class Commands:
-    """The last attempt's processes: i-PI's command line and its clients'."""
+    """Usage: Commands(("i-pi", "input.xml"), clients) -> ...
+
+    The last attempt's processes: i-PI's command line and its clients'.
+    """
 
     ipi: tuple[str, ...]
     clients: tuple[ClientCommand, ...] = ()
@@ -72,7 +81,9 @@ class Commands:
 
 @dataclass(frozen=True)
 class Attempt:
-    """One launch of the run: when, where, from which step, with which sockets, and how it ended.
+    """Usage: Attempt(now(), socket.gethostname(), os.getpid(), from_step=0) -> one launch of the run.
+
+    When, where, from which step, with which sockets, and how it ended.
 
     ``ended`` and ``outcome`` are None while the attempt runs (or if its runner was killed
     before it could write them; ``closed_unrecorded`` marks those).
@@ -88,7 +99,10 @@ class Attempt:
     last_step: int | None = None
 
     def closed_unrecorded(self) -> "Attempt":
-        """This attempt marked as ended without a record (its runner died), unless it has one."""
+        """Usage: attempt.closed_unrecorded() -> ...
+
+        This attempt marked as ended without a record (its runner died), unless it has one.
+        """
         if self.ended is not None:
             return self
         return replace(self, ended="?", outcome="no record: the runner was killed (or could not write the manifest)")
@@ -96,7 +110,10 @@ class Attempt:
 
 @dataclass(frozen=True)
 class Manifest:
-    """Everything symbreak knows about a run folder that i-PI's input does not say."""
+    """Usage: read_manifest(folder) -> ...
+
+    Manifest: everything symbreak knows about a run folder that i-PI's input does not say.
+    """
 
     case: str
     description: str
@@ -104,10 +121,12 @@ class Manifest:
     steps: int
     beads: int
     seed: int
-    timestep_fs: float
+    #: the (outer) time step; None in runs that predate the key (the case's then)
+    timestep_fs: float | None
     forcefields: tuple[ForcefieldRecord, ...]
     commands: Commands
-    extras_stride: int = 1
+    #: steps between extras frames; None in runs that predate the key (the case's output stride then)
+    extras_stride: int | None = 1
     versions: tuple[tuple[str, str], ...] = ()
     #: the resolved options that define the run (campaign.config.DEFINING), as the runner compares them
     options: tuple[tuple[str, object], ...] | None = None
@@ -120,11 +139,27 @@ class Manifest:
     version: int = MANIFEST_VERSION
 
     def component(self, role: Role) -> int | None:
-        """The component index of the first forcefield with this role, or None."""
+        """Usage: manifest.component("reference") -> the index of the first forcefield with this role, or None."""
         return next((f.component for f in self.forcefields if f.role == role), None)
 
     def options_dict(self) -> dict | None:
-        return None if self.options is None else dict(self.options)
+        """Usage: manifest.options_dict() -> {"case": "gas-nve", "strategy": "2i", ...} (JSON values) or None."""
+        return None if self.options is None else {k: _json_value(v) for k, v in self.options}
+
+    def with_attempt(self, attempt: Attempt) -> "Manifest":
+        """Usage: manifest.with_attempt(Attempt(now(), host)) -> this manifest with one more attempt."""
+        return replace(self, attempts=self.attempts + (attempt,))
+
+    def with_last_attempt(self, attempt: Attempt) -> "Manifest":
+        """Usage: manifest.with_last_attempt(replace(last, outcome="finished")) -> the last attempt replaced."""
+        return replace(self, attempts=self.attempts[:-1] + (attempt,))
+
+    def with_attempts_closed(self) -> "Manifest":
+        """Usage: manifest.with_attempts_closed() -> ...
+
+        Every attempt without an end marked as ended unrecorded (its runner was killed).
+        """
+        return replace(self, attempts=tuple(a.closed_unrecorded() for a in self.attempts))
 
 
 def _json_value(value):
@@ -134,7 +169,7 @@ def _json_value(value):
 
 
 def manifest_json(manifest: Manifest) -> dict:
-    """The JSON object of ``manifest`` (the layout of manifest.json)."""
+    """Usage: manifest_json(manifest) -> the JSON object of ``manifest`` (the layout of manifest.json)."""
     return {
         "version": manifest.version,
         "case": manifest.case,
@@ -143,8 +178,8 @@ def manifest_json(manifest: Manifest) -> dict:
         "steps": manifest.steps,
         "beads": manifest.beads,
         "seed": manifest.seed,
-        "extras_stride": manifest.extras_stride,
-        "timestep_fs": manifest.timestep_fs,
+        **({"extras_stride": manifest.extras_stride} if manifest.extras_stride is not None else {}),
+        **({"timestep_fs": manifest.timestep_fs} if manifest.timestep_fs is not None else {}),
         "forcefields": [
             {"component": f.component, "name": f.name, "role": f.role, "strategy": f.strategy, "weight": f.weight,
              "mts_weights": None if f.mts_weights is None else list(f.mts_weights)}
@@ -170,7 +205,15 @@ def manifest_json(manifest: Manifest) -> dict:
 
 
 def _tuple(value):
-    return tuple(_tuple(v) for v in value) if isinstance(value, list) else value
+    return tuple(_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def options_record(options: dict) -> tuple[tuple[str, object], ...]:
+    """Usage: options_record(defining_options(config)) -> ...
+
+    The options as Manifest.options holds them (lists as tuples).
+    """
+    return tuple((k, _tuple(v)) for k, v in options.items())
 
 
 def _run_config(data: dict) -> RunConfig:
@@ -180,7 +223,11 @@ def _run_config(data: dict) -> RunConfig:
 
 
 def manifest_from_json(data: dict, source: str = "manifest") -> Manifest:
-    """A Manifest from the JSON object of manifest.json (version 1 or 2); InputError naming ``source`` if not one."""
+    """Usage: manifest_from_json(json.load(fh), "run/manifest.json") -> Manifest.
+
+    Reads the JSON object of manifest.json (version 1 or 2); InputError naming
+    ``source`` if it is not one, or if its version is newer than this symbreak reads.
+    """
     try:
         version = int(data.get("version", 1))
         if version > MANIFEST_VERSION:
@@ -210,14 +257,14 @@ def manifest_from_json(data: dict, source: str = "manifest") -> Manifest:
             steps=int(data["steps"]),
             beads=int(data.get("beads") or 1),
             seed=int(data.get("seed", 0)),
-            timestep_fs=float(data["timestep_fs"]),
+            timestep_fs=None if data.get("timestep_fs") is None else float(data["timestep_fs"]),
             forcefields=tuple(forcefields),
             commands=Commands(tuple(commands.get("i-pi", ())),
                               tuple(ClientCommand(str(c["name"]), tuple(c["command"]))
                                     for c in commands.get("clients", ()))),
-            extras_stride=int(data.get("extras_stride") or 1),
+            extras_stride=None if data.get("extras_stride") is None else int(data["extras_stride"]),
             versions=tuple((data.get("versions") or {}).items()),
-            options=None if options is None else tuple((k, _tuple(v)) for k, v in options.items()),
+            options=None if options is None else options_record(options),
             started=data.get("started"),
             finished=data.get("finished"),
             resumes=tuple(data.get("resumes", ())),
@@ -233,11 +280,15 @@ def manifest_from_json(data: dict, source: str = "manifest") -> Manifest:
 
 
 def manifest_path(folder: str | Path) -> Path:
+    """Usage: manifest_path("runs/gas-2i") -> Path("runs/gas-2i/manifest.json")."""
     return Path(folder) / MANIFEST_NAME
 
 
 def read_manifest(folder: str | Path) -> Manifest | None:
-    """The manifest of run folder ``folder``; None if it has no manifest.json (i-PI run by hand)."""
+    """Usage: read_manifest("runs/gas-2i") -> Manifest, or None if the folder has no manifest.json (i-PI run by hand).
+
+    A file that cannot be read or is not a manifest is one InputError line naming it.
+    """
     path = manifest_path(folder)
     if not path.exists():
         return None
@@ -253,7 +304,10 @@ def read_manifest(folder: str | Path) -> Manifest | None:
 
 
 def write_manifest(folder: str | Path, manifest: Manifest) -> Path:
-    """Write ``folder/manifest.json`` atomically (the old file stays whole if writing fails); return its path."""
+    """Usage: write_manifest("runs/gas-2i", manifest) -> the path of the manifest.json written.
+
+    Atomic: the old file stays whole if writing fails (a full disk).
+    """
     path = manifest_path(folder)
     write_text_atomic(path, json.dumps(manifest_json(manifest), indent=2))
     return path
@@ -261,6 +315,6 @@ def write_manifest(folder: str | Path, manifest: Manifest) -> Path:
 
 __all__ = [
     "MANIFEST_NAME", "MANIFEST_VERSION", "ROLES", "Attempt", "ClientCommand", "Commands", "ForcefieldRecord",
-    "Manifest", "Role", "manifest_from_json", "manifest_json", "manifest_path", "now", "read_manifest",
+    "Manifest", "Role", "manifest_from_json", "manifest_json", "manifest_path", "now", "options_record", "read_manifest",
     "write_manifest",
 ]

@@ -35,7 +35,7 @@ LOCK_NAME = "symbreak.lock"
 
 
 class RunBusy(InputError):
-    """Another live runner holds the folder's lock."""
+    """Usage: raise RunBusy(message) -> another live runner holds the folder's lock (one line)."""
 
 
 class RunLock:
@@ -48,7 +48,10 @@ class RunLock:
         self.previous: dict = {}
 
     def acquire(self) -> dict:
-        """Take the lock; return what the previous owner recorded ({} if nothing). RunBusy if it is held."""
+        """Usage: previous = lock.acquire() -> what the previous owner recorded ({} if nothing).
+
+        Takes the lock; RunBusy if another live runner holds it.
+        """
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
@@ -69,14 +72,17 @@ class RunLock:
         return self.previous
 
     def claim(self) -> None:
-        """Write this runner into the lock file (until then it keeps what the previous owner wrote)."""
+        """Usage: lock.claim() -> None; writes this runner into the lock file.
+
+        Until then the file keeps what the previous owner wrote.
+        """
         self.record = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
                        "command": sys.argv, "children": {}}
         self.claimed = True
         self._write()
 
     def moved_to(self, folder: str | os.PathLike) -> None:
-        """The folder was renamed (the lock, an open file, moves with it)."""
+        """Usage: lock.moved_to(aside) -> the folder was renamed (the lock, an open file, moves with it)."""
         self.folder = Path(folder)
         self.path = self.folder / LOCK_NAME
 
@@ -96,7 +102,10 @@ class RunLock:
         os.fsync(self.fd)
 
     def record_child(self, name: str, pid: int) -> None:
-        """Name a started child in the lock file (for the next runner, should this one be killed)."""
+        """Usage: lock.record_child("ipi", pid) -> None; names a started child in the lock file.
+
+        For the next runner, should this one be killed.
+        """
         identity = process_identity(pid)
         deadline = time.monotonic() + 2.0
         while identity is not None and not identity["cmdline"] and time.monotonic() < deadline:
@@ -107,7 +116,9 @@ class RunLock:
             self._write()
 
     def release(self) -> None:
-        """Drop the lock; remove the file if this runner claimed it (its children are stopped by then).
+        """Usage: lock.release() -> None; drops the lock.
+
+        Removes the file if this runner claimed it (its children are stopped by then).
 
         Unclaimed (a runner that refused), the file keeps the previous owner's record for the next runner.
         """
@@ -147,7 +158,7 @@ def _ours(cmdline: list[str]) -> str | None:
 
 
 def find_orphans(previous: dict, folder: str | os.PathLike) -> list[tuple[str, dict]]:
-    """Live processes of an earlier runner of ``folder``: (name, identity) pairs.
+    """Usage: find_orphans(previous, out) -> live processes of an earlier runner of ``folder``: (name, identity) pairs.
 
     The children the lock recorded (still the same process: PID, start time and
     command line match) and, for those started in the instant before the

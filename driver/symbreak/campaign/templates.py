@@ -17,7 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from .cases import get_case
-from .runner import RunConfig, _write_inputs, prepare
+from .config import RunConfig
+from .preparation import prepare, write_inputs
 
 RUN_SH = """#!/usr/bin/env bash
 # {description}
@@ -33,23 +34,23 @@ wait
 """
 
 
-def _portable(command: list[str]) -> list[str]:
-    if command[:3] == [sys.executable, "-m", "symbreak.cli"]:
+def _portable(command: tuple[str, ...]) -> list[str]:
+    if list(command[:3]) == [sys.executable, "-m", "symbreak.cli"]:
         return ["symbreak", *command[3:]]
-    return command
+    return list(command)
 
 
 def write_template(config: RunConfig) -> Path:
-    """Write input.xml, init.xyz (and replay.xyz) and run.sh for ``config`` into ``config.out``."""
+    """Usage: write_template(config) -> config.out, now holding input.xml, init.xyz (replay.xyz) and run.sh."""
     config = replace(config, fixed_addresses=True)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    spec, _, manifest = prepare(config)
-    _write_inputs(config, spec, out)
+    spec, fields, manifest = prepare(config)
+    write_inputs(config, spec, fields, out)
     case = get_case(config.case)
     clients = "\n".join(
-        " ".join(shlex.quote(a) for a in _portable(c["command"])) + f" > {c['name']}.log &"
-        for c in manifest["commands"]["clients"]
+        " ".join(shlex.quote(a) for a in _portable(c.command)) + f" > {c.name}.log &"
+        for c in manifest.commands.clients
     )
     note = "# replay.xyz: the frames to evaluate (i-PI xyz in Angstrom); replace this example with yours\n"
     (out / "run.sh").write_text(

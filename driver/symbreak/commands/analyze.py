@@ -13,8 +13,9 @@ import os
 import sys
 from pathlib import Path
 
+from ..analysis.findings import findings
 from ..analysis.pipeline import analyze_one, compare_groups
-from ..analysis.report import write_report
+from ..analysis.report import not_judged_line, run_sections, write_report
 from ..core.errors import InputError
 
 
@@ -39,19 +40,26 @@ def run(args) -> int:
         result, paths = analyze_one(run_dir, out, figures=not args.no_figures, reference=not args.no_reference)
         results.append(result)
         figures += paths
-        print(f"{run_dir}: {result['case']} ({result['kind']}), {result['label']}, {result['frames']} frames -> "
+        print(f"{run_dir}: {result.case} ({result.kind}), {result.label}, {result.frames} frames -> "
               f"{(out or run_dir) / 'analysis.json'}")
-        for note in result["notes"]:
+        for note in result.notes:
             print(f"  note: {note}")
     if not several:
         return 0
     out_dir = Path(args.out) if args.out else Path(os.path.commonpath([r.resolve() for r in runs]))
     comparisons, paths = compare_groups(results, out_dir, figures=not args.no_figures)
+    sentences = findings(results, comparisons)
+    for line in sentences:
+        print(line)
     for comparison in comparisons:
-        print(f"{comparison['group']}: {', '.join(comparison['runs'])}")
-        for obs, data in comparison["observables"].items():
-            verdicts = "; ".join(f"{pair}: {v['verdict']}" for pair, v in data["pairs"].items())
-            print(f"  {obs:24s} {verdicts}")
-    report = write_report(out_dir / "report.html", results, comparisons, figures + paths, title="symbreak analyze")
+        print(f"{comparison.group}: {', '.join(comparison.runs)}")
+        for o in comparison.observables.values():
+            verdicts = "; ".join(f"{pair}: {v.verdict}" for pair, v in o.verdicts.items())
+            print(f"  {o.name:24s} {verdicts}")
+        line = not_judged_line(comparison)
+        if line:
+            print(f"  not judged: {line}")
+    report = write_report(out_dir / "report.html", "symbreak analyze", sentences,
+                          run_sections(results, comparisons, paths), results, figures=figures + paths)
     print(f"symbreak analyze: wrote {report}")
     return 0

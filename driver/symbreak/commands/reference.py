@@ -78,8 +78,8 @@ def lammps_script(structure, data_path: str, args) -> list[str]:
 
 def run(args) -> int:
     from ..potentials.lammps_env import new_lammps
-    from ..structures.io import read_structures
     from ..potentials.qtip4pf_setup import check_water
+    from ..structures.io import read_structures
 
     if args.unix and len("/tmp/ipi_" + args.address) > 100:
         raise InputError(f"UNIX socket name too long: /tmp/ipi_{args.address}")

@@ -1,9 +1,10 @@
 """Writing i-PI inputs: socket forcefields, systems and outputs as small dataclasses.
 
     xml = simulation_xml(SimulationSpec(
-        init_file="init.xyz", steps=100,
+        init_file="init.xyz",
         forcefields=[SocketSpec("model", "h2o", mode="unix")],
-        forces=[ForceTerm("model")], ensemble="nve"))
+        forces=[ForceTerm("model")],
+        md=MDSettings(ensemble="nve", thermostat="none", steps=100)))
 
 Sockets use pbc='false': i-PI then sends unwrapped positions plus the cell and
 the potential applies the minimum image itself (wrapping breaks molecules).
@@ -12,18 +13,23 @@ the potential applies the minimum image itself (wrapping breaks molecules).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, Mapping, Sequence
 from xml.sax.saxutils import escape
 
 from ..core.errors import InputError
+from .md_settings import BAROSTAT_THERMOSTAT, MDSettings, Thermostat
 
 
-@dataclass
+@dataclass(frozen=True)
 class SocketSpec:
-    """An <ffsocket>: mode 'unix' (address = socket name) or 'inet' (address = host, with port)."""
+    """Usage: SocketSpec("model", "h2o") or SocketSpec("model", "127.0.0.1", "inet", 31415) -> ...
+
+    An <ffsocket>: mode 'unix' (address = socket name) or 'inet' (address = host, with port).
+    """
 
     name: str
     address: str
-    mode: str = "unix"
+    mode: Literal["unix", "inet"] = "unix"
     port: int | None = None
     batch_size: int = 1
     timeout: float = 600.0
@@ -38,12 +44,15 @@ class SocketSpec:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class DirectSpec:
-    """An in-process <ffdirect> running symbreak's PES (no sockets): parameters as for `symbreak serve`."""
+    """Usage: DirectSpec("model", {"potential": "toy", "strategy": "2i"}) -> ...
+
+    An in-process <ffdirect> running symbreak's PES (no sockets): parameters as for `symbreak serve`.
+    """
 
     name: str
-    parameters: dict
+    parameters: Mapping
     batch_size: int = 1
 
     def xml(self) -> str:
@@ -57,13 +66,16 @@ class DirectSpec:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class RotationsSpec:
-    """i-PI's own <ffrotations> (one request per rotation) around a socket or direct forcefield."""
+    """Usage: RotationsSpec("model", SocketSpec("inner", "h2o"), "legendre", 2) -> ...
+
+    I-PI's own <ffrotations> (one request per rotation) around a socket or direct forcefield.
+    """
 
     name: str
     inner: "SocketSpec | DirectSpec"
-    grid_mode: str = "legendre"
+    grid_mode: Literal["legendre", "lebedev"] = "legendre"
     grid_order: int = 2
     inversion: bool = False
     random: bool = False
@@ -76,9 +88,9 @@ class RotationsSpec:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class ForceTerm:
-    """A <force> component: forcefield name, weight, optional MTS weights."""
+    """Usage: ForceTerm("model", 1.0) -> a <force> component: forcefield name, weight, optional MTS weights."""
 
     forcefield: str
     weight: float = 1.0
@@ -91,94 +103,98 @@ class ForceTerm:
         return f"<force forcefield='{self.forcefield}' weight='{self.weight:g}'>{mts}</force>"
 
 
-@dataclass
+@dataclass(frozen=True)
 class SimulationSpec:
-    """Everything an i-PI input needs; units fs, K, bar and i-PI's own elsewhere.
+    """Usage: SimulationSpec("init.xyz", [SocketSpec("model", "h2o")], [ForceTerm("model")], MDSettings(steps=100)).
 
-    ``motion`` is dynamics (ensemble nve, nvt or npt), minimize (L-BFGS at
-    fixed cell) or replay (of ``replay_file``). ``nmts`` (e.g. (1, 10)) turns
-    on multiple time stepping; the force terms then carry ``mts_weights``.
+    Everything an i-PI input needs: the initial structure, the forcefields and
+    force terms, the MD settings (``md``: motion, ensemble, thermostat, time
+    step, beads, steps, output stride, seed; units fs, K, bar) and the outputs.
+    A replay reads ``replay_file``; with ``md.mts_ratio`` the force terms carry
+    ``mts_weights``. Frozen: change one with ``dataclasses.replace``.
     """
 
     init_file: str
-    steps: int
-    forcefields: list
-    forces: list
-    motion: str = "dynamics"
-    ensemble: str = "nve"  # nve | nvt | npt
-    thermostat: str = "svr"  # svr | langevin | pile_l
-    thermostat_tau_fs: float = 10.0
-    barostat_tau_fs: float = 200.0
-    pressure_bar: float = 1.0
-    temperature_k: float = 300.0
-    timestep_fs: float = 0.5
-    nbeads: int = 1
-    nmts: tuple[int, ...] | None = None
+    forcefields: Sequence
+    forces: Sequence
+    md: MDSettings = MDSettings()
     replay_file: str | None = None
-    seed: int = 31415
     prefix: str = "simulation"
-    stride: int = 1
-    properties: list[str] = field(
-        default_factory=lambda: [
-            "step", "time{picosecond}", "conserved{electronvolt}", "temperature{kelvin}",
-            "kinetic_md{electronvolt}", "potential{electronvolt}",
-        ]
+    properties: Sequence[str] = (
+        "step", "time{picosecond}", "conserved{electronvolt}", "temperature{kelvin}",
+        "kinetic_md{electronvolt}", "potential{electronvolt}",
     )
-    trajectories: list[str] = field(default_factory=lambda: ["positions", "momenta", "forces", "extras"])
-    #: output stride of single trajectories (by their name in ``trajectories``) instead of ``stride``
-    trajectory_strides: dict[str, int] = field(default_factory=dict)
-    fixcom: bool = True
+    trajectories: Sequence[str] = ("positions", "momenta", "forces", "extras")
+    #: output stride of single trajectories (by their name in ``trajectories``) instead of ``md.output_stride``
+    trajectory_strides: Mapping[str, int] = field(default_factory=dict)
     restart_stride: int = 100
     verbosity: str = "low"
     #: text written as an XML comment at the top (what the input is, its parameters)
     comment: str = ""
 
-    def thermostat_xml(self, mode: str | None = None, tau_fs: float | None = None) -> str:
-        mode = mode or self.thermostat
-        tau = f"<tau units='femtosecond'>{tau_fs or self.thermostat_tau_fs:g}</tau>"
-        if mode in ("svr", "langevin"):
-            return f"<thermostat mode='{mode}'>{tau}</thermostat>"
-        if mode == "pile_l":
-            return f"<thermostat mode='pile_l'>{tau}<pile_lambda>0.5</pile_lambda></thermostat>"
-        raise InputError(f"unknown thermostat '{mode}': use svr, langevin or pile_l")
+    @property
+    def steps(self) -> int:
+        return self.md.steps
+
+    @property
+    def stride(self) -> int:
+        """Steps between output rows (every step for a minimisation or replay)."""
+        return self.md.output_stride
+
+    @property
+    def timestep_fs(self) -> float:
+        return self.md.timestep_fs
+
+    @property
+    def nmts(self) -> tuple[int, int] | None:
+        """i-PI's <nmts> (1, ratio) with multiple time stepping, else None."""
+        return (1, self.md.mts_ratio) if self.md.mts_ratio else None
 
     def motion_xml(self) -> str:
-        if self.motion == "minimize":
+        md = self.md
+        if md.motion == "minimize":
             return (
                 "<motion mode='minimize'><optimizer mode='lbfgs'><tolerances>"
                 "<energy>1e-7</energy><force>2e-4</force><position>1e-3</position>"
                 "</tolerances></optimizer></motion>"
             )
-        if self.motion == "replay":
+        if md.motion == "replay":
             if not self.replay_file:
                 raise InputError("a replay needs the trajectory to replay (replay_file)")
             return f"<motion mode='replay'><file mode='xyz'>{escape(self.replay_file)}</file></motion>"
-        if self.motion != "dynamics":
-            raise InputError(f"unknown motion '{self.motion}': use dynamics, minimize or replay")
-        if self.ensemble not in ("nve", "nvt", "npt"):
-            raise InputError(f"unknown ensemble '{self.ensemble}': use nve, nvt or npt")
-        inner = f"<timestep units='femtosecond'>{self.timestep_fs:g}</timestep>"
-        if self.ensemble in ("nvt", "npt"):
-            inner += self.thermostat_xml()
-        if self.ensemble == "npt":
+        inner = f"<timestep units='femtosecond'>{md.timestep_fs:g}</timestep>"
+        if md.thermostatted:
+            inner += thermostat_xml(md.thermostat, md.thermostat_tau_fs)
+        if md.ensemble == "npt":
             inner += (
-                f"<barostat mode='isotropic'><tau units='femtosecond'>{self.barostat_tau_fs:g}</tau>"
-                f"{self.thermostat_xml('langevin', 100.0)}</barostat>"
+                f"<barostat mode='isotropic'><tau units='femtosecond'>{md.barostat_tau_fs:g}</tau>"
+                f"{thermostat_xml(*BAROSTAT_THERMOSTAT)}</barostat>"
             )
         if self.nmts is not None:
             inner += "<nmts>[" + ", ".join(map(str, self.nmts)) + "]</nmts>"
         return (
-            f"<motion mode='dynamics'><fixcom>{self.fixcom}</fixcom>"
-            f"<dynamics mode='{self.ensemble}'>{inner}</dynamics></motion>"
+            f"<motion mode='dynamics'><fixcom>{md.fixcom}</fixcom>"
+            f"<dynamics mode='{md.ensemble}'>{inner}</dynamics></motion>"
         )
 
     def ensemble_xml(self) -> str:
-        pressure = f"<pressure units='bar'>{self.pressure_bar:g}</pressure>" if self.ensemble == "npt" else ""
-        return f"<ensemble><temperature units='kelvin'>{self.temperature_k:g}</temperature>{pressure}</ensemble>"
+        md = self.md
+        pressure = f"<pressure units='bar'>{md.pressure_bar:g}</pressure>" if md.ensemble == "npt" else ""
+        return f"<ensemble><temperature units='kelvin'>{md.temperature_k:g}</temperature>{pressure}</ensemble>"
+
+
+def thermostat_xml(mode: Thermostat, tau_fs: float) -> str:
+    """Usage: thermostat_xml("svr", 10.0) -> "<thermostat mode='svr'>...</thermostat>"."""
+    tau = f"<tau units='femtosecond'>{tau_fs:g}</tau>"
+    if mode in ("svr", "langevin"):
+        return f"<thermostat mode='{mode}'>{tau}</thermostat>"
+    if mode == "pile_l":
+        return f"<thermostat mode='pile_l'>{tau}<pile_lambda>0.5</pile_lambda></thermostat>"
+    raise InputError(f"no i-PI thermostat for {mode!r}: use svr, langevin or pile_l")
 
 
 def simulation_xml(spec: SimulationSpec) -> str:
-    """The complete i-PI input described by ``spec``."""
+    """Usage: simulation_xml(spec) -> the complete i-PI input described by ``spec``."""
     props = ", ".join(spec.properties)
     trajs = "\n    ".join(
         f"<trajectory filename='{trajectory_filename(t)}' stride='{spec.trajectory_strides.get(t, spec.stride)}'> {t} </trajectory>"
@@ -187,8 +203,8 @@ def simulation_xml(spec: SimulationSpec) -> str:
     ffs = "\n  ".join(ff.xml() for ff in spec.forcefields)
     forces = "".join(f.xml() for f in spec.forces)
     velocities = (
-        f"<velocities mode='thermal' units='kelvin'>{spec.temperature_k:g}</velocities>"
-        if spec.motion == "dynamics" else ""
+        f"<velocities mode='thermal' units='kelvin'>{spec.md.temperature_k:g}</velocities>"
+        if spec.md.motion == "dynamics" else ""
     )
     comment = f"<!--\n{spec.comment.replace('--', '- -')}\n-->\n" if spec.comment else ""
     return comment + f"""<simulation verbosity='{spec.verbosity}' safe_stride='{spec.restart_stride}'>
@@ -198,10 +214,10 @@ def simulation_xml(spec: SimulationSpec) -> str:
     <checkpoint stride='{spec.restart_stride}'/>
   </output>
   <total_steps>{spec.steps}</total_steps>
-  <prng><seed>{spec.seed}</seed></prng>
+  <prng><seed>{spec.md.seed}</seed></prng>
   {ffs}
   <system>
-    <initialize nbeads='{spec.nbeads}'>
+    <initialize nbeads='{spec.md.beads}'>
       <file mode='xyz'>{escape(spec.init_file)}</file>
       {velocities}
     </initialize>
@@ -214,6 +230,9 @@ def simulation_xml(spec: SimulationSpec) -> str:
 
 
 def trajectory_filename(trajectory: str) -> str:
-    """Output name of a trajectory: 'positions{angstrom}' -> 'positions', 'extras_component_raw(1)' -> 'extras_c1'."""
+    """Usage: trajectory_filename("extras_component_raw(1)") -> "extras_c1" (the output name of a trajectory).
+
+    'positions{angstrom}' -> 'positions'.
+    """
     name = trajectory.split("{")[0].split("(")[0].replace("_component_raw", "")
     return f"{name}_c{trajectory.split('(')[1].rstrip(')')}" if "(" in trajectory else name

@@ -1,10 +1,21 @@
-"""Reading i-PI's output files of a run folder into arrays (eV, Angstrom, fs; ASE units for momenta).
+"""Reading i-PI's output files of a run folder into arrays (eV, Angstrom, ps, K, bar; ASE units for momenta).
 
     props = read_properties("runs/gas/simulation.out")   # {"step": array, "conserved": array, ...}
-    frames = read_frames("runs/gas", "positions")         # list of ase.Atoms
+    frames = read_frames("runs/gas", "positions")         # list of ase.Atoms (symbreak's file names)
+    frames = read_trajectory_file("runs/x/sim.pos_0.extxyz", "ase")   # any i-PI trajectory: xyz or ase (extxyz)
+
+Properties come in symbreak's units whatever the input asked for: a column
+``potential{electronvolt}`` is read as it is, a bare ``potential`` (i-PI then
+writes atomic units) is converted, by the property's dimension in i-PI's own
+table (energy -> eV, time -> ps, temperature -> K, length -> A, volume -> A^3,
+pressure -> bar, force -> eV/A; other dimensions are left as written).
+Trajectories in i-PI's ``ase`` format (extended xyz written through ASE, with
+the data in a per-atom array named by the quantity and i-PI's comment in
+``ipi_comment``) come back like the xyz ones: positions as positions, any
+other quantity in ``atoms.arrays[quantity]`` (ASE units), ``info["step"]``.
 
 Runs still being written are read up to their last complete row or frame:
-a last line without its newline, a last xyz frame with fewer lines than it
+a last line without its newline, a last (ext)xyz frame with fewer lines than it
 announces, or NUL bytes that run to the end of the file (space the system
 reserved but nobody wrote) are left out, and a line saying so is appended to
 ``notes`` when a list is given. Anything else that does not fit (a row with
@@ -63,17 +74,56 @@ def _decode(path: Path, data: bytes) -> str:
         raise OutputError(f"{path}: line {line} is not text (UTF-8): the file is corrupted") from None
 
 
-def _column_names(header_lines: list[str]) -> list[str]:
-    """Names by column from i-PI's ``# column N --> name{unit}`` lines (a range N-M names M-N+1 columns)."""
-    names: dict[int, str] = {}
+#: symbreak's units for i-PI's property dimensions (ipi.utils.units names)
+TARGET_UNITS = {"energy": "electronvolt", "time": "picosecond", "temperature": "kelvin", "length": "angstrom",
+                "volume": "angstrom3", "pressure": "bar", "force": "ev/ang"}
+_DIMENSIONS: dict[str, str] = {}
+
+
+def _columns(header_lines: list[str]) -> list[tuple[str, str | None]]:
+    """(name, unit or None) by column from i-PI's ``# column N --> name{unit}`` lines (a range N-M: M-N+1 columns)."""
+    columns: dict[int, tuple[str, str | None]] = {}
     for line in header_lines:
         m = _COLUMN.match(line)
         if not m:
             continue
         first, last, name = int(m.group(1)), int(m.group(2) or m.group(1)), re.sub(r"\{.*\}", "", m.group(3))
+        unit = re.search(r"\{([^}]*)\}", m.group(3))
         for c in range(first, last + 1):
-            names[c] = name if first == last else f"{name}[{c - first}]"
-    return [names[c] for c in sorted(names)]
+            columns[c] = (name if first == last else f"{name}[{c - first}]", unit.group(1) if unit else None)
+    return [columns[c] for c in sorted(columns)]
+
+
+def _column_names(header_lines: list[str]) -> list[str]:
+    """Names by column from i-PI's ``# column N --> name{unit}`` lines (a range N-M names M-N+1 columns)."""
+    return [name for name, _ in _columns(header_lines)]
+
+
+def property_dimension(name: str) -> str | None:
+    """``property_dimension("pot_component_raw(1)")`` -> ``energy``: i-PI's dimension of a property, None if unknown."""
+    base = name.split("(")[0].split("[")[0].strip()
+    if not _DIMENSIONS:
+        try:
+            from ipi.engine.properties import Properties
+
+            _DIMENSIONS.update({k: v.get("dimension", "undefined") for k, v in Properties().property_dict.items()})
+        except Exception:  # an i-PI without the table: nothing is converted
+            _DIMENSIONS["-"] = "undefined"
+    return _DIMENSIONS.get(base)
+
+
+def unit_factor(name: str, unit: str | None) -> float:
+    """``unit_factor("potential", None)`` -> 27.211...: turns a column in i-PI ``unit`` (None: atomic) into symbreak's."""
+    dimension = property_dimension(name)
+    target = TARGET_UNITS.get(dimension or "")
+    if target is None or (unit or "").lower() == target:
+        return 1.0
+    from ipi.utils.units import unit_to_internal, unit_to_user
+
+    try:
+        return float(unit_to_user(dimension, target, unit_to_internal(dimension, unit or "atomic_unit", 1.0)))
+    except (ValueError, TypeError, KeyError, IndexError):  # a unit i-PI would not have written: left as is
+        return 1.0
 
 
 def read_properties(path, notes: list | None = None) -> dict[str, np.ndarray]:
@@ -91,7 +141,8 @@ def read_properties(path, notes: list | None = None) -> dict[str, np.ndarray]:
     lines = text.split("\n")
     partial = lines.pop()  # "" when the file ends with a newline
     header = [line for line in lines if line.lstrip().startswith("#")]
-    names = _column_names(header)
+    columns = _columns(header)
+    names = [name for name, _ in columns]
     rows = [(n + 1, line) for n, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
     if partial.strip() and not partial.lstrip().startswith("#"):
         add_note(notes, f"{path.name}: read {len(rows)} complete rows; the last one was being written")
@@ -118,7 +169,7 @@ def read_properties(path, notes: list | None = None) -> dict[str, np.ndarray]:
             except ValueError:
                 raise OutputError(f"{path}: row {k} (line {number}) is not all numbers: {line.strip()[:60]!r}") from None
         raise OutputError(f"{path}: cannot read its rows as {len(names)} numeric columns")
-    return {name: values[:, k] for k, name in enumerate(names)}
+    return {name: values[:, k] * unit_factor(name, unit) for k, (name, unit) in enumerate(columns)}
 
 
 def complete_xyz_end(path, data: bytes) -> tuple[int, int]:
@@ -156,17 +207,23 @@ def complete_xyz_end(path, data: bytes) -> tuple[int, int]:
     return end, frames
 
 
-def read_xyz_trajectory(path, notes: list | None = None) -> list:
-    """Frames of one i-PI xyz trajectory as ase.Atoms (i-PI's reader), up to the last complete frame."""
-    from ipi.scripting import read_trajectory
-
-    path = Path(path)
+def _complete_part(path: Path, notes: list | None) -> tuple[bytes, int, int]:
+    """(data, bytes of complete frames, frames) of an (ext)xyz trajectory; OutputError if no frame is complete."""
     data = strip_nul_tail(path, path.read_bytes(), notes)
     end, count = complete_xyz_end(path, data)
     if count == 0:
         raise OutputError(f"trajectory {path} has no complete frame yet" if data.strip() else f"trajectory {path} is empty")
     if data[end:].strip():
         add_note(notes, f"{path.name}: read {count} complete frames; the last one was being written")
+    return data, end, count
+
+
+def read_xyz_trajectory(path, notes: list | None = None) -> list:
+    """Frames of one i-PI xyz trajectory as ase.Atoms (i-PI's reader), up to the last complete frame."""
+    from ipi.scripting import read_trajectory
+
+    path = Path(path)
+    data, end, count = _complete_part(path, notes)
     frames = None
     if end == len(data):  # complete when read: i-PI's reader on the file itself (it may have grown since)
         try:
@@ -189,8 +246,63 @@ def read_xyz_trajectory(path, notes: list | None = None) -> list:
     return frames
 
 
+_IPI_COMMENT_QUANTITY = re.compile(r"(\w+)\{(\w+)\}")
+_IPI_COMMENT_STEP = re.compile(r"Step:\s*(\d+)")
+
+
+def _ase_frame(path: Path, number: int, atoms):
+    """One frame of i-PI's ``ase`` output made like i-PI's xyz reader's: the quantity in arrays[quantity], the step."""
+    comment = str(atoms.info.get("ipi_comment", ""))
+    quantity = next((q for q, _ in _IPI_COMMENT_QUANTITY.findall(comment) if q != "cell"), "positions")
+    step = _IPI_COMMENT_STEP.search(comment)
+    if step:
+        atoms.info["step"] = int(step.group(1))
+    if quantity != "positions" and quantity not in atoms.arrays:
+        results = getattr(atoms.calc, "results", {}) if atoms.calc is not None else {}
+        if quantity not in results:  # ASE moves "forces" into a calculator; anything else should be an array
+            raise OutputError(f"{path}: frame {number} carries no '{quantity}' (its ipi_comment names it)")
+        atoms.arrays[quantity] = results[quantity].copy()
+    atoms.calc = None
+    return atoms
+
+
+def read_ase_trajectory(path, notes: list | None = None) -> list:
+    """``read_ase_trajectory("sim.pos_0.extxyz")``: frames of an i-PI ``ase`` trajectory, up to the last complete one."""
+    import io
+
+    from ase.io import read
+
+    path = Path(path)
+    data, end, count = _complete_part(path, notes)
+    try:
+        frames = read(io.StringIO(_decode(path, data[:end])), index=":", format="extxyz")
+    except Exception as err:  # ASE raises ValueError, KeyError, IndexError, ... on bad content
+        message = str(err).splitlines()[0] if str(err) else ""
+        raise OutputError(f"{path}: ASE's extxyz reader failed ({type(err).__name__}: {message}): "
+                          "the file is corrupted") from None
+    if not frames:
+        raise OutputError(f"trajectory {path} is empty")
+    return [_ase_frame(path, k + 1, atoms) for k, atoms in enumerate(frames)]
+
+
+def read_trajectory_file(path, format: str = "xyz", notes: list | None = None) -> list:
+    """``read_trajectory_file(path, "ase")``: frames of an i-PI trajectory in format xyz or ase (extxyz)."""
+    path = Path(path)
+    if not path.exists():
+        raise MissingOutput(f"no trajectory {path}")
+    if format == "xyz":
+        return read_xyz_trajectory(path, notes)
+    if format in ("ase", "extxyz"):
+        return read_ase_trajectory(path, notes)
+    raise OutputError(f"{path}: i-PI's '{format}' trajectories are not read here: write xyz or ase (extxyz)")
+
+
 def read_frames(run_dir, quantity: str, bead: int = 0, prefix: str = "simulation", notes: list | None = None):
-    """Frames of an i-PI trajectory (positions, momenta, forces, ...) as ase.Atoms, in ASE units."""
+    """Frames of an i-PI trajectory (positions, momenta, forces, ...) as ase.Atoms, in ASE units.
+
+    The file is symbreak's ``PREFIX.QUANTITY_BEAD.xyz``; for any i-PI input, take the
+    path from its RunDescription (``symbreak.ipi.input_reader``) and call read_trajectory_file.
+    """
     path = Path(run_dir) / f"{prefix}.{quantity}_{bead}.xyz"
     if not path.exists():
         raise MissingOutput(f"no trajectory {path}: the run must write <trajectory> {quantity} </trajectory>")

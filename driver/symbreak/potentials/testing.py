@@ -17,6 +17,7 @@ from scipy.spatial.transform import Rotation
 from ..core.structure import Structure
 from ..structures.builders import molecule_geometry
 
+
 def _random_molecules(centres: np.ndarray, rng: np.random.Generator, distortion: float) -> np.ndarray:
     """O, H, H positions (3m, 3) of molecules with O at ``centres`` and Haar-random orientations."""
     m = len(centres)

@@ -172,9 +172,10 @@ def generate_dataset(directory: str, config: DatasetConfig | None = None, progre
     a run whose trajectories already hold enough frames is not repeated, so an
     interrupted generation resumes where it stopped.
     """
+    from ..ipi.md_settings import MDSettings, thermostat_for
     from ..potentials.qtip4pf import QTIP4PF
     from ..structures.io import write_ipi_xyz
-    from .ipi_md import MDSettings, bead_trajectories, run_reference_md
+    from .ipi_md import bead_trajectories, run_reference_md
 
     config = config or DatasetConfig()
     if abs(sum(config.split) - 1.0) > 1e-9 or min(config.split) < 0:
@@ -188,15 +189,15 @@ def generate_dataset(directory: str, config: DatasetConfig | None = None, progre
         stride = config.gas_stride if gas_run else config.stride
         steps = config.equilibration_steps + frames * stride
         out_stride = stride
-        settings = MDSettings(
-            temperature=spec.temperature,
+        md = MDSettings(
+            ensemble="nvt",
+            thermostat=thermostat_for(spec.nbeads),
+            thermostat_tau_fs=50.0,
+            temperature_k=spec.temperature,
             steps=steps,
-            nbeads=spec.nbeads,
+            beads=spec.nbeads,
             stride=out_stride,
             seed=spec.seed + 1000,
-            vacuum=gas_run,
-            kspace_accuracy=config.md_kspace_accuracy,
-            tau=50.0,
         )
         done = os.path.join(run_dir, "DONE")
         if not os.path.exists(done):
@@ -204,7 +205,8 @@ def generate_dataset(directory: str, config: DatasetConfig | None = None, progre
             init = os.path.join(run_dir, "start.xyz")
             write_ipi_xyz(init, initial_structure(spec, config.relax_steps))
             progress(f"run {spec.name}: {steps} steps x {spec.nbeads} bead(s)")
-            result = run_reference_md(run_dir, init, settings, timeout=config.timeout,
+            result = run_reference_md(run_dir, init, md, vacuum=gas_run, kspace_accuracy=config.md_kspace_accuracy,
+                                      timeout=config.timeout,
                                       progress=lambda m, n=spec.name: progress(f"run {n}: {m}"))
             progress(f"run {spec.name}: finished in {result.wall_time:.0f} s")
             open(done, "w").close()

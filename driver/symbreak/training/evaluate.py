@@ -7,7 +7,8 @@
 For each strategy (a string for :func:`symbreak.symmetry.parse_strategy`)
 the wrapped potential is compared with the reference labels (model error)
 and with the largest rotation grid among the strategies requested (symmetry
-error: mean |E_g - E_ref| per atom, mean |f_g - f_ref| per component). The
+error: mean |E_g - E_ref| per atom, mean |f_g - f_ref| per component), by
+:func:`symbreak.analysis.errors.model_and_symmetry_errors`. The
 reference grid's own rotational spread (std of E(R x) over its rotations,
 from the wrapper's diagnostics) is reported next to them. Units: eV, eV/A.
 """
@@ -20,6 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..analysis.errors import Errors, grid_size, largest_grid, model_and_symmetry_errors
 from ..core.errors import InputError
 from ..core.structure import Evaluation
 from ..potentials.base import Potential
@@ -42,24 +44,9 @@ def _default_parse(spec: str, potential: Potential) -> Potential:
     return parse_strategy(spec, potential)
 
 
-def grid_size(spec: str) -> int | None:
-    """grid_size("2i") -> 36; None for strategies that are not a fixed rotation grid (plain, random)."""
-    from ..symmetry.strategies import parse_strategy_spec
-
-    parsed = parse_strategy_spec(spec)
-    if parsed.kind == "delta":
-        raise InputError(f"strategy '{spec}' is a correction (averaged - plain), not a model: evaluate its grid instead")
-    return parsed.evaluations if parsed.kind in ("legendre", "lebedev") else None
-
-
 def reference_strategy(specs: Sequence[str], sizes: Callable[[str], int | None] = grid_size) -> str | None:
     """reference_strategy(["plain", "2i", "3i"]) -> "3i": the requested grid with most rotations (first on ties)."""
-    best, best_size = None, 0
-    for spec in specs:
-        size = sizes(spec)
-        if size is not None and size > best_size:
-            best, best_size = spec, size
-    return best
+    return largest_grid(specs, sizes)
 
 
 def compute_all(potential: Potential, data: Sequence[Labelled], structures_per_call: int = 1) -> Evaluation:
@@ -69,30 +56,33 @@ def compute_all(potential: Potential, data: Sequence[Labelled], structures_per_c
     return Evaluation.concatenate(parts)
 
 
-def model_errors(evaluation: Evaluation, data: Sequence[Labelled]) -> dict:
-    """model_errors(evaluation, data): energy MAE/RMSE per structure and per atom, force MAE/RMSE (eV, eV/A)."""
+def strategy_errors(evaluations: dict[str, Evaluation], data: Sequence[Labelled], reference: str | None) -> dict[str, dict]:
+    """strategy_errors({spec: evaluation}, data, "3i"): each strategy's model errors (vs the labels) and symmetry errors.
+
+    One call of :func:`symbreak.analysis.errors.model_and_symmetry_errors` per
+    energy unit (structure, atom); the reference grid's symmetry error is 0
+    (None for every strategy without a reference grid). eV, eV/A.
+    """
     n_atoms = np.array([d.structure.n_atoms for d in data], dtype=float)
-    de = evaluation.energies - np.array([d.energy for d in data])
-    df = np.concatenate([(f - d.forces).ravel() for f, d in zip(evaluation.forces, data)])
-    return {
-        "energy_mae": float(np.mean(np.abs(de))),
-        "energy_rmse": float(np.sqrt(np.mean(de**2))),
-        "energy_mae_per_atom": float(np.mean(np.abs(de / n_atoms))),
-        "energy_rmse_per_atom": float(np.sqrt(np.mean((de / n_atoms) ** 2))),
-        "force_mae": float(np.mean(np.abs(df))),
-        "force_rmse": float(np.sqrt(np.mean(df**2))),
-    }
-
-
-def symmetry_errors(evaluation: Evaluation, reference: Evaluation, n_atoms: np.ndarray) -> dict:
-    """symmetry_errors(evaluation, reference, n_atoms): mean |E - E_ref| (per structure, per atom), mean |f - f_ref|."""
-    de = np.abs(evaluation.energies - reference.energies)
-    df = np.concatenate([np.abs(f - g).ravel() for f, g in zip(evaluation.forces, reference.forces)])
-    return {
-        "symmetry_energy_mae": float(de.mean()),
-        "symmetry_energy_mae_per_atom": float(np.mean(de / n_atoms)),
-        "symmetry_force_mae": float(df.mean()),
-    }
+    runs = {spec: (e.energies, list(e.forces)) for spec, e in evaluations.items()}
+    labels = (np.array([d.energy for d in data], dtype=float), [d.forces for d in data])
+    per_structure = model_and_symmetry_errors(runs, 1, labels, symmetry_reference=reference, sizes=lambda spec: None)
+    per_atom = model_and_symmetry_errors(runs, n_atoms, labels, symmetry_reference=reference, sizes=lambda spec: None)
+    zero = Errors(0.0, 0.0, 0.0, 0.0)
+    out = {}
+    for spec in evaluations:
+        s, a = per_structure.row(spec), per_atom.row(spec)
+        entry = {"energy_mae": s.model.energy_mae, "energy_rmse": s.model.energy_rmse,
+                 "energy_mae_per_atom": a.model.energy_mae, "energy_rmse_per_atom": a.model.energy_rmse,
+                 "force_mae": s.model.force_mae, "force_rmse": s.model.force_rmse}
+        if reference is None:
+            entry.update({"symmetry_energy_mae": None, "symmetry_energy_mae_per_atom": None, "symmetry_force_mae": None})
+        else:
+            sym_s, sym_a = s.symmetry or zero, a.symmetry or zero  # the reference grid against itself: 0
+            entry.update({"symmetry_energy_mae": sym_s.energy_mae, "symmetry_energy_mae_per_atom": sym_a.energy_mae,
+                          "symmetry_force_mae": sym_s.force_mae})
+        out[spec] = entry
+    return out
 
 
 def rotational_spread(evaluation: Evaluation, n_atoms: np.ndarray) -> dict | None:
@@ -148,15 +138,9 @@ def evaluate_model(
             log(f"{spec}: {len(data)} structures in {seconds[spec]:.1f} s")
 
     reference = evaluations.get(ref_spec)
-    results = {}
+    results = strategy_errors(evaluations, data, ref_spec)
     for spec in strategies:
-        entry = model_errors(evaluations[spec], data)
-        if reference is not None:
-            entry.update(symmetry_errors(evaluations[spec], reference, n_atoms))
-        else:
-            entry.update({"symmetry_energy_mae": None, "symmetry_energy_mae_per_atom": None, "symmetry_force_mae": None})
-        entry["seconds"] = seconds[spec]
-        results[spec] = entry
+        results[spec]["seconds"] = seconds[spec]
 
     forces = np.concatenate([d.forces.ravel() for d in data])
     return {

@@ -60,8 +60,8 @@ from ..core.structure import Structure
 from ..potentials.pet.batch import Topology, collate, topology
 from ..potentials.pet.model import PETHypers, PETModel
 from ..potentials.pet.potential import as_dtype
-from ..symmetry.rotations import haar_rotations
 from ..potentials.pet_checkpoint import checkpoint_dict, load_checkpoint, model_from_checkpoint, save_model
+from ..symmetry.rotations import haar_rotations
 
 ENERGY_KEYS = ("energy", "REF_energy", "ref_energy", "Energy", "total_energy", "potential_energy")
 FORCE_KEYS = ("forces", "REF_forces", "ref_forces", "force", "Forces")

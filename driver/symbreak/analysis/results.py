@@ -1,0 +1,357 @@
+"""Typed analysis results: what :func:`~symbreak.analysis.run_analysis.analyze_run` returns and analysis.json holds.
+
+    r = analyze_run("runs/gas-plain")              # RunAnalysis
+    r.observables["torque_rms"].value              # Observable: value, error, unit, name
+    r.value("torque_rms", scale=1e3)               # the value (x scale), None when the run has no such observable
+    r.curves["L_change"].x, r.curves["L_change"].y_axis
+    write_result("runs/gas-plain/analysis.json", r); read_analysis("runs/gas-plain/analysis.json") == r
+
+Frozen dataclasses, read by attribute: a misspelt attribute is an AttributeError
+and a misspelt observable name given to :meth:`RunAnalysis.value` an
+:class:`UnknownObservable`, never a silent None. Numbers that are NaN or
+infinite are stored as None. The JSON layout is ``asdict`` of these types
+(one writer, :func:`result_json`, one reader per top-level type).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Literal, Mapping, get_args
+
+import numpy as np
+
+from ..core.errors import InputError
+
+#: which analysis fits a run
+#: what a run is, as the analysis sees it (RunFolder.kind)
+RunKind = Literal["gas", "liquid", "ice", "pimd", "geop", "replay"]
+RUN_KINDS: tuple[str, ...] = get_args(RunKind)
+#: the outcome of comparing one observable between two runs
+VerdictKind = Literal["same", "different", "no error bar", "no value", "incomparable"]
+ObservableKind = Literal["scalar", "curve"]
+
+#: the names analyze_run gives scalar observables (and the prefixes of the per-element and per-strategy ones)
+OBSERVABLE_NAMES = frozenset({
+    "conserved_drift", "conserved_fluctuation", "temperature", "potential", "volume", "pressure_md",
+    "model_error_mae", "model_error_mean", "model_error_std", "symmetry_error_extras", "energy_spread",
+    "force_symmetry_error_rms", "nyquist", "delta_power_above_2000", "anisotropy", "anisotropy_noise", "anisotropy_z",
+    "torque_rms", "net_force_rms", "L0", "L_max_change", "L_final_change", "L_direction_change", "L_precession_rate",
+    "kinetic_classical", "kinetic_cv_ipi", "energy_before", "energy_after", "relaxation_energy", "optimizer_steps",
+    "rms_displacement", "final_force_max", "final_force_rms", "reference_before", "reference_after",
+    "model_error_before", "model_error_after",
+})
+OBSERVABLE_PREFIXES = ("kinetic_cv_", "rg_", "symmetry_error_", "model_error_")
+
+
+class UnknownObservable(InputError, KeyError):
+    """A name that no analysis produces (a typo): raised instead of returning None."""
+
+
+def check_name(name: str) -> str:
+    """``check_name("torque_rms")``: the name if analyze_run can produce it, else UnknownObservable."""
+    if name in OBSERVABLE_NAMES or name.startswith(OBSERVABLE_PREFIXES):
+        return name
+    raise UnknownObservable(f"no analysis produces an observable named {name!r}")
+
+
+def number(v) -> float | None:
+    """``number(np.float64(1.5))`` -> 1.5: a plain float, None for None, NaN or infinity."""
+    if v is None:
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def numbers(a) -> tuple[float | None, ...]:
+    """``numbers(array)``: the flattened values as a tuple of :func:`number`."""
+    return tuple(number(v) for v in np.asarray(a, dtype=float).ravel())
+
+
+def _split_axis(text: str) -> tuple[str, str]:
+    label, _, unit = text.partition(" / ")
+    return label, unit
+
+
+def _axis(label: str, unit: str) -> str:
+    return f"{label} / {unit}" if unit else label
+
+
+@dataclass(frozen=True)
+class Observable:
+    """One number of a run with its standard error (None: no error bar) and unit."""
+
+    name: str
+    value: float | None
+    error: float | None = None
+    unit: str = ""
+
+    @property
+    def has_error(self) -> bool:
+        """True when the value comes with a (non-zero) error bar."""
+        return self.value is not None and self.error is not None and self.error > 0
+
+
+@dataclass(frozen=True)
+class Curve:
+    """y(x) with optional standard errors of y; labels and units of both axes."""
+
+    name: str
+    x: tuple[float | None, ...]
+    y: tuple[float | None, ...]
+    y_error: tuple[float | None, ...] | None = None
+    x_label: str = ""
+    x_unit: str = ""
+    y_label: str = ""
+    y_unit: str = ""
+
+    @property
+    def x_axis(self) -> str:
+        """``curve.x_axis``: "time / ps"."""
+        return _axis(self.x_label, self.x_unit)
+
+    @property
+    def y_axis(self) -> str:
+        """``curve.y_axis``: "|L(t) - L(0)| / hbar"."""
+        return _axis(self.y_label, self.y_unit)
+
+    @property
+    def has_error(self) -> bool:
+        return self.y_error is not None
+
+
+def curve(name: str, x, y, y_error=None, x_axis: str = "", y_axis: str = "") -> Curve:
+    """``curve("g_OO", r, g, g_err, "r / A", "g_OO(r)")``: a Curve from arrays and "label / unit" axis texts."""
+    xl, xu = _split_axis(x_axis)
+    yl, yu = _split_axis(y_axis)
+    return Curve(name, numbers(x), numbers(y), None if y_error is None else numbers(y_error), xl, xu, yl, yu)
+
+
+@dataclass(frozen=True)
+class Map:
+    """z(y, x) on a grid (the orientational free energy F(cos theta, phi))."""
+
+    name: str
+    x: tuple[float | None, ...]
+    y: tuple[float | None, ...]
+    z: tuple[tuple[float | None, ...], ...]
+    x_label: str = ""
+    y_label: str = ""
+
+
+@dataclass(frozen=True)
+class ConvergenceRow:
+    """One strategy of a replay: model error (vs the reference) and symmetry error (vs the largest grid).
+
+    Energies in eV per molecule, forces eV/A per component; None where not measured.
+    """
+
+    strategy: str
+    evaluations: int
+    model_energy_mae: float | None = None
+    model_force_mae: float | None = None
+    symmetry_energy_mae: float | None = None
+    symmetry_force_mae: float | None = None
+    energy_spread: float | None = None
+    force_plain_minus_averaged_rms: float | None = None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Cost of a run from its manifest: wall seconds, steps, ms per step (None when unknown)."""
+
+    wall_seconds: float | None = None
+    steps: int = 0
+    ms_per_step: float | None = None
+
+
+@dataclass(frozen=True)
+class RunAnalysis:
+    """The observables of one run folder (see :mod:`symbreak.analysis.run_analysis`)."""
+
+    run: str
+    case: str
+    kind: RunKind
+    label: str
+    potential: str | None
+    strategy: str | None
+    beads: int
+    finished: bool
+    group: str
+    n_molecules: int
+    frames: int
+    timing: Timing
+    duration_ps: float | None = None
+    observables: Mapping[str, Observable] = field(default_factory=dict)
+    curves: Mapping[str, Curve] = field(default_factory=dict)
+    maps: Mapping[str, Map] = field(default_factory=dict)
+    #: replay only: one row per strategy, cheapest first
+    convergence: tuple[ConvergenceRow, ...] = ()
+    #: the grid whose extras gave symmetry_error_extras; the largest grid of a replay
+    symmetry_grid: str | None = None
+    symmetry_reference: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The run folder's name."""
+        return Path(self.run).name
+
+    def observable(self, name: str) -> Observable | None:
+        """``r.observable("torque_rms")``: the Observable, None if this run lacks it; UnknownObservable for a typo."""
+        return self.observables.get(check_name(name))
+
+    def value(self, name: str, scale: float = 1.0) -> float | None:
+        """``r.value("torque_rms", 1e3)``: the value times ``scale``, None when absent; UnknownObservable for a typo."""
+        o = self.observable(name)
+        return None if o is None or o.value is None else o.value * scale
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One observable, two runs: ``verdict`` and its statistic (z for scalars, chi^2 per point for curves)."""
+
+    verdict: VerdictKind
+    statistic: float | None = None
+    statistic_name: Literal["z", "chi2/n"] = "z"
+    points: int | None = None
+    values: tuple[float | None, float | None] | None = None
+
+    @property
+    def judged(self) -> bool:
+        return self.verdict in ("same", "different")
+
+    def text(self) -> str:
+        """``v.text()``: "different (z 12)"."""
+        return self.verdict + ("" if self.statistic is None else f" ({self.statistic_name} {self.statistic:.2g})")
+
+
+@dataclass(frozen=True)
+class ObservableComparison:
+    """Verdicts of one observable over every pair of runs of a group ("a|b" -> Verdict)."""
+
+    name: str
+    kind: ObservableKind
+    unit: str
+    verdicts: Mapping[str, Verdict]
+
+    @property
+    def differs(self) -> bool:
+        return any(v.verdict == "different" for v in self.verdicts.values())
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Every judged observable of one group of comparable runs, and those not judged with the reason."""
+
+    group: str
+    case: str
+    runs: tuple[str, ...]
+    pairs: tuple[str, ...]
+    observables: Mapping[str, ObservableComparison]
+    #: observable -> why it gets no verdict (no error bar, not comparable between these runs)
+    not_judged: Mapping[str, str] = field(default_factory=dict)
+
+    def verdict(self, name: str, a: str, b: str) -> Verdict | None:
+        """``c.verdict("torque_rms", "plain", "2i")``: the verdict of a pair (either order), None if not judged."""
+        o = self.observables.get(name)
+        if o is None:
+            return None
+        return o.verdicts.get(f"{a}|{b}") or o.verdicts.get(f"{b}|{a}")
+
+    @property
+    def different(self) -> list[ObservableComparison]:
+        return [o for o in self.observables.values() if o.differs]
+
+
+# --- JSON ---------------------------------------------------------------------------------------
+
+def _clean(data):
+    if isinstance(data, Mapping):
+        return {str(k): _clean(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_clean(v) for v in data]
+    if hasattr(data, "tolist"):
+        return _clean(data.tolist())
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    return data
+
+
+def result_json(data) -> object:
+    """``result_json(r)``: the JSON-ready form of a result dataclass (or of lists/dicts of them); NaN -> null."""
+    if hasattr(data, "__dataclass_fields__"):
+        data = {f.name: getattr(data, f.name) for f in fields(data)}
+        return {k: result_json(v) for k, v in data.items()}
+    if isinstance(data, Mapping):
+        return {str(k): result_json(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [result_json(v) for v in data]
+    return _clean(data)
+
+
+def write_json(path, data) -> Path:
+    """``write_json(path, data)``: indented JSON of dataclasses, dicts and lists, NaN written as null."""
+    path = Path(path)
+    path.write_text(json.dumps(result_json(data), indent=1, allow_nan=False))
+    return path
+
+
+def _tuple(v):
+    return None if v is None else tuple(v)
+
+
+def _build(cls, data: dict, **nested):
+    known = {f.name for f in fields(cls)}
+    values = {k: v for k, v in data.items() if k in known}
+    values.update(nested)
+    return cls(**values)
+
+
+def run_analysis_from_json(data: dict) -> RunAnalysis:
+    """``run_analysis_from_json(json.load(f))``: the RunAnalysis that :func:`result_json` wrote."""
+    try:
+        observables = {k: _build(Observable, v) for k, v in data.get("observables", {}).items()}
+        curves = {k: _build(Curve, v, x=tuple(v["x"]), y=tuple(v["y"]), y_error=_tuple(v.get("y_error")))
+                  for k, v in data.get("curves", {}).items()}
+        maps = {k: _build(Map, v, x=tuple(v["x"]), y=tuple(v["y"]), z=tuple(tuple(row) for row in v["z"]))
+                for k, v in data.get("maps", {}).items()}
+        return _build(RunAnalysis, data, timing=_build(Timing, data.get("timing", {})), observables=observables,
+                      curves=curves, maps=maps, notes=tuple(data.get("notes", ())),
+                      convergence=tuple(_build(ConvergenceRow, row) for row in data.get("convergence", ())))
+    except (KeyError, TypeError) as err:
+        raise InputError(f"not an analysis written by symbreak ({type(err).__name__}: {err})") from None
+
+
+def comparison_from_json(data: dict) -> Comparison:
+    """``comparison_from_json(json.load(f)[0])``: one Comparison of comparison.json."""
+    try:
+        observables = {
+            k: _build(ObservableComparison, v, verdicts={
+                p: _build(Verdict, d, values=_tuple(d.get("values"))) for p, d in v["verdicts"].items()})
+            for k, v in data.get("observables", {}).items()
+        }
+        return _build(Comparison, data, runs=tuple(data["runs"]), pairs=tuple(data["pairs"]), observables=observables,
+                      not_judged=dict(data.get("not_judged", {})))
+    except (KeyError, TypeError) as err:
+        raise InputError(f"not a comparison written by symbreak ({type(err).__name__}: {err})") from None
+
+
+def read_analysis(path) -> RunAnalysis:
+    """``read_analysis("runs/gas-plain/analysis.json")``: the RunAnalysis written there."""
+    return run_analysis_from_json(json.loads(Path(path).read_text()))
+
+
+def read_comparisons(path) -> list[Comparison]:
+    """``read_comparisons("study/comparison.json")``: the comparisons written there."""
+    return [comparison_from_json(d) for d in json.loads(Path(path).read_text())]
+
+
+__all__ = [
+    "RUN_KINDS", "Comparison", "ConvergenceRow", "Curve", "RunKind", "Map", "Observable", "ObservableComparison",
+    "RunAnalysis", "Timing", "UnknownObservable", "Verdict", "VerdictKind", "check_name", "comparison_from_json",
+    "curve", "number", "numbers", "read_analysis", "read_comparisons", "result_json", "run_analysis_from_json",
+    "write_json",
+]

@@ -1,0 +1,141 @@
+"""What a study runs: its sizes (Plan), its parts, and the runs in the order they run (StudyRun).
+
+    plan = study_plan(quick=True, ice_cells=3)                 # QUICK with cells 1, 2, 3
+    runs = plan_runs(plan, parse_parts("gas,replay"), scale=0.1, seed=7, out=Path("study"))
+    runs[0].name, runs[0].part, runs[0].case, runs[0].strategy, runs[0].steps
+
+Parts: gas (one H2O in vacuum, NVE plain / random:1 / 2i, and MTS), liquid
+(NVT plain, 2i, q-TIP4P/F), ice (NVT plain, 2i), geop (per proton-disordered
+cell: plain from the built cell, 2i from the plain minimum, q-TIP4P/F), replay
+(the liquid plain frames with plain, i, 2, 2i, 3i and the reference). An ice
+cell's number travels in ``StudyRun.cell``, not in its folder name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal, get_args
+
+from ..core.errors import InputError
+
+Part = Literal["gas", "liquid", "ice", "geop", "replay"]
+PARTS: tuple[str, ...] = get_args(Part)
+#: the grid the study compares with plain, and the strategies of each part
+GRID = "2i"
+GAS_STRATEGIES = ("plain", "random:1", GRID)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Sizes of one study: steps per run kind (scaled by --scale), molecules, cells."""
+
+    gas_steps: int
+    mts_steps: int
+    liquid_size: int
+    liquid_steps: int
+    ice_size: int
+    ice_steps: int
+    #: L-BFGS steps of the plain and q-TIP4P/F relaxations (i-PI stops earlier once converged)
+    geop_steps: int
+    #: L-BFGS steps of the 2i relaxation, which starts from the plain minimum
+    geop_2i_steps: int
+    geop_seeds: tuple[int, ...]
+    replay_frames: int
+
+
+QUICK = Plan(gas_steps=1000, mts_steps=100, liquid_size=32, liquid_steps=160, ice_size=96, ice_steps=40,
+             geop_steps=100, geop_2i_steps=5, geop_seeds=(1, 2, 3, 4, 5, 6), replay_frames=8)
+FULL = Plan(gas_steps=50000, mts_steps=5000, liquid_size=64, liquid_steps=20000, ice_size=96, ice_steps=10000,
+            geop_steps=1000, geop_2i_steps=100, geop_seeds=tuple(range(1, 11)), replay_frames=100)
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """One run of the study: its folder name, its part and the RunConfig arguments."""
+
+    name: str
+    part: Part
+    case: str
+    strategy: str = "plain"
+    potential: str | None = None  # None: the study's potential
+    steps: int = 100
+    size: int | None = None
+    seed: int | None = None
+    #: replay: the trajectory whose first ``frames`` (+1) frames are replayed
+    trajectory: str | None = None
+    frames: int | None = None
+    #: start from the last frame of this earlier run of the study (its folder name)
+    init_from: str | None = None
+    #: geop: the proton-disordered cell (its seed)
+    cell: int | None = None
+
+    @property
+    def is_reference(self) -> bool:
+        """True for the q-TIP4P/F runs (their potential is fixed, whatever the study's)."""
+        return self.potential == "qtip4pf"
+
+
+def parse_parts(text: str) -> tuple[Part, ...]:
+    """``parse_parts("gas, replay")`` -> ("gas", "replay"); InputError for an unknown or empty list."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not parts:
+        raise InputError(f"unknown --parts {unknown}: choose from {','.join(PARTS)}")
+    return tuple(parts)  # type: ignore[return-value]
+
+
+def study_plan(quick: bool, ice_cells: int | None = None) -> Plan:
+    """``study_plan(quick=True, ice_cells=3)``: QUICK or FULL, with cells 1..ice_cells (at least 2) if given."""
+    plan = QUICK if quick else FULL
+    if ice_cells is not None:
+        if ice_cells < 2:
+            raise InputError(f"--ice-cells must be at least 2 (relative energies need two cells), got {ice_cells}")
+        plan = replace(plan, geop_seeds=tuple(range(1, ice_cells + 1)))
+    return plan
+
+
+def scaled_steps(n: int, scale: float, least: int) -> int:
+    """``scaled_steps(1000, 0.03, 30)`` -> 30: n x scale, rounded, at least ``least``."""
+    return max(least, int(round(n * scale)))
+
+
+def plan_runs(plan: Plan, parts: tuple[Part, ...] | list[str], scale: float, seed: int, out: Path) -> list[StudyRun]:
+    """The runs of a study, in the order they run (the replay follows the liquid plain run it replays)."""
+    if scale <= 0:
+        raise InputError(f"--scale must be positive, got {scale}")
+    runs: list[StudyRun] = []
+    if "gas" in parts:
+        for strategy in GAS_STRATEGIES:
+            runs.append(StudyRun(f"gas-nve-{strategy.replace(':', '_')}", "gas", "gas-nve", strategy,
+                                 steps=scaled_steps(plan.gas_steps, scale, 30), seed=seed))
+        runs.append(StudyRun(f"gas-mts-{GRID}", "gas", "gas-mts", GRID, steps=scaled_steps(plan.mts_steps, scale, 30), seed=seed))
+    liquid = dict(case="liquid-nvt", steps=scaled_steps(plan.liquid_steps, scale, 30), size=plan.liquid_size, seed=seed)
+    if "liquid" in parts or "replay" in parts:
+        runs.append(StudyRun("liquid-nvt-plain", "liquid", strategy="plain", **liquid))
+    if "liquid" in parts:
+        runs.append(StudyRun(f"liquid-nvt-{GRID}", "liquid", strategy=GRID, **liquid))
+        runs.append(StudyRun("liquid-nvt-reference", "liquid", strategy="plain", potential="qtip4pf", **liquid))
+    if "ice" in parts:
+        for strategy in ("plain", GRID):
+            runs.append(StudyRun(f"ice-nvt-{strategy}", "ice", "ice-nvt", strategy, steps=scaled_steps(plan.ice_steps, scale, 30),
+                                 size=plan.ice_size, seed=seed))
+    if "geop" in parts:
+        # each cell: the plain model relaxes from the built cell, 2i continues from the plain minimum (the two
+        # minima differ by the symmetry error only), q-TIP4P/F relaxes from the built cell on its own surface
+        steps, steps_2i = scaled_steps(plan.geop_steps, scale, 3), scaled_steps(plan.geop_2i_steps, scale, 2)
+        for cell in plan.geop_seeds:
+            common = dict(part="geop", case="ice-geop", size=plan.ice_size, seed=cell, cell=cell)
+            runs.append(StudyRun(f"ice-geop-{cell}-plain", strategy="plain", steps=steps, **common))
+            runs.append(StudyRun(f"ice-geop-{cell}-{GRID}", strategy=GRID, steps=steps_2i, init_from=f"ice-geop-{cell}-plain",
+                                 **common))
+            runs.append(StudyRun(f"ice-geop-{cell}-reference", potential="qtip4pf", steps=steps, **common))
+    if "replay" in parts:
+        n = scaled_steps(plan.replay_frames, scale, 2)
+        runs.append(StudyRun("replay-liquid", "replay", "replay", "plain", steps=n, seed=seed, frames=n,
+                             trajectory=str(out / "liquid-nvt-plain" / "simulation.positions_0.xyz")))
+    return runs
+
+
+__all__ = ["FULL", "GAS_STRATEGIES", "GRID", "PARTS", "QUICK", "Part", "Plan", "StudyRun", "parse_parts", "plan_runs",
+           "scaled_steps", "study_plan"]
