@@ -13,7 +13,16 @@ from symbreak.potentials import Evaluation, Potential, pet_checkpoint
 from symbreak.potentials.pet import PETHypers, PETModel
 from symbreak.potentials.testing import water_box, water_molecule
 from symbreak.potentials.toy import ToyWater
-from symbreak.training.evaluate import STRATEGY_KEYS, evaluate_model, format_table, reference_strategy, report_json
+from symbreak.core.errors import InputError
+from symbreak.training.evaluate import (
+    STRATEGY_KEYS,
+    evaluate_model,
+    format_table,
+    parse_frame_selection,
+    reference_strategy,
+    report_json,
+    select_frames,
+)
 from symbreak.training.train import Labelled
 
 torch.set_num_threads(1)
@@ -97,3 +106,36 @@ def test_evaluate_cli_json(tmp_path, capsys):
     assert "rotational spread over 2" in capsys.readouterr().out
     assert main(args + ["--strategies", "plain,nonsense"]) == 2
     assert "nonsense" in capsys.readouterr().err
+
+
+def test_select_frames_by_source_and_index():
+    data = [Labelled(water_molecule(seed=k), 0.0, np.zeros((3, 3)), source=src)
+            for k, src in enumerate(["ice", "liquid", "ice", "liquid", None])]
+    assert [d.structure for d in select_frames(data, ["ice"])] == [data[0].structure, data[2].structure]
+    assert select_frames(data, None, parse_frame_selection("1:5:2")) == [data[1], data[3]]
+    assert select_frames(data, ["liquid"], parse_frame_selection("0,1,2")) == [data[1]]
+    assert parse_frame_selection("::3") == slice(None, None, 3) and parse_frame_selection("4") == [4]
+    for bad, message in [(lambda: select_frames(data, ["gas"]), "labels no frame; the data's sources: ice, liquid"),
+                         (lambda: select_frames(data, None, [7]), "index 7 is past the 5 frames"),
+                         (lambda: select_frames(data, ["ice"], slice(4, 5)), "keeps no frame"),
+                         (lambda: parse_frame_selection("a:b"), "START:STOP")]:
+        with pytest.raises(InputError, match=message):
+            bad()
+
+
+def test_evaluate_cli_source_filter(tmp_path, capsys):
+    import ase.io
+
+    frames = []
+    for k, d in enumerate(labelled([water_box(seed=4), water_molecule(seed=5), water_molecule(seed=6)])):
+        atoms = d.structure.to_atoms()
+        atoms.info.update(energy=d.energy, source="box" if k == 0 else "molecule")
+        atoms.arrays["forces"] = d.forces
+        frames.append(atoms)
+    ase.io.write(tmp_path / "test.xyz", frames, format="extxyz")
+    args = ["evaluate", "--model", "toy", "--data", str(tmp_path / "test.xyz"), "--strategies", "plain,2", "--json"]
+    assert main(args + ["--source", "molecule", "--frames", "1:"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_structures"] == 2
+    assert main(args + ["--source", "nothing"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "labels no frame" in err

@@ -2,6 +2,7 @@
 
     symbreak evaluate --model model/ --data test.xyz --strategies plain,i,2,2i,3i
     symbreak evaluate --model default --data test.xyz --strategies plain,2i,3i --json > errors.json
+    symbreak evaluate --model default --data test.xyz --source ice-200-classical,ice-150-pimd --frames 0:20
 
 The symmetry error of each strategy is measured against the largest rotation
 grid among those requested (3i above). ``--json`` prints
@@ -17,7 +18,7 @@ import json
 import sys
 
 from ..potentials.spec import SPEC_HELP, parse_potential_spec
-from ..training.evaluate import evaluate_model, format_table, report_json
+from ..training.evaluate import evaluate_model, format_table, parse_frame_selection, report_json, select_frames
 from ..training.train import read_labelled
 
 
@@ -31,6 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default: %(default)s)")
     parser.add_argument("--chunk-size", type=int, default=8, help="structures (rotated copies) per model call (default: %(default)s)")
     parser.add_argument("--max-structures", type=int, default=None, help="evaluate only the first N structures")
+    parser.add_argument("--source", default=None, metavar="NAME[,NAME]",
+                        help="only frames with this source label (the dataset run they came from)")
+    parser.add_argument("--frames", default=None, metavar="SELECTION",
+                        help="only these frames of the file: START:STOP[:STEP] or indices 3,7,9 (before --source)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="model arithmetic (default: %(default)s)")
 
 
@@ -43,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
     data = read_labelled(args.data)
+    if args.source or args.frames:
+        sources = [s.strip() for s in args.source.split(",") if s.strip()] if args.source else None
+        data = select_frames(data, sources, parse_frame_selection(args.frames) if args.frames else None)
     if args.max_structures is not None:
         data = data[: max(1, args.max_structures)]
     spec = parse_potential_spec(args.model)

@@ -103,6 +103,48 @@ def rotational_spread(evaluation: Evaluation, n_atoms: np.ndarray) -> dict | Non
     }
 
 
+def parse_frame_selection(text: str) -> list[int] | slice:
+    """Usage: parse_frame_selection("0:40:2") -> slice(0, 40, 2); "3,7,9" -> [3, 7, 9] (Python indices)."""
+    text = text.strip()
+    try:
+        if ":" in text:
+            parts = [int(p) if p.strip() else None for p in text.split(":")]
+            if len(parts) > 3:
+                raise ValueError
+            return slice(*parts)
+        return [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise InputError(f"--frames {text!r}: give START:STOP[:STEP] or indices such as 3,7,9") from None
+
+
+def select_frames(data: Sequence[Labelled], sources: Sequence[str] | None = None,
+                  frames: list[int] | slice | None = None) -> list[Labelled]:
+    """Usage: select_frames(data, sources=["ice-200-classical"], frames=slice(0, 10)) -> the chosen frames.
+
+    ``frames`` indexes the file's frames; ``sources`` then keeps the frames whose ``source`` label is one
+    of them. InputError (one line) for an index past the end, an unknown source or an empty selection.
+    """
+    chosen = list(data)
+    if frames is not None:
+        if isinstance(frames, slice):
+            chosen = chosen[frames]
+        else:
+            bad = [k for k in frames if not -len(chosen) <= k < len(chosen)]
+            if bad:
+                raise InputError(f"--frames: index {bad[0]} is past the {len(chosen)} frames of the data")
+            chosen = [chosen[k] for k in frames]
+    if sources:
+        known = sorted({d.source for d in data if d.source is not None})
+        unknown = [s for s in sources if s not in known]
+        if unknown:
+            raise InputError(f"--source {unknown[0]!r} labels no frame; the data's sources: "
+                             f"{', '.join(known) if known else 'none (no source labels in the file)'}")
+        chosen = [d for d in chosen if d.source in set(sources)]
+    if not chosen:
+        raise InputError("the selection (--source/--frames) keeps no frame")
+    return chosen
+
+
 def evaluate_model(
     potential: Potential,
     data: Sequence[Labelled],

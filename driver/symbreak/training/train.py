@@ -129,11 +129,15 @@ class TrainConfig:
 
 @dataclass
 class Labelled:
-    """Labelled(structure, energy, forces): a Structure with reference energy (eV) and forces (n, 3) in eV/A."""
+    """Labelled(structure, energy, forces): a Structure with reference energy (eV) and forces (n, 3) in eV/A.
+
+    ``source``: the frame's ``source`` label in the extxyz (the dataset run it came from), if any.
+    """
 
     structure: Structure
     energy: float
     forces: np.ndarray
+    source: str | None = None
 
 
 def _frame_energy(atoms, index: int, path) -> float:
@@ -174,7 +178,8 @@ def read_labelled(path: str | os.PathLike) -> list[Labelled]:
     if not frames:
         raise InputError(f"{path} contains no structures")
     return [
-        Labelled(Structure.from_atoms(atoms), _frame_energy(atoms, k, path), _frame_forces(atoms, k, path))
+        Labelled(Structure.from_atoms(atoms), _frame_energy(atoms, k, path), _frame_forces(atoms, k, path),
+                 None if atoms.info.get("source") is None else str(atoms.info["source"]))
         for k, atoms in enumerate(frames)
     ]
 
