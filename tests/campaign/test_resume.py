@@ -8,7 +8,7 @@ import time
 import numpy as np
 from symbreak.ipi.launch import symbreak_command
 from symbreak.ipi.outputs import read_properties
-from symbreak.ipi.resume import checkpoint_step, truncate_frames, truncate_properties
+from symbreak.ipi.resume import checkpoint_step, prune_checkpoint_backups, truncate_frames, truncate_properties
 
 
 def test_truncate_properties_and_frames(tmp_path):
@@ -56,3 +56,18 @@ def test_kill_and_resume_loses_and_repeats_no_step(tmp_path):
     for name in ("positions", "forces", "momenta"):
         text = (out / f"simulation.{name}_0.xyz").read_text()
         assert [int(s) for s in re.findall(r"Step:\s+(\d+)", text)] == list(range(3001))
+
+
+def test_prune_checkpoint_backups_keeps_the_newest(tmp_path):
+    for n in range(5):
+        (tmp_path / f"#RESTART#{n}#").write_text("old")
+        (tmp_path / f"#simulation.restart#{n}#").write_text("old")
+    (tmp_path / "#simulation.out#0#").write_text("not a checkpoint")
+    (tmp_path / "RESTART").write_text("current")
+    removed = prune_checkpoint_backups(tmp_path, keep=2)
+    assert sorted(p.name for p in removed) == sorted(
+        [f"#RESTART#{n}#" for n in range(3)] + [f"#simulation.restart#{n}#" for n in range(3)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["#RESTART#3#", "#RESTART#4#", "#simulation.restart#3#", "#simulation.restart#4#", "#simulation.out#0#",
+         "RESTART"])
+    assert prune_checkpoint_backups(tmp_path) == []

@@ -37,7 +37,13 @@ from pathlib import Path
 
 from ..core.errors import InputError
 from ..ipi.processes import check_bindable, remove_stale_socket, stop_process_group
-from ..ipi.resume import checkpoint_step, latest_checkpoint, truncate_outputs, with_socket_addresses
+from ..ipi.resume import (
+    checkpoint_step,
+    latest_checkpoint,
+    prune_checkpoint_backups,
+    truncate_outputs,
+    with_socket_addresses,
+)
 from .attempts import RunResult, run_attempt, say
 from .config import RunConfig
 from .forcefields import unix_sockets
@@ -130,6 +136,7 @@ def _resume(config: RunConfig, out: Path, manifest: Manifest, lock: RunLock) -> 
     if config.transport == "inet":
         check_bindable(config.host)
     addresses = {f.name: (f.address, f.port) for f in fields}
+    prune_checkpoint_backups(out)  # one backup per checkpoint and resume would pile up otherwise
     checkpoint = latest_checkpoint(out)
     if checkpoint is None:
         # stopped before its first checkpoint: start again from step 0 (the outputs so far are this run's own)

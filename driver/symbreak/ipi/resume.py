@@ -68,6 +68,30 @@ def latest_checkpoint(out) -> Path | None:
     return None if best is None else best[1]
 
 
+#: i-PI's backup of an output it found already there when it started: #NAME#N#
+_BACKUP = re.compile(r"^#(?P<name>.+)#(?P<n>\d+)#$")
+
+
+def prune_checkpoint_backups(out, keep: int = 2) -> list[Path]:
+    """Usage: prune_checkpoint_backups("runs/liq") -> the removed paths: i-PI's #RESTART#N# backups but the newest ``keep``.
+
+    Each i-PI start renames the checkpoints it finds to #NAME#N#, so every resume adds one
+    backup per checkpoint; resuming never reads them (``latest_checkpoint`` looks at the
+    checkpoints themselves), and the newest ``keep`` of each name stay for a look by hand.
+    """
+    backups: dict[str, list[tuple[int, Path]]] = {}
+    for path in Path(out).iterdir():
+        m = _BACKUP.match(path.name)
+        if m and m.group("name") in CHECKPOINT_NAMES and path.is_file():
+            backups.setdefault(m.group("name"), []).append((int(m.group("n")), path))
+    removed = []
+    for entries in backups.values():
+        for _, path in sorted(entries)[: max(0, len(entries) - keep)]:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def with_socket_addresses(text: str, addresses: dict[str, tuple[str, int | None]]) -> str:
     """The checkpoint ``text`` with each <ffsocket name=N> given addresses[N] = (address, port or None).
 
