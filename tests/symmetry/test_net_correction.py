@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from symbreak.core.structure import Structure
 from symbreak.potentials.base import Potential
+from symbreak.potentials.testing import CountingPotential
 from symbreak.potentials.toy import ToyWater
 from symbreak.symmetry.metrics import (
     centre_of_mass,
@@ -18,15 +19,6 @@ from symbreak.symmetry.metrics import (
     remove_net_force_and_torque,
 )
 from symbreak.symmetry.strategies import NetCorrectionStrategy, StrategySpec, parse_strategy, parse_strategy_spec
-
-
-class CountingPotential(Potential):
-    def __init__(self, base: Potential):
-        self.base, self.species, self.calls = base, base.species, 0
-
-    def compute(self, structures):
-        self.calls += 1
-        return self.base.compute(structures)
 
 
 def cluster(n_molecules=3, seed=4) -> Structure:

@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 from symbreak.commands.serve import load_stream_state, save_stream_state
-from symbreak.potentials.base import Potential
+from symbreak.potentials.testing import CountingPotential
 from symbreak.potentials.toy import ToyWater
 from symbreak.symmetry.rotations import haar_rotations
 from symbreak.symmetry.strategies import (
@@ -21,21 +21,6 @@ from symbreak.symmetry.strategies import (
     parse_strategy,
     parse_strategy_spec,
 )
-
-
-class CountingPotential(Potential):
-    """Forwards to ``base`` and counts the calls and the structures it was handed."""
-
-    def __init__(self, base: Potential):
-        self.base = base
-        self.species = base.species
-        self.calls = 0
-        self.structures = 0
-
-    def compute(self, structures):
-        self.calls += 1
-        self.structures += len(structures)
-        return self.base.compute(structures)
 
 
 def toy_with(ls, amplitude=0.01):

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 from symbreak.potentials.base import Evaluation, Potential, Structure
-from symbreak.potentials.testing import finite_difference_forces, finite_difference_virial
+from symbreak.potentials.testing import CountingPotential, finite_difference_forces, finite_difference_virial
 from symbreak.potentials.toy import ToyWater
 from symbreak.symmetry.metrics import net_torque
 from symbreak.symmetry.rotations import haar_rotations
@@ -21,21 +21,6 @@ from symbreak.symmetry.strategies import (
 
 # --------------------------------------------------------------------------------------
 # helpers
-
-
-class CountingPotential(Potential):
-    """Forwards to ``base`` and counts the calls and the structures it was handed."""
-
-    def __init__(self, base: Potential):
-        self.base = base
-        self.species = base.species
-        self.calls = 0
-        self.structures = 0
-
-    def compute(self, structures):
-        self.calls += 1
-        self.structures += len(structures)
-        return self.base.compute(structures)
 
 
 def toy_with(ls, amplitude=0.01, dipole=True, bond=True) -> ToyWater:

@@ -56,13 +56,12 @@ from __future__ import annotations
 import ast
 import json
 import re
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from ..campaign.manifest import Manifest, Role, read_manifest
+from ..campaign.manifest import ForcefieldRecord, Manifest, read_manifest
 from ..core.errors import InputError
 from ..ipi.description import RunDescription, TrajectoryOutput
 from ..ipi.input_reader import read_description
@@ -86,18 +85,6 @@ ANALYSED_MOTIONS = ("dynamics", "replay", "minimize")
 
 class RunError(InputError):
     """A folder that cannot be analysed: not a run, unfinished, missing outputs, too few frames."""
-
-
-@dataclass(frozen=True)
-class Component:
-    """``run.forcefields[0].role``: one force component (i-PI's k, its forcefield) with symbreak's role and strategy."""
-
-    component: int
-    name: str
-    role: Role
-    strategy: str | None = None
-    weight: float = 1.0
-    mts_weights: tuple[float, ...] | None = None
 
 
 def _parse_extras_line(path: Path, number: int, line: str) -> dict:
@@ -302,7 +289,7 @@ class RunFolder:
         return self.description.temperature_k or self.description.initial_temperature_k
 
     @cached_property
-    def forcefields(self) -> tuple[Component, ...]:
+    def forcefields(self) -> tuple[ForcefieldRecord, ...]:
         """The force components with their roles and strategies (the manifest's, else by the rules above)."""
         d = self.description
         records = {} if self.manifest is None else {f.component: f for f in self.manifest.forcefields}
@@ -310,7 +297,7 @@ class RunFolder:
         for c in d.components:
             record = records.get(c.index)
             if record is not None:
-                out.append(Component(c.index, record.name, record.role, record.strategy, c.weight, c.mts_weights))
+                out.append(ForcefieldRecord(c.index, record.name, record.role, record.strategy, c.weight, c.mts_weights))
                 continue
             strategy = self._served_strategy(c.index)
             if d.motion == "replay" and strategy is not None:
@@ -324,7 +311,7 @@ class RunFolder:
                 role = "replay"
             else:
                 role = "model"
-            out.append(Component(c.index, c.forcefield, role, strategy, c.weight, c.mts_weights))
+            out.append(ForcefieldRecord(c.index, c.forcefield, role, strategy, c.weight, c.mts_weights))
         return tuple(out)
 
     def _extras_output(self, k: int) -> TrajectoryOutput | None:

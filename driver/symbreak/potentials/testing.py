@@ -16,6 +16,7 @@ from scipy.spatial.transform import Rotation
 
 from ..core.structure import Structure
 from ..structures.builders import molecule_geometry
+from .base import Potential
 
 
 def _random_molecules(centres: np.ndarray, rng: np.random.Generator, distortion: float) -> np.ndarray:
@@ -117,3 +118,22 @@ def finite_difference_virial(potential, structure: Structure, h: float = 1e-5) -
                 energies.append(_energy(potential, structure.positions @ deform.T, structure, cell))
             out[a, b] = -(energies[0] - energies[1]) / (2 * h)
     return out
+
+
+class CountingPotential(Potential):
+    """Usage: counting = CountingPotential(ToyWater()); ...; counting.calls, counting.structures.
+
+    Forwards to ``base`` and counts the calls and the structures it was handed (tests of batching and cost).
+    """
+
+    def __init__(self, base: Potential):
+        self.base = base
+        self.species = base.species
+        self.calls = 0
+        self.structures = 0
+
+    def compute(self, structures):
+        self.calls += 1
+        self.structures += len(structures)
+        return self.base.compute(structures)
+
