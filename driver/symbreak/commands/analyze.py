@@ -4,6 +4,8 @@
     symbreak analyze runs/liq-plain runs/liq-2i runs/liq-ref --out runs/compare
     #   each run: analysis.json + PNGs in its folder; the group: comparison.json, compare_*.png, report.html in --out
 
+Any i-PI run folder works: what the run is comes from its i-PI input (input.xml, another
+*.xml, or RESTART); a symbreak run's manifest.json adds the case, model and strategy.
 Comparison outputs go to --out, or to the runs' common parent folder.
 """
 
@@ -20,7 +22,7 @@ from ..core.errors import InputError
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("runs", nargs="+", help="run folders written by `symbreak run`")
+    parser.add_argument("runs", nargs="+", help="i-PI run folders: written by `symbreak run` or by i-PI from any input")
     parser.add_argument("--out", default=None, help="folder for the outputs (default: each run's own folder; "
                         "comparisons: the runs' common parent)")
     parser.add_argument("--no-figures", action="store_true", help="numbers only (analysis.json)")
