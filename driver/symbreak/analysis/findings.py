@@ -36,9 +36,6 @@ def sig(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}g}"
 
 
-_g = sig
-
-
 def _is_grid(label: str) -> bool:
     return label not in ("plain", "reference") and not label.startswith(("random", "mts:"))
 
@@ -49,9 +46,9 @@ def gas_finding(results: list[RunAnalysis]) -> str | None:
     plain = next((r for r in gas if r.label == "plain"), None)
     if plain is None or plain.value("L_direction_change") is None:
         return None
-    duration = f" in {_g(plain.duration_ps)} ps" if plain.duration_ps else ""
-    text = (f"In vacuum the plain model turns L by {_g(plain.value('L_direction_change'))} deg{duration} "
-            f"(|L - L0| up to {_g(plain.value('L_max_change'))} hbar)")
+    duration = f" in {sig(plain.duration_ps)} ps" if plain.duration_ps else ""
+    text = (f"In vacuum the plain model turns L by {sig(plain.value('L_direction_change'))} deg{duration} "
+            f"(|L - L0| up to {sig(plain.value('L_max_change'))} hbar)")
     reductions = []
     for r in gas:
         change, base = r.value("L_max_change"), plain.value("L_max_change")
@@ -72,8 +69,8 @@ def model_error_finding(results: list[RunAnalysis]) -> str | None:
     if plain is None or plain.value("model_error_mean") is None:
         return None
     offset, spread = plain.value("model_error_mean", 1e3), plain.value("model_error_std", 1e3)
-    return (f"Against q-TIP4P/F the plain model's energy of the molecule is offset by {_g(offset, 3)} meV and "
-            f"fluctuates by {_g(spread)} meV along the trajectory (mean and std of V_model - V_ref): the offset "
+    return (f"Against q-TIP4P/F the plain model's energy of the molecule is offset by {sig(offset, 3)} meV and "
+            f"fluctuates by {sig(spread)} meV along the trajectory (mean and std of V_model - V_ref): the offset "
             f"exerts no force, the fluctuation does.")
 
 
@@ -117,14 +114,14 @@ def replay_finding(results: list[RunAnalysis]) -> str | None:
     if plain is None or plain.symmetry_energy_mae is None:
         return None
     text = (f"On {replay.frames - 1} replayed frames the plain model's symmetry error is "
-            f"{_g(1e3 * plain.symmetry_energy_mae)} meV/H2O (against {replay.symmetry_reference})")
+            f"{sig(1e3 * plain.symmetry_energy_mae)} meV/H2O (against {replay.symmetry_reference})")
     if plain.model_energy_mae:
         ratio = plain.model_energy_mae / plain.symmetry_energy_mae
-        model = f"{_g(1e3 * plain.model_energy_mae)} meV/H2O"
+        model = f"{sig(1e3 * plain.model_energy_mae)} meV/H2O"
         text += f"; its model error ({model}) is {fold(ratio)} larger" if ratio > 1 else f", above its model error ({model})"
     grid = rows.get("2i")
     if grid is not None and grid.symmetry_energy_mae is not None:
-        text += f"; 2i leaves {_g(1e3 * grid.symmetry_energy_mae)} meV/H2O"
+        text += f"; 2i leaves {sig(1e3 * grid.symmetry_energy_mae)} meV/H2O"
     return text + "."
 
 
