@@ -6,7 +6,7 @@
     cmds = input_commands("data.lmp", periodic=True, kspace_accuracy=1e-6)
 
 Pure functions shared by the in-process potential (:mod:`.qtip4pf`) and the
-i-PI client (:mod:`.qtip4pf_cli`). Units inside LAMMPS are `real`
+i-PI client (`symbreak reference`, :mod:`symbreak.commands.reference`). Units inside LAMMPS are `real`
 (kcal/mol, Angstrom); conversions to eV happen in the callers.
 """
 
