@@ -61,7 +61,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..campaign.manifest import ForcefieldRecord, Manifest, read_manifest
+from ..campaign.manifest import ForcefieldRecord, Manifest, component_with_role, read_manifest
 from ..core.errors import InputError
 from ..ipi.description import RunDescription, TrajectoryOutput
 from ..ipi.input_reader import read_description
@@ -331,7 +331,7 @@ class RunFolder:
 
     def component(self, role: str) -> int | None:
         """Index k of the first forcefield with this role (model, inner, outer, replay, reference)."""
-        return next((c.component for c in self.forcefields if c.role == role), None)
+        return component_with_role(self.forcefields, role)
 
     def cost(self) -> dict:
         """Wall seconds, steps and ms per step from the manifest (NaN or None when unknown: unfinished or foreign runs).

@@ -57,6 +57,11 @@ class ForcefieldRecord:
     mts_weights: tuple[float, ...] | None = None
 
 
+def component_with_role(forcefields, role: Role) -> int | None:
+    """Usage: component_with_role(manifest.forcefields, "reference") -> the first such component index, or None."""
+    return next((f.component for f in forcefields if f.role == role), None)
+
+
 @dataclass(frozen=True)
 class ClientCommand:
     """Usage: ClientCommand("model0", ("symbreak", "serve", ...)) -> ...
@@ -140,7 +145,7 @@ class Manifest:
 
     def component(self, role: Role) -> int | None:
         """Usage: manifest.component("reference") -> the index of the first forcefield with this role, or None."""
-        return next((f.component for f in self.forcefields if f.role == role), None)
+        return component_with_role(self.forcefields, role)
 
     def options_dict(self) -> dict | None:
         """Usage: manifest.options_dict() -> {"case": "gas-nve", "strategy": "2i", ...} (JSON values) or None."""
@@ -315,6 +320,6 @@ def write_manifest(folder: str | Path, manifest: Manifest) -> Path:
 
 __all__ = [
     "MANIFEST_NAME", "MANIFEST_VERSION", "ROLES", "Attempt", "ClientCommand", "Commands", "ForcefieldRecord",
-    "Manifest", "Role", "manifest_from_json", "manifest_json", "manifest_path", "now", "options_record", "read_manifest",
-    "write_manifest",
+    "Manifest", "Role", "component_with_role", "manifest_from_json", "manifest_json", "manifest_path", "now",
+    "options_record", "read_manifest", "write_manifest",
 ]

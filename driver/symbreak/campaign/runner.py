@@ -33,7 +33,6 @@ from pathlib import Path
 
 from ..core.errors import InputError
 from ..ipi.processes import check_bindable
-from ..ipi.resume import latest_checkpoint
 from .attempts import RunResult, run_attempt
 from .cases import MTS_RATIO
 from .config import DEFINING, REPLAY_STRATEGIES, RunConfig
@@ -102,13 +101,6 @@ def start_fresh(config: RunConfig, out: Path) -> RunResult:
     return run_attempt(config, out, spec, fields, manifest, lock, "input.xml", 0, resumed=False)
 
 
-def checkpoint_file(out: Path) -> Path | None:
-    """Usage: checkpoint_file(out) -> ...
 
-    The i-PI checkpoint a run folder can resume from (complete, highest step), or None.
-    """
-    return latest_checkpoint(out)
-
-
-__all__ = ["DEFINING", "MTS_RATIO", "REPLAY_STRATEGIES", "RunConfig", "RunResult", "checkpoint_file",
+__all__ = ["DEFINING", "MTS_RATIO", "REPLAY_STRATEGIES", "RunConfig", "RunResult",
            "defining_options", "option_differences", "prepare", "run_case", "start_fresh"]

@@ -44,7 +44,8 @@ def _replay_file(run: StudyRun, folder: Path) -> str:
 
 def execute(run: StudyRun, potential: str, out: Path, log: Callable[[str], None] = lambda text: None) -> Path:
     """Run ``run`` into ``out/run.name`` unless a finished run with the same potential and strategy is there."""
-    from ..campaign.runner import RunConfig, checkpoint_file, run_case
+    from ..campaign.runner import RunConfig, run_case
+    from ..ipi.resume import latest_checkpoint
 
     folder = out / run.name
     potential = run.potential or potential
@@ -56,7 +57,7 @@ def execute(run: StudyRun, potential: str, out: Path, log: Callable[[str], None]
         else:
             log(f"{run.name}: reusing the finished run")
         return folder
-    if outcome == "resume" and checkpoint_file(folder) is None:
+    if outcome == "resume" and latest_checkpoint(folder) is None:
         shutil.rmtree(folder)  # interrupted before its first checkpoint: start again
     elif outcome == "run" and folder.exists():
         shutil.rmtree(folder)
