@@ -100,3 +100,18 @@ def test_plan_carries_the_ice_cells():
         parse_parts("gas,moon")
     with pytest.raises(InputError, match="--ice-cells"):
         study_plan(quick=True, ice_cells=1)
+
+
+def test_ice_finding_says_whether_the_ordering_is_kept():
+    from symbreak.study.render import ice_finding
+    from symbreak.study.summary import IceRelative, IceSummary, StudySummary
+
+    def summary(tau):
+        relative = IceRelative("after", 6, spread=1.8e-5, symmetry=7.3e-5, symmetry_to_spread=4.0, model_plain=3.4e-4,
+                               model_grid=3.5e-4, ordering_grid_vs_plain=tau, ordering_plain_vs_reference=0.6)
+        return StudySummary((), (), (), (), (), None, IceSummary((), (relative,)))
+
+    kept = ice_finding(summary(1.0 - 1e-15))  # Kendall tau of identical orders comes out as 0.999...
+    assert "keeps the plain ordering (Kendall tau 1.00)" in kept and "4 times the reference's spread" in kept
+    assert "against q-TIP4P/F with Kendall tau 0.60" in kept
+    assert "changes the plain ordering (Kendall tau 0.73)" in ice_finding(summary(0.7333))
