@@ -22,7 +22,7 @@ from ..ipi.inputs import SimulationSpec
 from ..ipi.processes import ProcessFailed, ProcessGroup, executable, remove_stale_socket
 from ..ipi.progress import Progress
 from .config import RunConfig
-from .forcefields import Forcefield, client_commands, unix_sockets
+from .forcefields import Forcefield, client_commands, spare_clients, unix_sockets
 from .manifest import Attempt, Commands, Manifest, manifest_path, now, write_manifest
 from .runlock import RunLock
 from .watchdog import Stalled, Watchdog
@@ -65,6 +65,7 @@ def run_attempt(config: RunConfig, out: Path, spec: SimulationSpec, fields: list
     lock; ProcessFailed (Stalled) or KeyboardInterrupt pass through, recorded.
     """
     clients = client_commands(fields, config.servers)
+    spares = spare_clients(fields, config.servers)
     attempt = Attempt(started=now(), host=socket.gethostname(), runner_pid=os.getpid(), from_step=from_step,
                       sockets=tuple((f.name, f.socket) for f in fields))
     manifest = replace(manifest, commands=Commands((executable("i-pi"), ipi_input), clients)).with_attempt(attempt)
@@ -78,11 +79,13 @@ def run_attempt(config: RunConfig, out: Path, spec: SimulationSpec, fields: list
             ipi = group.start("ipi", list(manifest.commands.ipi))
             lock.record_child("ipi", ipi.popen.pid)
             for client in clients:
-                lock.record_child(client.name, group.start(client.name, list(client.command)).popen.pid)
+                started = group.start(client.name, list(client.command), spare=client.name in spares)
+                lock.record_child(client.name, started.popen.pid)
             watchdog = Watchdog(progress, group, config.stall_timeout)
             group.wait_for(ipi, on_poll=watchdog.check)
             progress.report(final=True)
-            group.wait_clients(ipi)
+            for note in group.wait_clients(ipi):
+                _progress_line(f"note: {note}")
         outcome = "finished"
     except (ProcessFailed, KeyboardInterrupt) as err:
         outcome = _outcome(err)

@@ -138,6 +138,14 @@ def client_commands(fields: list[Forcefield], servers: int, *, state_files: bool
     return tuple(clients)
 
 
+def spare_clients(fields: list[Forcefield], servers: int) -> frozenset[str]:
+    """Usage: spare_clients(fields, 2) -> {"model1", "reference1"}: each forcefield's clients after its first.
+
+    i-PI can finish without a spare (it shares its socket with the first).
+    """
+    return frozenset(f"{f.name}{k}" for f in fields for k in range(1, servers))
+
+
 def unix_sockets(clients: tuple[ClientCommand, ...]) -> list[str]:
     """Usage: unix_sockets(manifest.commands.clients) -> the UNIX socket paths these clients connect to."""
     paths = []
@@ -150,4 +158,5 @@ def unix_sockets(clients: tuple[ClientCommand, ...]) -> list[str]:
     return paths
 
 
-__all__ = ["Endpoints", "Forcefield", "client_commands", "forcefields_for", "unix_sockets", "with_reference"]
+__all__ = ["Endpoints", "Forcefield", "client_commands", "forcefields_for", "spare_clients", "unix_sockets",
+           "with_reference"]

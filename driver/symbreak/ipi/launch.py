@@ -3,8 +3,9 @@
     seconds = run_simulation(workdir, structure, xml_text, servers=[["symbreak", "serve", ...]])
 
 Writes ``init.xyz`` and ``input.xml`` into ``workdir``, starts i-PI, then the
-clients, waits for i-PI to finish, checks that every client exited cleanly,
-and stops whatever is left, whatever happened.
+clients, waits for i-PI to finish, checks that every client exited cleanly
+(a repeated server command is a spare: i-PI may finish without it), and stops
+whatever is left, whatever happened.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ def run_simulation(workdir, structure, xml_text: str, servers: list[list[str]], 
         start = time.perf_counter()
         ipi = group.start("ipi", [executable("i-pi"), "input.xml"])
         for k, command in enumerate(servers):
-            group.start(f"server{k}", command)
+            group.start(f"server{k}", command, spare=command in servers[:k])  # same command: same socket
         group.wait_for(ipi, timeout=timeout)
         seconds = time.perf_counter() - start
-        group.wait_clients(ipi)
+        for note in group.wait_clients(ipi):
+            print(f"note: {note}", file=sys.stderr)
     return seconds

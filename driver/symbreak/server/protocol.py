@@ -167,7 +167,10 @@ class IPIClient:
     def _recv_into(self, buffer: memoryview) -> None:
         got = 0
         while got < len(buffer):
-            n = self.sock.recv_into(buffer[got:])
+            try:
+                n = self.sock.recv_into(buffer[got:])
+            except ConnectionResetError:
+                raise Disconnected("i-PI reset the connection (it ended before serving this client?)") from None
             if n == 0:
                 raise Disconnected("i-PI closed the connection without sending EXIT")
             got += n

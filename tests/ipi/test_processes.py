@@ -1,0 +1,54 @@
+"""ProcessGroup: clients must exit by themselves after the engine, except spares that came too late."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from symbreak.ipi.processes import ProcessFailed, ProcessGroup
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def test_a_client_that_exits_cleanly_passes(tmp_path):
+    with ProcessGroup(tmp_path) as group:
+        main = group.start("engine", python("pass"))
+        group.start("client", python("import time; time.sleep(0.3)"))
+        group.wait_for(main, timeout=30)
+        assert group.wait_clients(main) == []
+
+
+def test_a_client_that_fails_after_the_engine_fails_the_run(tmp_path):
+    with ProcessGroup(tmp_path) as group:
+        main = group.start("engine", python("pass"))
+        group.start("client", python("import time, sys; time.sleep(0.5); sys.exit(3)"))
+        main.popen.wait()
+        with pytest.raises(ProcessFailed, match="client exited with code 3"):
+            group.wait_clients(main)
+
+
+def test_a_client_that_does_not_exit_fails_the_run(tmp_path):
+    with ProcessGroup(tmp_path) as group:
+        main = group.start("engine", python("pass"))
+        group.start("client", python("import time; time.sleep(60)"))
+        main.popen.wait()
+        with pytest.raises(ProcessFailed, match="client did not exit after engine finished"):
+            group.wait_clients(main, timeout=0.5)
+
+
+def test_spares_that_came_too_late_are_notes_not_failures(tmp_path):
+    """The CI failure of 2026-11-28: i-PI finished with one server before the second connected."""
+    with ProcessGroup(tmp_path) as group:
+        main = group.start("engine", python("pass"))
+        first = group.start("server0", python("pass"))
+        waiting = group.start("server1", python("import time; time.sleep(60)"), spare=True)
+        reset = group.start("server2", python("import sys; sys.exit(1)"), spare=True)
+        main.popen.wait()
+        notes = group.wait_clients(main, spare_grace=0.5)
+        assert first.popen.returncode == 0
+        assert len(notes) == 2
+        assert "server1 (a spare client) was still waiting" in notes[0]
+        assert "server2 (a spare client) exited with code 1" in notes[1]
+    assert waiting.popen.returncode is not None and reset.popen.returncode == 1  # stopped on leaving the group
