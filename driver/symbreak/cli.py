@@ -20,6 +20,7 @@ COMMANDS = {
     "analyze": ("symbreak.commands.analyze", "analyse run folders: observables with error bars, figures, verdicts between runs"),
     "run": ("symbreak.commands.run", "run a named simulation case (i-PI + servers) into an output folder"),
     "serve": ("symbreak.commands.serve", "serve a potential to i-PI over a socket, wrapped in a symmetrization strategy"),
+    "worker": ("symbreak.commands.worker", "evaluate shares of a coordinating server's calls (parallel averaging)"),
     "reference": ("symbreak.commands.reference", "run the LAMMPS q-TIP4P/F reference as an i-PI client (fix ipi)"),
     "label": ("symbreak.commands.label", "label structures with reference energies, forces and stress"),
     "build": ("symbreak.commands.build", "build water structures: molecule, liquid box, proton-disordered ice"),

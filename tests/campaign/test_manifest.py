@@ -26,7 +26,7 @@ WRITTEN = {
     "description": "one H2O in vacuum, NVT, MTS",
     "config": {"case": "gas-mts", "out": "runs/mts", "strategy": "2i", "potential": "toy", "steps": 40,
                "beads": None, "size": None, "servers": 2, "seed": 7, "transport": "unix", "host": "127.0.0.1",
-               "threads": 1, "reference": None, "trajectory": None, "init_structure": None,
+               "threads": 1, "workers": 1, "reference": None, "trajectory": None, "init_structure": None,
                "replay_strategies": ["plain", "i", "2", "2i", "3i"], "quiet": True, "fixed_addresses": False,
                "verbosity": "low", "mts_ratio": None, "stall_timeout": None, "force_new": False},
     "steps": 40,

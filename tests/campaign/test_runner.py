@@ -22,6 +22,17 @@ def test_gas_nve_run_writes_outputs_and_manifest(tmp_path):
     assert "--vacuum" in manifest["commands"]["clients"][0]["command"]
 
 
+def test_workers_reach_the_model_server_of_a_grid_strategy_only(tmp_path):
+    out = tmp_path / "liquid"
+    run_case(RunConfig(case="liquid-nvt", out=str(out), strategy="2i", potential="toy", steps=3, workers=2,
+                       reference=True, quiet=True))
+    clients = {c["name"]: c["command"] for c in json.loads((out / "manifest.json").read_text())["commands"]["clients"]}
+    assert clients["model0"][clients["model0"].index("--workers") + 1] == "2"
+    assert "--workers" not in clients["reference0"]
+    with pytest.raises(ValueError, match="--workers must be >= 1, got 0"):
+        run_case(RunConfig(case="gas-nve", out=str(tmp_path / "x"), potential="toy", workers=0, quiet=True))
+
+
 def test_liquid_run_over_tcp(tmp_path):
     out = tmp_path / "liquid"
     run_case(RunConfig(case="liquid-nvt", out=str(out), strategy="plain", potential="toy", steps=3,

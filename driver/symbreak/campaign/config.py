@@ -32,6 +32,8 @@ class RunConfig:
     transport: Literal["unix", "inet"] = "unix"
     host: str = "127.0.0.1"
     threads: int = 1
+    #: processes per model server sharing each call's rotated copies (`symbreak serve --workers`)
+    workers: int = 1
     reference: bool | None = None  # None: the case's default
     trajectory: str | None = None  # for replay
     #: start from the last frame of this xyz file (e.g. the end of an earlier run) instead of the case's structure

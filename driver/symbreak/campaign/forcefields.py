@@ -78,6 +78,8 @@ def _serve(config: RunConfig, strategy: str, where: list[str], vacuum: bool) -> 
         "--strategy", strategy, *where,
         "--threads", str(config.threads), "--quiet", "--structure", "init.xyz",
     )
+    if config.workers > 1 and parse_strategy_spec(strategy).evaluations > 1:
+        command += ["--workers", str(config.workers)]
     return tuple(command + (["--vacuum"] if vacuum else []))
 
 

@@ -32,6 +32,8 @@ def check_options(config: RunConfig, case: Case) -> None:
         raise InputError(f"--steps must be >= 1, got {steps}")
     if beads < 1 or config.servers < 1:
         raise InputError(f"--beads and --servers must be >= 1, got {beads} and {config.servers}")
+    if config.workers < 1:
+        raise InputError(f"--workers must be >= 1, got {config.workers}")
     if case.motion == "replay" and not config.trajectory:
         raise InputError("the replay case needs --trajectory FILE (an i-PI or extxyz trajectory in Angstrom)")
     if config.init_structure and case.motion == "replay":

@@ -43,7 +43,10 @@ def add_arguments(parser) -> None:
                      help="record the q-TIP4P/F energy at weight 0 (default: per case)")
     ref.add_argument("--no-reference", dest="reference", action="store_false", help="do not run the reference")
     parser.add_argument("--seed", type=int, default=31415, help="seed of i-PI and of the initial structure")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads per server (default: 1)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per server process (default: 1)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes per model server sharing each call's rotated copies, for grid strategies "
+                             "(`symbreak serve --workers`; default: 1; see the README's scale-out section)")
     parser.add_argument("--out", default=None, help="output folder (default: runs/CASE-STRATEGY)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--stall-timeout", type=float, default=None, metavar="SECONDS",
@@ -64,7 +67,7 @@ def run(args) -> int:
     config = RunConfig(
         case=args.case, out=out, strategy=args.strategy, potential=args.potential, steps=args.steps,
         beads=args.beads, size=args.size, servers=args.servers, seed=args.seed, transport=args.transport,
-        host=args.host, threads=args.threads, reference=args.reference, trajectory=args.trajectory,
+        host=args.host, threads=args.threads, workers=args.workers, reference=args.reference, trajectory=args.trajectory,
         init_structure=args.init, mts_ratio=args.mts_ratio, replay_strategies=tuple(s.strip() for s in args.replay_strategies.split(",") if s.strip()), quiet=args.quiet,
         stall_timeout=args.stall_timeout, force_new=args.force_new,
     )

@@ -23,8 +23,9 @@ from ..potentials.spec import SPEC_HELP, PotentialError
 from ..server.driver_flags import DRIVER_MODES, spec_from_driver_flags
 from ..server.protocol import HANDSHAKE_TIMEOUT, IPIClient, connect_tcp, connect_unix
 from ..server.service import ForceService
+from ..server.workers import ParallelPotential, connect_worker, spawn_local_workers
 from ..structures.io import read_numbers
-from ..symmetry.strategies import STRATEGY_HELP, parse_strategy
+from ..symmetry.strategies import STRATEGY_HELP, parse_strategy, parse_strategy_spec
 
 
 def add_arguments(parser) -> None:
@@ -50,7 +51,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--handshake-timeout", type=float, default=HANDSHAKE_TIMEOUT,
                         help="seconds to wait, once connected, for the peer's first message: a peer that stays silent "
                              "is not i-PI (i-PI speaks when it first needs this server's forces; default: %(default)g)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads in each process (default: torch's choice; 1 with --workers or --remote-workers)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes on this machine sharing every call's rotated copies and beads: this server and "
+                             "K-1 `symbreak worker` children (default: 1; see docs/scale-out.md)")
+    parser.add_argument("--remote-workers", default="", metavar="ADDR[,ADDR...]",
+                        help="`symbreak worker` processes on other machines (HOST:PORT or unix:PATH) that take shares too")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--state", default=None, metavar="FILE",
                         help="random strategies: continue the rotation stream from FILE if it exists, and keep FILE "
@@ -72,18 +79,48 @@ def potential_arguments(args) -> tuple[str, str | None]:
     return spec, template or args.structure
 
 
+def remote_addresses(args) -> list[str]:
+    return [a.strip() for a in args.remote_workers.split(",") if a.strip()]
+
+
+def parallel_potential(potential, spec: str, args):
+    """With --workers K / --remote-workers: a ParallelPotential over ``potential`` and K-1 + remote workers."""
+    if args.chunk_size:
+        potential.chunk_size = args.chunk_size  # each process chunks its own share
+    connections = spawn_local_workers(spec, args.workers - 1, threads=args.threads or 1, chunk_size=args.chunk_size)
+    try:
+        connections += [connect_worker(address, spec, timeout=args.timeout) for address in remote_addresses(args)]
+    except BaseException:
+        for connection in connections:
+            connection.close(grace=2.0)
+        raise
+    return ParallelPotential(potential, connections)
+
+
 def build_service(args) -> ForceService:
-    if args.threads:
+    if args.workers < 1:
+        raise InputError(f"--workers must be >= 1, got {args.workers}")
+    parallel = args.workers > 1 or bool(remote_addresses(args))
+    threads = args.threads or (1 if parallel else None)
+    if threads:
         import torch
 
-        torch.set_num_threads(args.threads)
+        torch.set_num_threads(threads)
     spec, structure = potential_arguments(args)
+    parse_strategy_spec(args.strategy)  # a bad strategy fails before any worker starts
     potential = load_potential(spec)
-    strategy = parse_strategy(args.strategy, potential, chunk_size=args.chunk_size, diagnostics=not args.no_diagnostics)
-    numbers = read_numbers(structure) if structure else None
-    if getattr(args, "state", None):
-        load_stream_state(strategy, args.state)
-    return ForceService(strategy, numbers, vacuum=args.vacuum)
+    if parallel:
+        potential = parallel_potential(potential, spec, args)
+    try:
+        strategy = parse_strategy(args.strategy, potential, chunk_size=None if parallel else args.chunk_size,
+                                  diagnostics=not args.no_diagnostics)
+        numbers = read_numbers(structure) if structure else None
+        if getattr(args, "state", None):
+            load_stream_state(strategy, args.state)
+        return ForceService(strategy, numbers, vacuum=args.vacuum)
+    except BaseException:
+        potential.close()  # stops the workers
+        raise
 
 
 def load_stream_state(strategy, path: str) -> None:
@@ -113,6 +150,13 @@ def save_stream_state(strategy, path: str) -> None:
 
 def run(args) -> int:
     service = build_service(args)
+    try:
+        return serve_ipi(service, args)
+    finally:
+        service.potential.close()
+
+
+def serve_ipi(service: ForceService, args) -> int:
     if args.unix:
         target = args.sockets_prefix + args.address
         sock = connect_unix(target, timeout=args.timeout)

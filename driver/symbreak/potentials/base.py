@@ -61,5 +61,8 @@ class Potential(ABC):
     def describe(self) -> str:
         return self.name
 
+    def close(self) -> None:
+        """Release what the potential holds beyond memory (worker processes, connections); a no-op here."""
+
 
 __all__ = ["Evaluation", "Potential", "Structure", "minimum_image", "split_batch"]

@@ -237,6 +237,9 @@ class Strategy(Potential):
     def label(self) -> str:
         return self.spec.label
 
+    def close(self) -> None:
+        self.base.close()
+
 
 class PlainStrategy(Strategy):
     """The model as it is, with its net force and torque as diagnostics."""
