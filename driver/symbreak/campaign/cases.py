@@ -143,6 +143,8 @@ CASES = {
              md=MDSettings(**_LANGEVIN, steps=400), **_GAS),
         Case("gas-mts", "one H2O in vacuum, NVT, MTS: plain every 0.5 fs, averaged-minus-plain every 5 fs",
              md=MDSettings(**_LANGEVIN, **_MTS, steps=40), **_GAS),
+        Case("gas-mts-nve", "one H2O in vacuum, NVE, MTS: plain every 0.5 fs, averaged-minus-plain every 5 fs, fixcom",
+             md=MDSettings(ensemble="nve", thermostat="none", **_MTS, steps=40), **_GAS),
         Case("liquid-nvt", "64 H2O (--size 216, 512) at 0.997 g/cm3, 300 K, NVT (SVR, tau 10 fs), 0.5 fs",
              md=MDSettings(**_LIQUID_MD, steps=100), **_LIQUID),
         Case("liquid-mts", "liquid water NVT with MTS: plain every 0.5 fs, averaged-minus-plain every 5 fs",

@@ -43,7 +43,7 @@ def check_options(config: RunConfig, case: Case) -> None:
     if config.stall_timeout is not None and not config.stall_timeout > 0:
         raise InputError(f"--stall-timeout must be > 0 seconds, got {config.stall_timeout}")
     if config.mts_ratio is not None and (not case.mts or config.mts_ratio < 1):
-        raise InputError(f"--mts-ratio must be >= 1 and needs an MTS case (gas-mts, liquid-mts), "
+        raise InputError(f"--mts-ratio must be >= 1 and needs an MTS case (gas-mts, gas-mts-nve, liquid-mts), "
                          f"got {config.mts_ratio} for {case.name}")
 
 
