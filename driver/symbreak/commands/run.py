@@ -14,8 +14,12 @@ is stopped with one line naming each process's state (--stall-timeout).
 
 from __future__ import annotations
 
-from ..campaign.cases import list_cases
+from dataclasses import replace
+
+from ..campaign.cases import get_case, list_cases
+from ..campaign.parallelism import auto_workers
 from ..campaign.runner import REPLAY_STRATEGIES, RunConfig, run_case
+from ..core.errors import InputError
 from ..potentials.spec import SPEC_HELP
 
 
@@ -44,9 +48,10 @@ def add_arguments(parser) -> None:
     ref.add_argument("--no-reference", dest="reference", action="store_false", help="do not run the reference")
     parser.add_argument("--seed", type=int, default=31415, help="seed of i-PI and of the initial structure")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per server process (default: 1)")
-    parser.add_argument("--workers", type=int, default=1,
+    parser.add_argument("--workers", default="auto",
                         help="processes per model server sharing each call's rotated copies, for grid strategies "
-                             "(`symbreak serve --workers`; default: 1; see the README's scale-out section)")
+                             "(`symbreak serve --workers`); auto (default): the usable cores for a grid strategy with "
+                             "a torch model on a bulk system, else 1 (see the README's scale-out section)")
     parser.add_argument("--out", default=None, help="output folder (default: runs/CASE-STRATEGY)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--stall-timeout", type=float, default=None, metavar="SECONDS",
@@ -56,6 +61,16 @@ def add_arguments(parser) -> None:
                         help="if --out holds a run, move it aside to OUT.old-TIMESTAMP and start afresh "
                              "(without it, an unfinished run with the same options is resumed, and a finished "
                              "run or one with other options is refused)")
+
+
+def workers_option(text: str, config: RunConfig) -> int:
+    """--workers: an integer >= 1, or auto (:func:`symbreak.campaign.parallelism.auto_workers`)."""
+    if str(text).strip().lower() == "auto":
+        return auto_workers(config, get_case(config.case))
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"--workers must be an integer >= 1 or auto, not '{text}'") from None
 
 
 def run(args) -> int:
@@ -71,6 +86,7 @@ def run(args) -> int:
         init_structure=args.init, mts_ratio=args.mts_ratio, replay_strategies=tuple(s.strip() for s in args.replay_strategies.split(",") if s.strip()), quiet=args.quiet,
         stall_timeout=args.stall_timeout, force_new=args.force_new,
     )
+    config = replace(config, workers=workers_option(args.workers, config))
     result = run_case(config)
     verb = "resumed and finished" if result.resumed else "ran"
     print(f"symbreak run: {verb} {result.steps} steps of {args.case} ({args.strategy}) in {result.seconds:.1f} s -> {result.out}")

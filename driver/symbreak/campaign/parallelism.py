@@ -1,0 +1,48 @@
+"""How many processes each model server uses when the user does not say: `--workers auto`.
+
+    workers = auto_workers(config, get_case("liquid-nvt"))     # 2 on a 2-core machine for 2i with the default model
+
+Parallel averaging (``symbreak serve --workers K``) shares each call's rotated
+copies between K processes. It pays when a call holds many expensive model
+evaluations: a grid strategy on a bulk system with a torch model. It does not
+for a single evaluation (plain, random), for the cheap analytic potentials
+(toy, q-TIP4P/F), or for one molecule in vacuum, where a call costs a few
+milliseconds of fixed overhead per process (scripts/bench_averaging.py
+measures all of these side by side).
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..potentials.spec import PotentialError, parse_potential_spec
+from ..symmetry.strategies import parse_strategy_spec
+from .cases import Case
+from .config import RunConfig
+
+#: potentials whose evaluation is too cheap for parallel averaging to pay
+CHEAP_POTENTIALS = ("toy", "qtip4pf")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def auto_workers(config: RunConfig, case: Case, cores: int | None = None) -> int:
+    """Usage: auto_workers(config, case) -> the workers per model server that measure fastest here (1: none)."""
+    cores = usable_cores() if cores is None else cores
+    try:
+        kind = parse_potential_spec(config.potential).kind
+        evaluations = parse_strategy_spec(config.strategy).evaluations
+    except (PotentialError, ValueError):
+        return 1  # preflight names the bad option
+    if kind in CHEAP_POTENTIALS or evaluations < 2 or case.vacuum or case.motion == "replay":
+        return 1
+    return max(1, cores // max(1, config.servers))
+
+
+__all__ = ["CHEAP_POTENTIALS", "auto_workers", "usable_cores"]
