@@ -22,6 +22,8 @@ Configurations (--configs, default all); STRATEGY (--strategy, a legendre grid,
   server-threads2         the same with --threads 2 (two torch intra-op threads)
   server-workers2         `symbreak serve --strategy STRATEGY --workers 2 --threads 1`: two processes share
                           every call's N rotated copies
+  server-remote1          the server with --remote-workers 127.0.0.1:PORT and one `symbreak worker --port PORT`
+                          (TCP): two machines' worth of workers, simulated on this one
   ffrotations-1           i-PI's <ffrotations> (the same grid) over ONE `symbreak serve --strategy plain
                           --no-diagnostics --threads 1` client: one socket round trip per rotation
   ffrotations-2           the same over TWO such clients on the same socket (i-PI hands out the rotations)
@@ -52,7 +54,8 @@ ratios are meant to be compared (this machine is noisy). Printed per system:
   in-process / server                  the server's speed relative to in-process
   ffrotations-1 / server               (the molecule) the server against plain <ffrotations>
 
-Goals (the issue), on 2 cores with 2i: 64 H2O: server / server-workers2 >= 1.8
+Goals (the issue), on 2 cores with 2i: 216 H2O: server / server-remote1 >= 1.8;
+64 H2O: server / server-workers2 >= 1.8
 and best ffrotations / server-workers2 >= 1.0 (aim 1.2); 1 H2O: ffrotations-1 /
 server >= 10; every system: in-process / server >= 0.95.
 """
@@ -72,7 +75,7 @@ from typing import Callable
 from symbreak.ipi.inputs import DirectSpec, ForceTerm, RotationsSpec, SimulationSpec, SocketSpec, simulation_xml
 from symbreak.ipi.launch import run_simulation, symbreak_command
 from symbreak.ipi.md_settings import MDSettings
-from symbreak.ipi.processes import unique_socket_name
+from symbreak.ipi.processes import free_tcp_port, unique_socket_name
 from symbreak.ipi.timing import median_step_time
 from symbreak.potentials import testing
 from symbreak.symmetry import parse_strategy_spec
@@ -129,9 +132,18 @@ class Setup:
 
 # each configuration: Setup -> (forcefields, client commands); the force term is always ForceTerm("model")
 
-def served(setup: Setup, threads: int = 1, workers: int | None = None):
-    extra = ["--threads", str(threads)] + (["--workers", str(workers)] if workers else [])
+def served(setup: Setup, threads: int = 1, workers: int | None = None, extra: tuple[str, ...] = ()):
+    extra = ["--threads", str(threads)] + (["--workers", str(workers)] if workers else []) + list(extra)
     return [SocketSpec("model", setup.socket)], [setup.serve(setup.strategy, *extra)]
+
+
+def remote(setup: Setup):
+    """The server and one `symbreak worker` over TCP: two machines' worth of workers, simulated on one."""
+    port = free_tcp_port()
+    worker = symbreak_command("worker", "--potential", setup.potential, "--port", str(port), "--once", "--quiet",
+                              "--threads", "1")
+    forcefields, clients = served(setup, extra=("--remote-workers", f"127.0.0.1:{port}"))
+    return forcefields, [worker, *clients]
 
 
 def ffrotations(setup: Setup, clients: int, batched: bool = False):
@@ -150,6 +162,7 @@ CONFIGS: dict[str, Callable[[Setup], tuple[list, list]]] = {
     "server": served,
     "server-threads2": partial(served, threads=2),
     "server-workers2": partial(served, workers=2),
+    "server-remote1": remote,
     "ffrotations-1": partial(ffrotations, clients=1),
     "ffrotations-2": partial(ffrotations, clients=2),
     "ffrotations-batched-1": partial(ffrotations, clients=1, batched=True),
@@ -203,6 +216,8 @@ def print_table(results: dict, configs: list[str]) -> None:
         print(f"  server / server-workers2 = {ratio(med, 'server', 'server-workers2')}   (speed-up of 2 workers"
               + (", goal >= 1.8)" if goal64 else ")"))
         print(f"  server / server-threads2 = {ratio(med, 'server', 'server-threads2')}   (speed-up of 2 torch threads)")
+        print(f"  server / server-remote1 = {ratio(med, 'server', 'server-remote1')}   (speed-up of one worker over TCP, "
+              "two machines simulated" + (", goal >= 1.8)" if label == "216 H2O" else ")"))
         print(f"  in-process / server = {ratio(med, 'in-process', 'server')}   (server speed relative to in-process, "
               "goal >= 0.95)")
         if SYSTEMS[label].vacuum:

@@ -16,6 +16,7 @@ from .core.errors import SymbreakError
 # name -> (module, one-line help). Each module defines add_arguments(parser) and run(args) -> int.
 COMMANDS = {
     "study": ("symbreak.commands.study", "the main job: run the study for several strategies and report"),
+    "frontier": ("symbreak.commands.frontier", "the cost-accuracy frontier: every way of fixing the symmetry, cost vs error"),
     "audit": ("symbreak.commands.audit", "audit a model: symmetry error by grid and angular order, torque, drift in NVE, model error"),
     "analyze": ("symbreak.commands.analyze", "analyse run folders: observables with error bars, figures, verdicts between runs"),
     "run": ("symbreak.commands.run", "run a named simulation case (i-PI + servers) into an output folder"),

@@ -115,3 +115,148 @@ def test_ice_finding_says_whether_the_ordering_is_kept():
     assert "keeps the plain ordering (Kendall tau 1.00)" in kept and "4 times the reference's spread" in kept
     assert "against q-TIP4P/F with Kendall tau 0.60" in kept
     assert "changes the plain ordering (Kendall tau 0.73)" in ice_finding(summary(0.7333))
+
+
+# --- the path-integral part ---------------------------------------------------------------------
+
+def test_plan_has_the_pimd_runs():
+    from symbreak.study.plan import FULL, PARTS
+
+    assert "pimd" in PARTS  # in the default --parts
+    runs = plan_runs(QUICK, parse_parts("pimd"), 1.0, 7, Path("out"))
+    assert [(r.name, r.case, r.strategy, r.potential) for r in runs] == [
+        ("liquid-pimd-plain", "liquid-pimd", "plain", None), ("liquid-pimd-2i", "liquid-pimd", "2i", None),
+        ("liquid-pimd-reference", "liquid-pimd", "plain", "qtip4pf")]
+    assert {(r.part, r.beads, r.size, r.steps, r.seed) for r in runs} == {("pimd", QUICK.pimd_beads, QUICK.pimd_size,
+                                                                           QUICK.pimd_steps, 7)}
+    assert runs[2].is_reference and QUICK.ice_pimd_steps == 0  # no ice PIMD in the quick study
+    full = plan_runs(FULL, parse_parts("pimd,liquid"), 1.0, 7, Path("out"))
+    pimd = [r for r in full if r.part == "pimd"]
+    assert [r.name for r in pimd] == ["liquid-pimd-plain", "liquid-pimd-2i", "liquid-pimd-reference",
+                                      "ice-pimd-plain", "ice-pimd-2i", "ice-pimd-reference"]
+    assert all(r.beads == 8 for r in pimd) and {r.size for r in pimd if r.case == "ice-pimd"} == {FULL.ice_size}
+    assert all(r.beads is None for r in full if r.part != "pimd")
+    # --scale shortens, but keeps enough steps for error bars (frames every 10 steps)
+    assert {r.steps for r in plan_runs(QUICK, ["pimd"], 0.01, 7, Path("out"))} == {30}
+
+
+def pimd_analysis(label: str, k_h: float, err: float, case: str = "liquid-pimd", duration_ps: float = 0.01,
+                  rg_err: float | None = None):
+    """A path-integral RunAnalysis with K_cv(H) = k_h (eV), relative error bars ``err`` (``rg_err`` on Rg)."""
+    from symbreak.analysis.results import Observable, RunAnalysis, Timing, curve
+
+    values = {"kinetic_cv_H": (k_h, "eV/atom"), "kinetic_cv_O": (0.047, "eV/atom"), "rg_H": (0.121, "A"),
+              "rg_O": (0.0377, "A"), "temperature": (300.0, "K")}
+    obs = {name: Observable(name, v, (err if rg_err is None or not name.startswith("rg") else rg_err) * v, unit)
+           for name, (v, unit) in values.items()}
+    obs["kinetic_classical"] = Observable("kinetic_classical", 0.0387780, None, "eV/atom")
+    r = np.linspace(0.5, 6.0, 12)
+    curves = {f"g_{p}": curve(f"g_{p}", r, np.exp(-(r - 2.8) ** 2), np.full(12, 0.05), "r / A", f"g_{p}(r), all beads")
+              for p in ("OO", "OH", "HH")}
+    return RunAnalysis(f"study/{case}-{label}", case, "pimd", label, "qtip4pf" if label == "reference" else "toy",
+                       "plain" if label == "reference" else label, 4, True, f"{case} size 32", 32, 5,
+                       Timing(10.0, 40, 250.0), duration_ps, obs, curves)
+
+
+def pimd_summary(k_plain, k_grid, k_ref, err, case="liquid-pimd", rg_err=None):
+    from symbreak.analysis.compare import compare_runs
+    from symbreak.study.plan import StudyRun
+    from symbreak.study.summary import StudyResult, summarize
+
+    analyses = [pimd_analysis(label, k, err, case, rg_err=rg_err)
+                for label, k in (("plain", k_plain), ("2i", k_grid), ("reference", k_ref))]
+    done = [StudyResult(StudyRun(a.name, "pimd", case, a.strategy, beads=4), a) for a in analyses]
+    return summarize(done, [compare_runs(analyses)], {})
+
+
+def test_pimd_summary_and_report_show_the_quantum_observables(tmp_path):
+    from symbreak.analysis.results import result_json
+    from symbreak.study.render import pimd_finding, study_findings, summary_text, write_study_report
+    from symbreak.study.summary import summary_document
+
+    # error bars of 0.5 % resolve 5 %: plain and 2i agree, both differ from the reference in K_cv(H)
+    summary = pimd_summary(0.0840, 0.0841, 0.0900, 0.005)
+    (group,) = summary.pimd.groups
+    assert group.group == "liquid-pimd size 32" and [r.label for r in group.rows] == ["plain", "2i", "reference"]
+    assert group.row("2i").kinetic_cv_H.value == 0.0841 and group.row("plain").rg_O.error == pytest.approx(0.005 * 0.0377)
+    assert group.verdict("kinetic_cv_H", "2i", "plain").verdict == "same"
+    assert group.verdict("kinetic_cv_H", "plain", "reference").verdict == "different"
+    assert group.verdict("rg_H", "plain", "reference").verdict == "same"
+    assert group.curves["g_OH"]["plain|2i"] == "same"
+    line = pimd_finding(group)
+    assert line.startswith("In the path-integral liquid (liquid-pimd, 32 H2O, 4 beads, runs of 10 fs (40 steps, 5 frames)) "
+                           "2i changes no quantum observable relative to plain: K_cv(H), K_cv(O), Rg(H) and Rg(O) agree")
+    assert "of at most 1.4 % of their values, and the bead g(r)s agree within theirs; " in line
+    assert "against q-TIP4P/F with the same beads (K_cv(H) 90 ± 0.45 meV), " in line
+    assert "plain differs in K_cv(H) (-6 ± 0.62 meV) and agrees in K_cv(O), Rg(H) and Rg(O)" in line
+    assert line in study_findings(summary)
+    # the analysis' generic sentence (which cannot say "undecided") is replaced, not repeated
+    assert not any("no observable differs" in s for s in study_findings(summary))
+    text = summary_text(summary)
+    assert "path-integral liquid-pimd size 32" in text and "84 ± 0.42" in text and "plain|2i: K_cv(H) same (z " in text
+    html = write_study_report(tmp_path / "report.html", summary, [], "intro").read_text()
+    assert "<h2>Path-integral liquid water</h2>" in html and "K_cv(H) / meV" in html and "Rg(O) / A" in html
+    assert "0.0377 ± 0.00019" in html and "3/2 kT = 38.78 meV" in html
+    document = result_json(summary_document(summary, {"quick": True}))
+    rows = document["pimd"]["groups"][0]["rows"]
+    assert rows[0]["kinetic_cv_H"] == {"name": "kinetic_cv_H", "value": 0.084, "error": 0.00042, "unit": "eV/atom"}
+    assert {v["verdict"] for v in document["pimd"]["groups"][0]["verdicts"] if v["pair"] == "plain|2i"} == {"same"}
+
+
+def test_pimd_finding_says_undecided_when_the_error_bars_are_too_wide():
+    from symbreak.study.render import pimd_finding
+
+    # 4 % error bars: plain and 2i agree within them, but 2 sigma combined is 11 % of each value, wider than 5 %
+    (group,) = pimd_summary(0.0840, 0.0845, 0.0850, 0.04).pimd.groups
+    assert {v.verdict for v in group.verdicts} == {"undecided"}
+    assert "wider than 5 %" in group.verdict("rg_O", "plain", "2i").reason
+    line = pimd_finding(group)
+    assert "whether 2i changes a quantum observable relative to plain is undecided" in line
+    assert "K_cv(H) 11 %, K_cv(O) 11 %, Rg(H) 11 % and Rg(O) 11 % of the value (2 sigma), wider than the 5 % needed" in line
+    assert "because the runs are only 10 fs long; against" in line and "agree" not in line
+    assert "plain is undecided in K_cv(H), K_cv(O), Rg(H) and Rg(O)" in line
+    # narrow K_cv, wide Rg (the quick study's 10 fs): still undecided, naming what does agree
+    (group,) = pimd_summary(0.0840, 0.0840, 0.0848, 0.005, rg_err=0.1).pimd.groups
+    line = pimd_finding(group)
+    assert ("undecided: no difference beyond error bars, but the error bars are Rg(H) 28 % and Rg(O) 28 % of the value "
+            "(2 sigma), wider than the 5 % needed to decide, because the runs are only 10 fs long; K_cv(H) and K_cv(O) "
+            "agree within error bars that resolve 5 %; against") in line
+    assert "plain agrees in K_cv(H) and K_cv(O) and is undecided in Rg(H) and Rg(O)" in line
+    # a difference beyond the error bars is a change whatever their width; ice gets its own place
+    (group,) = pimd_summary(0.0840, 0.1100, 0.0850, 0.04, case="ice-pimd").pimd.groups
+    line = pimd_finding(group)
+    assert line.startswith("In path-integral ice (ice-pimd, 32 H2O")
+    assert "2i changes K_cv(H) by +26 ± 5.5 meV (z 4.7) relative to plain" in line
+    assert "K_cv(O), Rg(H) and Rg(O) undecided" in line and "2i differs in K_cv(H) (+25 ± 5.6 meV)" in line
+
+
+def test_tiny_study_pimd(tmp_path, monkeypatch, capsys):
+    """The pimd part on the toy potential: plain, 2i and q-TIP4P/F PIMD, K_cv and Rg with error bars in summary.json.
+
+    The quick plan made smaller (16 molecules, 2 beads; --scale gives the fewest steps, 30) to run in about a minute.
+    """
+    from dataclasses import replace
+
+    import symbreak.study.plan as plan
+    from symbreak.cli import main
+
+    monkeypatch.setattr(plan, "QUICK", replace(QUICK, pimd_size=16, pimd_beads=2))
+    out = tmp_path / "study"
+    assert main(["study", "--quick", "--potential", "toy", "--parts", "pimd", "--scale", "0.01", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert [r["name"] for r in summary["runs"]] == ["liquid-pimd-plain", "liquid-pimd-2i", "liquid-pimd-reference"]
+    (group,) = summary["pimd"]["groups"]
+    assert group["group"] == "liquid-pimd size 16" and [r["label"] for r in group["rows"]] == ["plain", "2i", "reference"]
+    for row in group["rows"]:
+        assert row["beads"] == 2 and row["n_molecules"] == 16 and row["steps"] == 30 and row["frames"] == 4
+        # two beads already delocalise the protons: K_cv(H) above 3/2 kT
+        assert row["kinetic_cv_H"]["value"] > row["kinetic_classical"] and row["kinetic_cv_H"]["error"] > 0
+        assert all(row[name]["error"] is not None for name in ("kinetic_cv_O", "rg_H", "rg_O"))
+    assert {v["pair"] for v in group["verdicts"]} == {"plain|2i", "plain|reference", "2i|reference"}
+    assert {v["verdict"] for v in group["verdicts"]} <= {"same", "different", "undecided"}
+    text = (out / "summary.txt").read_text()
+    assert text.startswith("In the path-integral liquid (liquid-pimd, 16 H2O, 2 beads, runs of 7.5 fs (30 steps, 4 frames)) ")
+    assert "path-integral liquid-pimd size 16" in text
+    html = (out / "report.html").read_text()
+    assert "<h2>Path-integral liquid water</h2>" in html and "compare_liquid-pimd_size_16.png" in html
+    assert "K_cv(H) / meV" in html

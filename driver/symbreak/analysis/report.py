@@ -206,7 +206,7 @@ def _section(s: Section) -> str:
 
 STYLE = """body{font-family:sans-serif;max-width:1400px;margin:1em auto;font-size:14px}
 table{border-collapse:collapse;margin:0.3em 0 1em}td,th{border:1px solid #bbb;padding:2px 6px;text-align:right}
-th{background:#eee}td.same{background:#dfd}td.diff{background:#fdd}img{max-width:100%}figure{margin:0.5em 0}
+th{background:#eee}td.same{background:#dfd}td.diff{background:#fdd}td.best{font-weight:bold;background:#def}img{max-width:100%}figure{margin:0.5em 0}
 .part{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}.part>.tables{flex:1 1 500px;overflow-x:auto}
 .part>figure{flex:1 1 520px}.findings li{margin:0.3em 0;font-size:15px}.notes{color:#555;font-size:12px}"""
 

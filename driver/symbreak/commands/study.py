@@ -1,6 +1,6 @@
 """`symbreak study`: the main job. Runs the study's cases for several strategies with one model, analyses, reports.
 
-    symbreak study --quick --out study                  # ~12 minutes on 2 cores with the shipped model
+    symbreak study --quick --out study                  # ~16 minutes on 2 cores with the shipped model
     symbreak study --potential toy --quick --out study-toy
     symbreak study --parts gas,replay --scale 0.1       # a subset, shorter
 
@@ -12,6 +12,18 @@ Parts (``--parts``, default all; see :mod:`symbreak.study.plan`):
            cell, 2i from the plain minimum, q-TIP4P/F on its own; relative energies before/after, their
            symmetry error against the reference's spread, and whether 2i keeps the plain ordering
   replay   the liquid plain frames evaluated with plain, i, 2, 2i, 3i and the reference: the convergence table
+  pimd     path-integral liquid water (PILE-L, 0.25 fs, 300 K): plain and 2i directly, and q-TIP4P/F, with the
+           same beads; full study also path-integral ice Ih (200 K). Centroid-virial kinetic energies K_cv(H),
+           K_cv(O) and ring-polymer radii of gyration with error bars, bead g(r)s; whether 2i changes any of
+           them (same / different / undecided when the error bars are wider than 5 % of the value)
+           Beads: the full study runs 8 (the usual minimum for water at 300 K with PILE; K_cv(H) is
+           then ~10-15 % below its converged value, which needs ~32), the quick one 4, to keep the 2i run
+           (36 model calls per bead) affordable. plain, 2i and q-TIP4P/F share the beads, so the bead
+           error is common to the comparison; for converged absolute K_cv use symbreak run --beads 32.
+  frontier every way of fixing the symmetry (plain, random, 2i turned at random, torque removal, i, 2, 2i, 3i, MTS
+           with the 2 or 2i correction every 2, 4, 10, 20 steps) for the same simulated time: cost per ps relative
+           to plain against the L change and energy drift, and the cheapest entry that is good enough
+           (`symbreak frontier` runs it alone; vacuum only in --quick, 250 fs per entry)
 Writes, into --out: one folder per run (each with analysis.json and figures),
 report.html (self-contained: the findings first, then each part's figure
 beside its table), summary.json, summary.txt, gas_angular_momentum.png and
@@ -19,19 +31,27 @@ the comparison figures. A finished run folder is reused, an interrupted one
 resumed; the progress goes to stderr.
 
 Cost, measured with the shipped model (2 cores, 1 torch thread per process):
-the quick study took 11.6 minutes (695 s). Per step: gas NVE 6 ms plain,
-13 ms 2i; gas MTS 56 ms per 5 fs outer step; liquid (32 H2O) 37 ms plain,
-1.23 s 2i; ice (96 H2O) 100 ms plain, 2.6 s 2i; each ice cell's relaxations
-about 25 s (plain: 62-80 L-BFGS steps to i-PI's tolerances at ~90 ms; 2i: 5
-steps at 2.7 s; q-TIP4P/F: 32-43 steps at 16-47 ms); the replay of 8 frames
-with plain, i, 2, 2i and 3i about 1 minute. The full study (25 ps gas
-trajectories, 10 ps of 64-molecule liquid, 5 ps of ice, 10 ice cells) takes
-days on 2 cores: use ``--parts`` and more machines (``symbreak run --servers``,
-remote servers).
+the quick study without pimd took 11.6 minutes (695 s). Per step: gas NVE
+6 ms plain, 13 ms 2i; gas MTS 56 ms per 5 fs outer step; liquid (32 H2O)
+37 ms plain, 1.23 s 2i; ice (96 H2O) 100 ms plain, 2.6 s 2i; each ice cell's
+relaxations about 25 s (plain: 62-80 L-BFGS steps to i-PI's tolerances at
+~90 ms; 2i: 5 steps at 2.7 s; q-TIP4P/F: 32-43 steps at 16-47 ms); the replay
+of 8 frames with plain, i, 2, 2i and 3i about 1 minute. The quick pimd part
+(32 H2O, 4 beads, 40 steps = 10 fs) took 3.7 minutes (222 s): a path-integral
+step is one model call per bead, so 4.28 s per step 2i, 205 ms plain, 25 ms
+q-TIP4P/F, plus ~10 s of start-up per run; with the other core fully busy it
+takes about twice as long (12.4 s per 2i step). Its 10 fs rarely give error
+bars narrow enough to decide whether 2i changes the quantum observables: the
+report then says "undecided" and why. The full study (25 ps gas
+trajectories, 10 ps of 64-molecule liquid, 5 ps of ice, 10 ice cells, 1 ps of
+64-molecule 8-bead PIMD liquid and 0.5 ps of 8-bead ice: ~20 s per 2i PIMD
+step) takes days on 2 cores: use ``--parts`` and more machines (``symbreak
+run --servers``, remote servers).
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import time
@@ -43,7 +63,10 @@ from ..study.plan import FULL, PARTS, QUICK, parse_parts, plan_runs, study_plan
 
 def add_arguments(parser) -> None:
     """add_arguments(parser): the options of `symbreak study`."""
-    parser.add_argument("--quick", action="store_true", help="small sizes: about 12 minutes on 2 cores with the shipped model")
+    parser.epilog = __doc__[__doc__.index("Parts ("):]
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes: about 16 minutes on 2 cores with the shipped model (4 of them the pimd part)")
     parser.add_argument("--potential", default="default", help=f"{SPEC_HELP} (default: default)")
     parser.add_argument("--out", default="study", help="output folder (default: study)")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
@@ -56,6 +79,19 @@ def add_arguments(parser) -> None:
 
 def _log(text: str) -> None:
     print(f"symbreak study: {text}", file=sys.stderr, flush=True)
+
+
+def study_frontiers(done, out: Path) -> tuple:
+    """The frontier of each system whose runs the study made, its figure written into ``out``."""
+    from ..campaign.manifest import read_manifest
+    from ..study.frontier import SYSTEMS, assess_runs
+    from ..study.frontier_report import frontier_figure
+
+    analyses = {d.run.name: (d.analysis, read_manifest(out / d.run.name).timestep_fs) for d in done}
+    frontiers = tuple(f for f in (assess_runs(system, analyses) for system in SYSTEMS) if f is not None)
+    for f in frontiers:
+        frontier_figure(f, out / f"frontier_{f.system}.png")
+    return frontiers
 
 
 def run(args) -> int:
@@ -76,13 +112,17 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     done, figures = [], []
     for k, r in enumerate(runs):
-        _log(f"[{k + 1}/{len(runs)}] {r.case} {r.strategy}{' (q-TIP4P/F)' if r.is_reference else ''}, {r.steps} steps "
+        _log(f"[{k + 1}/{len(runs)}] {r.case} {r.strategy}{' (q-TIP4P/F)' if r.is_reference else ''}, {r.steps} steps"
+             f"{f' x {r.beads} beads' if r.beads else ''} "
              f"-> {out / r.name}  ({time.monotonic() - start:.0f} s so far)")
         folder = execute(r, args.potential, out, _log)
         analysis, paths = analyze_one(folder)
         done.append(StudyResult(r, analysis))
         figures += paths
     _log(f"comparing and reporting ({time.monotonic() - start:.0f} s so far)")
+    frontiers = study_frontiers([d for d in done if d.run.part == "frontier"], out)
+    figures += [out / f"frontier_{f.system}.png" for f in frontiers if (out / f"frontier_{f.system}.png").exists()]
+    done = [d for d in done if d.run.part != "frontier"]  # judged by the frontier, not by the per-case verdicts
     # relaxations are compared cell by cell in the ice tables, not by the per-run verdicts
     comparisons, compare_paths = compare_groups([d.analysis for d in done if d.analysis.kind != "geop"], out)
     if (out / "compare_gas-nve.png").exists():  # the name run-main.sh promises
@@ -94,7 +134,7 @@ def run(args) -> int:
     if plain_cells:
         _log(f"ice: 2i energies of the built cells ({time.monotonic() - start:.0f} s so far)")
         single_points = ice_single_points(out, args.potential, plain_cells)
-    summary = summarize(done, comparisons, single_points)
+    summary = summarize(done, comparisons, single_points, frontiers)
     ice_png = ice_relative_figure(summary, out / "ice_relative_energies.png")
     if ice_png is not None:
         figures.append(ice_png)

@@ -11,6 +11,7 @@ use another --out). Manifests are read only through
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Literal
 
@@ -44,6 +45,8 @@ def _replay_file(run: StudyRun, folder: Path) -> str:
 
 def execute(run: StudyRun, potential: str, out: Path, log: Callable[[str], None] = lambda text: None) -> Path:
     """Run ``run`` into ``out/run.name`` unless a finished run with the same potential and strategy is there."""
+    from ..campaign.cases import get_case
+    from ..campaign.parallelism import auto_workers
     from ..campaign.runner import RunConfig, run_case
     from ..ipi.resume import latest_checkpoint
 
@@ -52,10 +55,10 @@ def execute(run: StudyRun, potential: str, out: Path, log: Callable[[str], None]
     manifest = read_manifest(folder) if folder.is_dir() else None
     outcome = reuse_outcome(manifest, run, potential, folder)
     if outcome == "reuse":
-        if manifest.steps != run.steps and run.case != "replay":
-            log(f"{run.name}: reusing the finished run ({manifest.steps} steps, this study asks {run.steps})")
-        else:
-            log(f"{run.name}: reusing the finished run")
+        asked = [f"{mine} {what}, this study asks {theirs}" for what, mine, theirs in (
+            ("steps", manifest.steps, run.steps), ("beads", manifest.beads, run.beads))
+            if theirs is not None and mine != theirs and run.case != "replay"]
+        log(f"{run.name}: reusing the finished run" + (f" ({'; '.join(asked)})" if asked else ""))
         return folder
     if outcome == "resume" and latest_checkpoint(folder) is None:
         shutil.rmtree(folder)  # interrupted before its first checkpoint: start again
@@ -64,8 +67,10 @@ def execute(run: StudyRun, potential: str, out: Path, log: Callable[[str], None]
     trajectory = _replay_file(run, folder) if run.case == "replay" else None
     init = str(out / run.init_from / "simulation.positions_0.xyz") if run.init_from else None
     config = RunConfig(case=run.case, out=str(folder), strategy=run.strategy, potential=potential, steps=run.steps,
-                       size=run.size, seed=run.seed if run.seed is not None else 31415, trajectory=trajectory,
-                       init_structure=init)
+                       beads=run.beads, size=run.size, seed=run.seed if run.seed is not None else 31415, trajectory=trajectory,
+                       init_structure=init, mts_ratio=run.mts_ratio, reference=run.record_reference)
+    workers = run.workers or auto_workers(config, get_case(run.case))  # parallel averaging where it pays
+    config = replace(config, workers=workers)
     run_case(config)
     return folder
 

@@ -7,8 +7,32 @@
 Parts: gas (one H2O in vacuum, NVE plain / random:1 / 2i, and MTS), liquid
 (NVT plain, 2i, q-TIP4P/F), ice (NVT plain, 2i), geop (per proton-disordered
 cell: plain from the built cell, 2i from the plain minimum, q-TIP4P/F), replay
-(the liquid plain frames with plain, i, 2, 2i, 3i and the reference). An ice
-cell's number travels in ``StudyRun.cell``, not in its folder name.
+(the liquid plain frames with plain, i, 2, 2i, 3i and the reference), pimd
+(path-integral liquid water, PILE-L, 0.25 fs: plain, 2i and q-TIP4P/F with the
+same beads; FULL also path-integral ice Ih plain, 2i, q-TIP4P/F), frontier
+(every way of fixing the symmetry, at every step or by MTS, for the same
+simulated time: cost against error, :mod:`symbreak.study.frontier`; the
+liquid frontier in FULL only). An ice
+cell's number travels in ``StudyRun.cell``, not in its folder name; the beads
+of a PIMD run in ``StudyRun.beads``.
+
+Beads. FULL runs 8 beads (the cases' default): for water at 300 K with PILE
+that is the usual minimum for a qualitatively right quantum kinetic energy,
+and it leaves K_cv(H) some 10-15 % below its converged value, which needs ~32
+beads (P T ~ 10^4 K; see :mod:`symbreak.campaign.cases`). The study compares
+plain, 2i and q-TIP4P/F at the same beads, so that bead error is common to
+the three runs and cancels in the comparison; for absolute K_cv run
+``symbreak run liquid-pimd --beads 32``. QUICK runs 4 beads of 32 molecules
+for 40 steps (10 fs): the 2i run costs 36 model evaluations per bead and step
+(~1.2 s per bead with the shipped model on one core), and 4 beads keep the
+whole part near 4 minutes of one core. 40 steps give 5 frames (every 10
+steps), 2 blocks of 2 for the error bars, and the first frame, where the beads
+have not yet spread (K_cv = 3/2 kT exactly), falls outside the blocks. 10 fs
+is a check of the machinery and a comparison of the three runs over the same
+early relaxation of the ring polymers (K_cv(H) ~84 meV for all three with the
+shipped model, still rising), not converged quantum observables; it rarely
+gives error bars that decide whether 2i changes K_cv: the report then says
+"undecided" and why.
 """
 
 from __future__ import annotations
@@ -19,7 +43,7 @@ from typing import Literal, get_args
 
 from ..core.errors import InputError
 
-Part = Literal["gas", "liquid", "ice", "geop", "replay"]
+Part = Literal["gas", "liquid", "ice", "geop", "replay", "pimd", "frontier"]
 PARTS: tuple[str, ...] = get_args(Part)
 #: the grid the study compares with plain, and the strategies of each part
 GRID = "2i"
@@ -42,12 +66,29 @@ class Plan:
     geop_2i_steps: int
     geop_seeds: tuple[int, ...]
     replay_frames: int
+    #: path-integral liquid (liquid-pimd, 0.25 fs): molecules, beads, steps; and whether q-TIP4P/F runs it too
+    pimd_size: int
+    pimd_beads: int
+    pimd_steps: int
+    pimd_reference: bool
+    #: path-integral ice (ice-pimd, 200 K, ice_size molecules): beads and steps; 0 steps: not in this plan
+    ice_pimd_beads: int
+    ice_pimd_steps: int
+    #: the cost-accuracy frontier (:mod:`symbreak.study.frontier`): simulated fs of each vacuum entry; of each
+    #: liquid entry (0: no liquid frontier) and the liquid's molecules
+    frontier_fs: float
+    frontier_liquid_fs: float
+    frontier_liquid_size: int
 
 
 QUICK = Plan(gas_steps=1000, mts_steps=100, liquid_size=32, liquid_steps=160, ice_size=96, ice_steps=40,
-             geop_steps=100, geop_2i_steps=5, geop_seeds=(1, 2, 3, 4, 5, 6), replay_frames=8)
+             geop_steps=100, geop_2i_steps=5, geop_seeds=(1, 2, 3, 4, 5, 6), replay_frames=8,
+             pimd_size=32, pimd_beads=4, pimd_steps=40, pimd_reference=True, ice_pimd_beads=8, ice_pimd_steps=0,
+             frontier_fs=250.0, frontier_liquid_fs=0.0, frontier_liquid_size=32)
 FULL = Plan(gas_steps=50000, mts_steps=5000, liquid_size=64, liquid_steps=20000, ice_size=96, ice_steps=10000,
-            geop_steps=1000, geop_2i_steps=100, geop_seeds=tuple(range(1, 11)), replay_frames=100)
+            geop_steps=1000, geop_2i_steps=100, geop_seeds=tuple(range(1, 11)), replay_frames=100,
+            pimd_size=64, pimd_beads=8, pimd_steps=4000, pimd_reference=True, ice_pimd_beads=8, ice_pimd_steps=2000,
+            frontier_fs=2000.0, frontier_liquid_fs=500.0, frontier_liquid_size=64)
 
 
 @dataclass(frozen=True)
@@ -69,6 +110,14 @@ class StudyRun:
     init_from: str | None = None
     #: geop: the proton-disordered cell (its seed)
     cell: int | None = None
+    #: pimd: path-integral beads (None: the case's default)
+    beads: int | None = None
+    #: MTS cases: inner steps per outer step (None: the case's)
+    mts_ratio: int | None = None
+    #: record the q-TIP4P/F energy at weight 0 (None: the case's default)
+    record_reference: bool | None = None
+    #: processes per model server (None: `--workers auto`)
+    workers: int | None = None
 
     @property
     def is_reference(self) -> bool:
@@ -134,6 +183,23 @@ def plan_runs(plan: Plan, parts: tuple[Part, ...] | list[str], scale: float, see
         n = scaled_steps(plan.replay_frames, scale, 2)
         runs.append(StudyRun("replay-liquid", "replay", "replay", "plain", steps=n, seed=seed, frames=n,
                              trajectory=str(out / "liquid-nvt-plain" / "simulation.positions_0.xyz")))
+    if "pimd" in parts:
+        # plain and 2i directly (no MTS), and q-TIP4P/F itself, all with the same beads, size and seed: one group
+        systems = [("liquid-pimd", plan.pimd_size, plan.pimd_beads, plan.pimd_steps)]
+        if plan.ice_pimd_steps:
+            systems.append(("ice-pimd", plan.ice_size, plan.ice_pimd_beads, plan.ice_pimd_steps))
+        for case, size, beads, steps in systems:
+            common = dict(part="pimd", case=case, steps=scaled_steps(steps, scale, 30), size=size, beads=beads, seed=seed)
+            runs.append(StudyRun(f"{case}-plain", strategy="plain", **common))
+            runs.append(StudyRun(f"{case}-{GRID}", strategy=GRID, **common))
+            if plan.pimd_reference:
+                runs.append(StudyRun(f"{case}-reference", strategy="plain", potential="qtip4pf", **common))
+    if "frontier" in parts:
+        from .frontier import frontier_runs  # frontier builds StudyRuns: imported here, not at the top
+
+        runs += frontier_runs("gas", plan.frontier_fs * scale, seed)
+        if plan.frontier_liquid_fs:
+            runs += frontier_runs("liquid", plan.frontier_liquid_fs * scale, seed, plan.frontier_liquid_size)
     return runs
 
 

@@ -5,7 +5,8 @@
     print(summary_text(summary))                          # summary.txt
 
 Numbers come from the typed :class:`~symbreak.study.summary.StudySummary`;
-energies are shown in meV per molecule, forces in meV/A, torques in meV.
+energies are shown in meV per molecule, forces in meV/A, torques in meV;
+centroid-virial kinetic energies in meV per atom, radii of gyration in A.
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ from ..analysis.figures import safe_name
 from ..analysis.findings import findings, sig
 from ..analysis.report import Section, Table, not_judged_line, verdict_table, write_report
 from ..analysis.results import Observable
+from .frontier_report import frontier_finding, frontier_section, frontier_text
 from .plan import GRID
-from .summary import ICE_POTENTIALS, StudySummary
+from .summary import ICE_POTENTIALS, PIMD_OBSERVABLES, PimdGroup, PimdRow, PimdVerdict, StudySummary
 
 #: which part each comparison group belongs to, by the kind of its runs
-PART_OF_KIND = {"gas": "gas", "liquid": "liquid", "pimd": "liquid", "ice": "ice"}
+PART_OF_KIND = {"gas": "gas", "liquid": "liquid", "pimd": "pimd", "ice": "ice"}
 PART_TITLES = {"gas": "Gas phase: one H2O in vacuum", "liquid": "Liquid water", "ice": "Ice Ih (NVT)",
-               "replay": "Replay of liquid frames: convergence with the grid", "geop": "Ice relaxations: relative energies"}
+               "replay": "Replay of liquid frames: convergence with the grid", "geop": "Ice relaxations: relative energies",
+               "pimd": "Path-integral liquid water"}
+#: the order of the report's sections
+SECTION_ORDER = ("gas", "liquid", "pimd", "ice", "replay", "geop")
+#: how the quantum observables are shown: scale from the analysis' unit, and the unit shown
+PIMD_UNITS = {"kinetic_cv_H": (1e3, "meV"), "kinetic_cv_O": (1e3, "meV"), "rg_H": (1.0, "A"), "rg_O": (1.0, "A")}
 
 
 def _milli(value: float | None) -> float | None:
@@ -55,11 +62,125 @@ def ice_finding(summary: StudySummary) -> str | None:
             f"{after.ordering_plain_vs_reference:.2f}).")
 
 
+def _join(items: list[str]) -> str:
+    """``_join(["a", "b", "c"])`` -> "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _length(row: PimdRow) -> str:
+    """How long a run is: "10 fs (40 steps, 5 frames)"."""
+    fs = "?" if row.duration_ps is None else sig(1e3 * row.duration_ps, 3)
+    return f"{fs} fs ({row.steps} steps, {row.frames} frames)"
+
+
+def _difference(v: PimdVerdict, sign: float = 1.0) -> str:
+    """``_difference(verdict)``: "+2.1 ± 0.9 meV" (second run minus first, x sign), "" without numbers."""
+    scale, unit = PIMD_UNITS[v.observable]
+    if v.difference is None:
+        return ""
+    d = sign * scale * v.difference
+    text = ("+" if d > 0 else "") + sig(d)
+    return text + ("" if v.error is None else f" ± {sig(scale * v.error)}") + f" {unit}"
+
+
+def _versus_reference(group: PimdGroup, label: str) -> str | None:
+    """What a model run's quantum observables do against q-TIP4P/F: differ (by how much), agree, undecided."""
+    verdicts = [group.verdict(name, label, "reference") for name in PIMD_OBSERVABLES]
+    verdicts = [v for v in verdicts if v is not None]
+    if not verdicts:
+        return None
+    sign = 1.0 if verdicts[0].pair.startswith("reference|") else -1.0  # shown as model minus reference
+    by = {kind: [v for v in verdicts if v.verdict == kind] for kind in ("different", "same", "undecided")}
+    curves = [f"the bead {name}(r)" for name, pairs in group.curves.items()
+              if pairs.get(f"{label}|reference", pairs.get(f"reference|{label}")) == "different"]
+    parts = []
+    if by["different"] or curves:
+        parts.append("differs in " + _join([f"{PIMD_OBSERVABLES[v.observable]} ({_difference(v, sign)})"
+                                            for v in by["different"]] + curves))
+    if by["same"]:
+        names = [PIMD_OBSERVABLES[v.observable] for v in by["same"]]
+        parts.append(f"agrees in {'all four' if len(names) == len(verdicts) == 4 else _join(names)}")
+    if by["undecided"]:
+        parts.append("is undecided in " + _join([PIMD_OBSERVABLES[v.observable] for v in by["undecided"]]))
+    return f"{label} " + _join(parts)
+
+
+def pimd_finding(group: PimdGroup) -> str | None:
+    """Whether 2i changes a quantum observable relative to plain (same, different, undecided and why), and the reference.
+
+    "Same" needs every one of K_cv(H), K_cv(O), Rg(H), Rg(O) within combined
+    error bars that resolve ``group.resolution`` of its value; a difference
+    beyond 2 sigma of any of them, or of a bead g(r), is a change; otherwise
+    the sentence says "undecided", with the error bars' width and the runs' length.
+    """
+    plain, grid, ref = group.row("plain"), group.row(GRID), group.row("reference")
+    first = plain or grid
+    if first is None or (grid is None and plain is not None and ref is None) or (plain is None and ref is None):
+        return None  # nothing compared: neither plain with 2i nor a model run with the reference
+    place = "In path-integral ice" if group.case.startswith("ice") else "In the path-integral liquid"
+    text = f"{place} ({group.case}, {first.n_molecules} H2O, {first.beads} beads, runs of {_length(first)})"
+    clauses = []
+    if plain is not None and grid is not None:
+        verdicts = [v for v in (group.verdict(name, "plain", GRID) for name in PIMD_OBSERVABLES) if v is not None]
+        different = [v for v in verdicts if v.verdict == "different"]
+        undecided = [v for v in verdicts if v.verdict == "undecided"]
+        same = [v for v in verdicts if v.verdict == "same"]
+        curves = [name for name, pairs in group.curves.items()
+                  if pairs.get(f"plain|{GRID}", pairs.get(f"{GRID}|plain")) == "different"]
+        resolution = f"{100 * group.resolution:g} %"
+        if different or curves:
+            items = [f"{PIMD_OBSERVABLES[v.observable]} by {_difference(v)}"
+                     + ("" if v.z is None else f" (z {v.z:.2g})") for v in different]
+            items += [f"the bead {name}(r) (chi-squared test)" for name in curves]
+            clause = f"{GRID} changes {_join(items)} relative to plain, beyond the combined error bars (2 sigma)"
+            if undecided:
+                clause += f"; {_join([PIMD_OBSERVABLES[v.observable] for v in undecided])} undecided"
+        elif undecided:
+            widths = [v for v in undecided if v.width is not None]
+            why = []
+            if widths:
+                why.append(_join([f"{PIMD_OBSERVABLES[v.observable]} {sig(100 * v.width)} %" for v in widths])
+                           + f" of the value (2 sigma), wider than the {resolution} needed to decide")
+            bare = [v for v in undecided if v.width is None]
+            if bare:
+                why.append(f"{_join([PIMD_OBSERVABLES[v.observable] for v in bare])} without error bars "
+                           f"({'; '.join(sorted({v.reason for v in bare}))})")
+            fs = "?" if plain.duration_ps is None else sig(1e3 * plain.duration_ps, 3)
+            clause = (f"whether {GRID} changes a quantum observable relative to plain is undecided: no difference beyond "
+                      f"error bars, but the error bars are {'; '.join(why)}, because the runs are only {fs} fs long")
+            if same:
+                clause += (f"; {_join([PIMD_OBSERVABLES[v.observable] for v in same])} "
+                           f"{'agrees' if len(same) == 1 else 'agree'} within error bars that resolve {resolution}")
+        else:
+            widths = [v.width for v in same if v.width is not None]
+            clause = (f"{GRID} changes no quantum observable relative to plain: "
+                      f"{_join([PIMD_OBSERVABLES[v.observable] for v in same])} agree within combined error bars "
+                      + (f"(2 sigma) of at most {sig(100 * max(widths))} % of their values" if widths else "(identical)"))
+            verdicts_g = [pairs.get(f"plain|{GRID}", pairs.get(f"{GRID}|plain")) for pairs in group.curves.values()]
+            if verdicts_g and all(v == "same" for v in verdicts_g):
+                clause += ", and the bead g(r)s agree within theirs"
+        clauses.append(clause)
+    if ref is not None:
+        against = [t for t in (_versus_reference(group, label) for label in ("plain", GRID)) if t]
+        if against:
+            k = ref.of("kinetic_cv_H")
+            value = "" if k is None or k.value is None else \
+                f" (K_cv(H) {_pm(k)} meV)"
+            clauses.append(f"against q-TIP4P/F with the same beads{value}, " + "; ".join(against))
+    return f"{text} " + "; ".join(clauses) + "." if clauses else None
+
+
 def study_findings(summary: StudySummary) -> list[str]:
-    """``study_findings(summary)``: the analysis' sentences (vacuum, each group, the replay) and the ice cells'."""
-    lines = findings(summary.analyses, list(summary.comparisons))
+    """``study_findings(summary)``: the analysis' sentences (vacuum, each group, the replay), the ice cells', PIMD's.
+
+    The path-integral groups get :func:`pimd_finding` instead of the analysis'
+    generic sentence (which cannot say "undecided").
+    """
+    pimd_groups = {g.group for g in summary.pimd.groups}
+    lines = findings(summary.analyses, [c for c in summary.comparisons if c.group not in pimd_groups])
     ice = ice_finding(summary)
-    return lines + ([ice] if ice else [])
+    pimd = [line for line in (pimd_finding(g) for g in summary.pimd.groups) if line]
+    return lines + ([ice] if ice else []) + pimd + [frontier_finding(f) for f in summary.frontiers]
 
 
 def gas_table(summary: StudySummary) -> Table:
@@ -108,6 +229,46 @@ def ice_tables(summary: StudySummary) -> list[Table]:
     return tables
 
 
+def pimd_tables(group: PimdGroup) -> list[Table]:
+    """A path-integral group's quantum observables per run with error bars, and their verdicts per pair."""
+    classical = next((r.kinetic_classical for r in group.rows if r.kinetic_classical is not None), None)
+    kt = "" if classical is None else f"; 3/2 kT = {sig(1e3 * classical, 4)} meV without nuclear quantum effects"
+    values = Table(f"{group.group}: centroid-virial kinetic energy per atom and ring-polymer radius of gyration "
+                   f"(mean ± standard error of block means{kt})",
+                   ("run", "beads", "molecules", "steps", "length / fs", *(f"{PIMD_OBSERVABLES[n]} / {PIMD_UNITS[n][1]}"
+                                                                             for n in PIMD_OBSERVABLES)),
+                   tuple((r.label, r.beads, r.n_molecules, r.steps, None if r.duration_ps is None else 1e3 * r.duration_ps,
+                          *(_pm(r.of(n), PIMD_UNITS[n][0]) for n in PIMD_OBSERVABLES)) for r in group.rows))
+    pairs = list(dict.fromkeys(v.pair for v in group.verdicts))
+    rows, classes = [], []
+    for name, shown in PIMD_OBSERVABLES.items():
+        row, cls = [shown], [""]
+        for pair in pairs:
+            v = next((v for v in group.verdicts if v.observable == name and v.pair == pair), None)
+            row.append("-" if v is None else _verdict_text(v, group.resolution))
+            cls.append("" if v is None else {"same": "same", "different": "diff"}.get(v.verdict, ""))
+        rows.append(tuple(row))
+        classes.append(tuple(cls))
+    for name, by_pair in group.curves.items():
+        rows.append((f"{name}(r), all beads", *(by_pair.get(p, "-") for p in pairs)))
+        classes.append(("", *({"same": "same", "different": "diff"}.get(by_pair.get(p, ""), "") for p in pairs)))
+    verdicts = Table(f"{group.group}: same within combined error bars (2 sigma) that resolve "
+                     f"{100 * group.resolution:g} % of the value, different beyond them, or undecided",
+                     ("observable", *pairs), tuple(rows), tuple(classes),
+                     "bead g(r): chi-squared test of the difference (see the verdict table below)" if group.curves else "")
+    return [values, verdicts]
+
+
+def _verdict_text(v: PimdVerdict, resolution: float) -> str:
+    """``_verdict_text(v, 0.05)``: "same (z 0.4; 2 sigma = 3.8 %)", "undecided (z 0.2; 2 sigma = 11 % > 5 %)"."""
+    details = [] if v.z is None else [f"z {v.z:.2g}"]
+    if v.width is not None:
+        details.append(f"2 sigma = {sig(100 * v.width)} %" + (f" > {100 * resolution:g} %" if v.width > resolution else ""))
+    elif v.reason:
+        details.append(v.reason)
+    return v.verdict + (f" ({'; '.join(details)})" if details else "")
+
+
 def _figure(figures: dict[str, Path], *names: str) -> Path | None:
     return next((figures[n] for n in names if n in figures), None)
 
@@ -118,7 +279,7 @@ def study_sections(summary: StudySummary, figures: list[Path]) -> list[Section]:
     by_name.update({Path(f).name: Path(f) for f in figures})
     kinds = {r.group: r.kind for r in summary.analyses}
     sections = []
-    for part in ("gas", "liquid", "ice", "replay", "geop"):
+    for part in SECTION_ORDER:
         tables, figure = [], None
         groups = [c for c in summary.comparisons if PART_OF_KIND.get(kinds.get(c.group, "")) == part]
         if part == "gas" and summary.gas:
@@ -129,12 +290,20 @@ def study_sections(summary: StudySummary, figures: list[Path]) -> list[Section]:
         if part == "geop":
             tables += ice_tables(summary)
             figure = _figure(by_name, "ice_relative_energies.png")
+        if part == "pimd":
+            for group in summary.pimd.groups:
+                tables += pimd_tables(group)
         tables += [verdict_table(c) for c in groups]
         if figure is None and groups:
             names = ["gas_angular_momentum.png"] if part == "gas" else []
             figure = _figure(by_name, *names, *(f"compare_{safe_name(c.group)}.png" for c in groups))
         if tables:
-            sections.append(Section(PART_TITLES[part], tuple(tables), figure))
+            title = PART_TITLES[part]
+            if part == "pimd" and any(g.case.startswith("ice") for g in summary.pimd.groups):
+                title = "Path-integral water: liquid and ice Ih"
+            sections.append(Section(title, tuple(tables), figure))
+    for f in summary.frontiers:
+        sections.append(frontier_section(f, _figure(by_name, f"frontier_{f.system}.png")))
     return sections
 
 
@@ -163,11 +332,23 @@ def summary_text(summary: StudySummary) -> str:
         for c in summary.convergence:
             lines.append(f"{c.strategy:>10} {c.evaluations:>6} " + " ".join(
                 _fmt(_milli(v), 9) for v in (c.model_energy_mae, c.symmetry_energy_mae, c.model_force_mae, c.symmetry_force_mae)))
+    for g in summary.pimd.groups:
+        lines += ["", f"path-integral {g.group} (K_cv meV/atom, Rg A; mean ± standard error; verdicts: same within "
+                      f"2 combined sigma that resolve {100 * g.resolution:g} % of the value):",
+                  f"{'run':>10} {'beads':>5} {'fs':>6} " + " ".join(f"{PIMD_OBSERVABLES[n]:>16}" for n in PIMD_OBSERVABLES)]
+        for r in g.rows:
+            lines.append(f"{r.label:>10} {r.beads:>5} {_fmt(None if r.duration_ps is None else 1e3 * r.duration_ps, 6)} "
+                         + " ".join(f"{_pm(r.of(n), PIMD_UNITS[n][0]):>16}" for n in PIMD_OBSERVABLES))
+        for pair in dict.fromkeys(v.pair for v in g.verdicts):
+            lines.append(f"  {pair}: " + ", ".join(f"{PIMD_OBSERVABLES[v.observable]} {_verdict_text(v, g.resolution)}"
+                                                   for v in g.verdicts if v.pair == pair))
     for r in summary.ice.relative:
         lines.append(f"\nice relative energies {r.when} relaxation ({r.n_cells} cells): spread (reference) "
                      f"{1e3 * r.spread:.4g} meV/H2O, |{GRID} - plain| {1e3 * r.symmetry:.4g} meV/H2O, "
                      f"|plain - reference| {1e3 * r.model_plain:.4g} meV/H2O; ordering {GRID} vs plain: "
                      f"Kendall tau {r.ordering_grid_vs_plain:.3g}, plain vs reference {r.ordering_plain_vs_reference:.3g}")
+    for f in summary.frontiers:
+        lines += ["", frontier_text(f)]
     for c in summary.comparisons:
         lines += ["", f"{c.group} ({', '.join(c.pairs)}):"]
         lines += [f"  {o.name}: {'/'.join(v.verdict for v in o.verdicts.values())}" for o in c.observables.values()]
@@ -179,8 +360,8 @@ def summary_text(summary: StudySummary) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["convergence_table", "gas_table", "ice_finding", "ice_relative_figure", "ice_tables", "study_findings", "study_sections",
-           "summary_text", "write_study_report"]
+__all__ = ["convergence_table", "gas_table", "ice_finding", "ice_relative_figure", "ice_tables", "pimd_finding", "pimd_tables",
+           "study_findings", "study_sections", "summary_text", "write_study_report"]
 
 
 def ice_relative_figure(summary: StudySummary, path) -> Path | None:

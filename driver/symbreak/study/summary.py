@@ -9,22 +9,41 @@ Units are those of the analysis (eV, eV per molecule, hbar, deg); the
 renderer scales. An ice cell is named by its number from the plan
 (``StudyRun.cell``). Relative ice energies: each potential minus its mean over
 the cells (:mod:`symbreak.analysis.ice`).
+
+Path-integral runs (``summary.pimd``, one :class:`PimdGroup` per case and
+size): per run K_cv(H), K_cv(O) (centroid virial, eV/atom) and Rg(H), Rg(O)
+(ring-polymer radius of gyration, A) with their block errors, and per pair of
+runs a :class:`PimdVerdict` per observable from the group's Comparison:
+"different" (beyond 2 combined sigma), "same" (within, and the 2-sigma
+combined error bar is below ``PIMD_RESOLUTION`` of the value), or "undecided"
+(within, but the error bars are wider than that, or no error bars at all).
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Literal, Mapping
 
 import numpy as np
 
 from ..analysis.ice import ranking_agreement, relative_energy_error
 from ..analysis.report import SystemRow, summary_rows
 from ..analysis.results import Comparison, ConvergenceRow, Observable, RunAnalysis
+from .frontier import Frontier
+from .frontier_report import frontier_document
 from .plan import GRID, StudyRun
 
 #: the three potentials of each ice cell, in table order
 ICE_POTENTIALS = ("plain", GRID, "reference")
+#: the quantum observables of a path-integral run (analysis names) and how the report names them
+PIMD_OBSERVABLES = {"kinetic_cv_H": "K_cv(H)", "kinetic_cv_O": "K_cv(O)", "rg_H": "Rg(H)", "rg_O": "Rg(O)"}
+#: the bead g(r)s of a path-integral run (curves; judged by the chi-squared test)
+PIMD_CURVES = ("g_OO", "g_OH", "g_HH")
+#: "same" counts only when the combined error bar (2 sigma) is narrower than this fraction of the value:
+#: 5 % is finer than the 10-15 % by which 8 beads under-converge K_cv(H) at 300 K, so a "same" excludes an
+#: effect of the broken symmetry as large as the bead error; wider error bars leave the question undecided
+PIMD_RESOLUTION = 0.05
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,71 @@ class IceSummary:
 
 
 @dataclass(frozen=True)
+class PimdRow:
+    """One path-integral run: its quantum observables (eV/atom, A) with error bars, and how long it ran."""
+
+    label: str
+    name: str
+    beads: int
+    n_molecules: int
+    steps: int
+    frames: int
+    duration_ps: float | None
+    kinetic_cv_H: Observable | None = None
+    kinetic_cv_O: Observable | None = None
+    rg_H: Observable | None = None
+    rg_O: Observable | None = None
+    #: 3/2 kT: the kinetic energy per atom without nuclear quantum effects
+    kinetic_classical: float | None = None
+
+    def of(self, name: str) -> Observable | None:
+        """``row.of("kinetic_cv_H")``: that observable (a key of PIMD_OBSERVABLES)."""
+        return getattr(self, name)
+
+
+@dataclass(frozen=True)
+class PimdVerdict:
+    """One quantum observable, two runs ("plain|2i"): same, different or undecided, and the numbers behind it."""
+
+    observable: str
+    pair: str
+    verdict: Literal["same", "different", "undecided"]
+    #: second minus first run's value, its combined standard error, and z = |difference| / error
+    difference: float | None = None
+    error: float | None = None
+    z: float | None = None
+    #: 2 x the combined error as a fraction of the value (the resolution of the test; None without error bars)
+    width: float | None = None
+    #: why the verdict is "undecided" (error bars wider than PIMD_RESOLUTION, none at all, not judged)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PimdGroup:
+    """The path-integral runs of one case and size (plain, 2i, reference), their verdicts and the bead g(r)s'."""
+
+    group: str
+    case: str
+    rows: tuple[PimdRow, ...]
+    verdicts: tuple[PimdVerdict, ...] = ()
+    #: bead g(r) name -> pair -> verdict of the chi-squared test ("same", "different", or why not judged)
+    curves: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    resolution: float = PIMD_RESOLUTION
+
+    def row(self, label: str) -> PimdRow | None:
+        return next((r for r in self.rows if r.label == label), None)
+
+    def verdict(self, observable: str, a: str, b: str) -> PimdVerdict | None:
+        """``group.verdict("kinetic_cv_H", "plain", "2i")``: the verdict of that pair (either order), None if absent."""
+        return next((v for v in self.verdicts if v.observable == observable and v.pair in (f"{a}|{b}", f"{b}|{a}")), None)
+
+
+@dataclass(frozen=True)
+class PimdSummary:
+    groups: tuple[PimdGroup, ...] = ()
+
+
+@dataclass(frozen=True)
 class StudySummary:
     """Everything the report and summary.json show, as numbers."""
 
@@ -118,6 +202,9 @@ class StudySummary:
     convergence: tuple[ConvergenceRow, ...]
     symmetry_reference: str | None
     ice: IceSummary = field(default_factory=IceSummary)
+    pimd: PimdSummary = field(default_factory=PimdSummary)
+    #: the cost-accuracy frontier of each system that ran (vacuum, liquid)
+    frontiers: tuple[Frontier, ...] = ()
 
     @property
     def analyses(self) -> list[RunAnalysis]:
@@ -187,14 +274,76 @@ def ice_relative(cells: list[IceCell]) -> list[IceRelative]:
     return out
 
 
-def summarize(results: list[StudyResult], comparisons: list[Comparison], single_points: dict[int, float]) -> StudySummary:
-    """``summarize(done, comparisons, single_points)``: the StudySummary of the analysed runs."""
+def pimd_row(r: RunAnalysis) -> PimdRow:
+    """``pimd_row(analysis)``: the quantum observables of one path-integral run."""
+    return PimdRow(r.label, r.name, r.beads, r.n_molecules, r.timing.steps, r.frames, r.duration_ps,
+                   *(r.observable(name) for name in PIMD_OBSERVABLES), kinetic_classical=r.value("kinetic_classical"))
+
+
+def pimd_verdict(comparison: Comparison | None, name: str, a: PimdRow, b: PimdRow,
+                 resolution: float = PIMD_RESOLUTION) -> PimdVerdict:
+    """The verdict of one quantum observable between runs ``a`` and ``b`` (labels), from the group's Comparison.
+
+    "different" as the comparison says (beyond 2 combined sigma); its "same"
+    only when 2 combined sigma are below ``resolution`` of the value, else
+    "undecided"; "undecided" too when the comparison could not judge it.
+    """
+    pair = f"{a.label}|{b.label}"
+    oa, ob = a.of(name), b.of(name)
+    diff = None if oa is None or ob is None or oa.value is None or ob.value is None else ob.value - oa.value
+    error = None if oa is None or ob is None or oa.error is None or ob.error is None else float(np.hypot(oa.error, ob.error))
+    scale = None if diff is None else 0.5 * (abs(oa.value) + abs(ob.value))
+    width = 2 * error / scale if error is not None and scale else None
+    found = None if comparison is None else comparison.verdict(name, a.label, b.label)
+    z = None if found is None else found.statistic
+    if found is None or not found.judged:
+        why = (comparison.not_judged.get(name) if comparison is not None else None) or \
+            (found.verdict if found is not None else "not compared")
+        return PimdVerdict(name, pair, "undecided", diff, error, z, width, f"not judged: {why}")
+    if found.verdict == "different":
+        return PimdVerdict(name, pair, "different", diff, error, z, width)
+    if width is None:  # identical values without error bars are the same; anything else cannot be decided
+        same = diff == 0
+        return PimdVerdict(name, pair, "same" if same else "undecided", diff, error, z, width, "" if same else "no error bars")
+    if width > resolution:
+        return PimdVerdict(name, pair, "undecided", diff, error, z, width,
+                           f"error bars (2 sigma) {100 * width:.3g} % of the value, wider than {100 * resolution:g} %")
+    return PimdVerdict(name, pair, "same", diff, error, z, width)
+
+
+def pimd_groups(results: list[StudyResult], comparisons: list[Comparison],
+                resolution: float = PIMD_RESOLUTION) -> list[PimdGroup]:
+    """One PimdGroup per group of path-integral runs, in the study's order: rows, and verdicts for every pair."""
+    by_group: dict[str, list[RunAnalysis]] = {}
+    for done in results:
+        if done.analysis.kind == "pimd":
+            by_group.setdefault(done.analysis.group, []).append(done.analysis)
+    groups = []
+    for group, analyses in by_group.items():
+        rows = [pimd_row(r) for r in analyses]
+        comparison = next((c for c in comparisons if c.group == group), None)
+        verdicts, curves = [], {}
+        for i, a in enumerate(rows):
+            for b in rows[i + 1:]:
+                verdicts += [pimd_verdict(comparison, name, a, b, resolution) for name in PIMD_OBSERVABLES]
+                for name in PIMD_CURVES:
+                    v = None if comparison is None else comparison.verdict(name, a.label, b.label)
+                    why = "not compared" if comparison is None else comparison.not_judged.get(name, "not compared")
+                    curves.setdefault(name, {})[f"{a.label}|{b.label}"] = why if v is None else v.verdict
+        groups.append(PimdGroup(group, analyses[0].case, tuple(rows), tuple(verdicts), curves, resolution))
+    return groups
+
+
+def summarize(results: list[StudyResult], comparisons: list[Comparison], single_points: dict[int, float],
+              frontiers: tuple[Frontier, ...] = ()) -> StudySummary:
+    """``summarize(done, comparisons, single_points)``: the StudySummary of the analysed runs (the frontier's apart)."""
     analyses = [d.analysis for d in results]
     replay = next((r for r in analyses if r.kind == "replay"), None)
     cells = ice_cells(results, single_points)
     return StudySummary(tuple(results), tuple(comparisons), tuple(summary_rows(analyses)), tuple(gas_rows(results)),
                         () if replay is None else replay.convergence, None if replay is None else replay.symmetry_reference,
-                        IceSummary(tuple(cells), tuple(ice_relative(cells))))
+                        IceSummary(tuple(cells), tuple(ice_relative(cells))),
+                        PimdSummary(tuple(pimd_groups(results, comparisons))), tuple(frontiers))
 
 
 def summary_document(summary: StudySummary, settings: dict) -> dict:
@@ -206,6 +355,8 @@ def summary_document(summary: StudySummary, settings: dict) -> dict:
         "convergence": summary.convergence,
         "symmetry_reference": summary.symmetry_reference,
         "ice": summary.ice,
+        "pimd": summary.pimd,
+        "frontier": [frontier_document(f) for f in summary.frontiers],
         "verdicts": [{"group": c.group, "observables": {o.name: {p: v.verdict for p, v in o.verdicts.items()}
                                                         for o in c.observables.values()},
                       "not_judged": c.not_judged} for c in summary.comparisons],
@@ -214,5 +365,7 @@ def summary_document(summary: StudySummary, settings: dict) -> dict:
     }
 
 
-__all__ = ["GasRow", "ICE_POTENTIALS", "IceCell", "IceRelative", "IceRelaxation", "IceSummary", "StudyResult",
-           "StudySummary", "gas_rows", "ice_cells", "ice_relative", "summarize", "summary_document"]
+__all__ = ["GasRow", "ICE_POTENTIALS", "IceCell", "IceRelative", "IceRelaxation", "IceSummary", "PIMD_CURVES",
+           "PIMD_OBSERVABLES", "PIMD_RESOLUTION", "PimdGroup", "PimdRow", "PimdSummary", "PimdVerdict", "StudyResult",
+           "StudySummary", "gas_rows", "ice_cells", "ice_relative", "pimd_groups", "pimd_row", "pimd_verdict", "summarize",
+           "summary_document"]
