@@ -18,7 +18,7 @@ def test_entries_cover_the_issue_list_once_each():
     assert len(set(labels)) == len(labels) and labels[0] == "plain"
     strategies = {e.strategy for e in gas if e.mts_ratio is None}
     assert {"plain", "random:1", "2i+random:1", "plain+notorque", "i", "2", "2i", "3i"} <= strategies
-    assert {(e.strategy, e.mts_ratio) for e in gas if e.mts_ratio} == {(g, s) for g in ("2", "2i") for s in (2, 4, 10, 20)}
+    assert {(e.strategy, e.mts_ratio) for e in gas if e.mts_ratio} == {(g, s) for g in ("2", "2i") for s in (2, 4, 5, 10, 20)}
     assert [e.label for e in gas if e.reference] == ["3i"]
     liquid = fr.frontier_entries("liquid")
     assert "plain+notorque" not in {e.strategy for e in liquid} and "plain+nonetforce" in {e.strategy for e in liquid}

@@ -83,6 +83,14 @@ def curve_verdict(a: Curve, b: Curve, n_sigma: float = N_SIGMA) -> Verdict:
     return Verdict("same" if same else "different", chi2, "chi2/n", int(finite.sum()))
 
 
+def comparable_case(case: str) -> str:
+    """``comparable_case("liquid-mts")`` -> "liquid-nvt": the direct case an MTS case samples; any other case itself."""
+    from ..campaign.cases import CASES
+
+    known = CASES.get(case)
+    return known.comparable_case if known is not None else case
+
+
 def run_names(results: list[RunAnalysis]) -> list[str]:
     """``run_names(results)``: each run's label, or label (folder) where two runs share a label."""
     labels = [r.label for r in results]
@@ -96,8 +104,8 @@ def _has_error(item: Observable | Curve) -> bool:
 
 
 def compare_runs(results: list[RunAnalysis], n_sigma: float = N_SIGMA, group: str | None = None) -> Comparison:
-    """``compare_runs([r1, r2, ...])`` (one case): per judged observable, a Verdict for every pair of runs."""
-    if len({r.case for r in results}) != 1:
+    """``compare_runs([r1, r2, ...])`` (one case, or a direct case and its MTS one): a Verdict per observable and pair."""
+    if len({comparable_case(r.case) for r in results}) != 1:
         raise InputError(f"compare runs of one case, got {sorted({r.case for r in results})}")
     names = run_names(results)
     pairs = list(combinations(range(len(results)), 2))

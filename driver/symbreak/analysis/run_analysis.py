@@ -24,6 +24,7 @@ import numpy as np
 
 from .angular import angular_momentum, direction_change_deg, hbar_ase, torque
 from .blocks import block_average
+from .compare import comparable_case
 from .dynamics import mean_squared_displacement, orientation_autocorrelation, power_spectrum
 from .energy import conserved_drift
 from .errors import error_table
@@ -386,9 +387,10 @@ def _replay(run: RunFolder, out: dict) -> None:
 def _group(run: RunFolder) -> str:
     """Runs with the same group are comparable: same case and size (and, for relaxations, the same cell).
 
-    A run symbreak did not start has no size: its number of atoms stands in for it.
+    An MTS case groups with the direct case it samples (liquid-mts with liquid-nvt). A
+    run symbreak did not start has no size: its number of atoms stands in for it.
     """
-    group = run.case + (f" size {run.size}" if run.size else "")
+    group = comparable_case(run.case) + (f" size {run.size}" if run.size else "")
     if run.manifest is None:
         group += f" {len(run.numbers())} atoms"
     if run.kind == "geop" and run.seed is not None:

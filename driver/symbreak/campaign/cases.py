@@ -66,7 +66,8 @@ class Case:
     for dynamics; ``system`` makes the starting structure (None: the replay
     case reads its frames); ``vacuum``: an isolated molecule (the servers use
     plain Coulomb); ``reference``: record the q-TIP4P/F energy at weight 0
-    alongside the model.
+    alongside the model; ``same_physics_as``: for an MTS case, the direct case
+    whose ensemble and system it samples (the analysis compares their runs).
     """
 
     name: str
@@ -75,6 +76,12 @@ class Case:
     md: MDSettings
     vacuum: bool = False
     reference: bool = True
+    same_physics_as: str | None = None
+
+    @property
+    def comparable_case(self) -> str:
+        """The case whose runs sample the same ensemble: itself, or the direct case of an MTS one."""
+        return self.same_physics_as or self.name
 
     def structure(self, seed: int = 0, size: int | None = None) -> Structure:
         return self.system(seed, size)
@@ -142,13 +149,14 @@ CASES = {
         Case("gas-nvt", "one H2O in vacuum, NVT (Langevin, tau 100 fs), 300 K",
              md=MDSettings(**_LANGEVIN, steps=400), **_GAS),
         Case("gas-mts", "one H2O in vacuum, NVT, MTS: plain every 0.5 fs, averaged-minus-plain every 5 fs",
-             md=MDSettings(**_LANGEVIN, **_MTS, steps=40), **_GAS),
+             md=MDSettings(**_LANGEVIN, **_MTS, steps=40), same_physics_as="gas-nvt", **_GAS),
         Case("gas-mts-nve", "one H2O in vacuum, NVE, MTS: plain every 0.5 fs, averaged-minus-plain every 5 fs, fixcom",
-             md=MDSettings(ensemble="nve", thermostat="none", **_MTS, steps=40), **_GAS),
+             md=MDSettings(ensemble="nve", thermostat="none", **_MTS, steps=40), same_physics_as="gas-nve", **_GAS),
         Case("liquid-nvt", "64 H2O (--size 216, 512) at 0.997 g/cm3, 300 K, NVT (SVR, tau 10 fs), 0.5 fs",
              md=MDSettings(**_LIQUID_MD, steps=100), **_LIQUID),
+        # frames every outer step (5 fs; 2.5 fs with --mts-ratio 5), about as often as liquid-nvt's every 5 fs
         Case("liquid-mts", "liquid water NVT with MTS: plain every 0.5 fs, averaged-minus-plain every 5 fs",
-             md=MDSettings(**_LIQUID_MD, **_MTS, steps=10), **_LIQUID),
+             md=MDSettings(**{**_LIQUID_MD, "stride": 1}, **_MTS, steps=10), same_physics_as="liquid-nvt", **_LIQUID),
         Case("liquid-pimd", "liquid water, 300 K, 8 beads PILE-L (tau 100 fs), 0.25 fs",
              md=MDSettings(**_LIQUID_MD, **_PILE, steps=40), **_LIQUID),
         Case("ice-nvt", "proton-disordered ice Ih (96 H2O; --size 128..768), 200 K, NVT (SVR)",

@@ -8,7 +8,7 @@ Entries (see :mod:`symbreak.study.frontier`): plain; random (one random
 rotation per call); 2i turned at random per call; plain with the net torque
 (vacuum) or net force (liquid) removed; the grids i, 2, 2i and, in vacuum, 3i
 at every step; MTS with the plain model every 0.5 fs and the 2 or 2i
-correction every 2, 4, 10 or 20 inner steps. Every entry simulates the same
+correction every 2, 4, 5, 10 or 20 inner steps. Every entry simulates the same
 time from the same start. The reference is direct 3i in vacuum and direct 2i
 in the liquid. Writes frontier.json, frontier.txt, report.html and one figure
 per system (cost against error, one point per entry) into --out; a finished

@@ -6,7 +6,9 @@
 
 Parts (``--parts``, default all; see :mod:`symbreak.study.plan`):
   gas      one H2O in vacuum, NVE: plain, random:1, 2i (same initial conditions); NVT with MTS (plain inner, 2i outer)
-  liquid   liquid water NVT: plain, 2i, and q-TIP4P/F itself (--potential qtip4pf)
+  liquid   liquid water NVT: plain and q-TIP4P/F itself directly, 2i by MTS (plain every 0.5 fs, the 2i correction
+           every 5 inner steps: the frontier's cheapest averaging as good as direct 2i); the MTS run is compared
+           with the direct ones (an MTS case groups with the direct case it samples)
   ice      proton-disordered ice Ih NVT: plain, 2i
   geop     fixed-cell L-BFGS relaxations of several proton-disordered ice cells: the plain model from the built
            cell, 2i from the plain minimum, q-TIP4P/F on its own; relative energies before/after, their
@@ -21,7 +23,7 @@ Parts (``--parts``, default all; see :mod:`symbreak.study.plan`):
            (36 model calls per bead) affordable. plain, 2i and q-TIP4P/F share the beads, so the bead
            error is common to the comparison; for converged absolute K_cv use symbreak run --beads 32.
   frontier every way of fixing the symmetry (plain, random, 2i turned at random, torque removal, i, 2, 2i, 3i, MTS
-           with the 2 or 2i correction every 2, 4, 10, 20 steps) for the same simulated time: cost per ps relative
+           with the 2 or 2i correction every 2, 4, 5, 10, 20 steps) for the same simulated time: cost per ps relative
            to plain against the L change and energy drift, and the cheapest entry that is good enough
            (`symbreak frontier` runs it alone; vacuum only in --quick, 250 fs per entry)
 Writes, into --out: one folder per run (each with analysis.json and figures),

@@ -72,7 +72,7 @@ class FrontierEntry:
         return name if self.mts_ratio is None else f"mts-{name}-x{self.mts_ratio}"
 
 
-MTS_STRIDES = (2, 4, 10, 20)
+MTS_STRIDES = (2, 4, 5, 10, 20)
 MTS_GRIDS = ("2", "2i")
 
 
