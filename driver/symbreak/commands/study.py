@@ -1,6 +1,6 @@
 """`symbreak study`: the main job. Runs the study's cases for several strategies with one model, analyses, reports.
 
-    symbreak study --quick --out study                  # ~16 minutes on 2 cores with the shipped model
+    symbreak study --quick --out study                  # ~20 minutes on 2 cores with the shipped model
     symbreak study --potential toy --quick --out study-toy
     symbreak study --parts gas,replay --scale 0.1       # a subset, shorter
 
@@ -68,7 +68,8 @@ def add_arguments(parser) -> None:
     parser.epilog = __doc__[__doc__.index("Parts ("):]
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--quick", action="store_true",
-                        help="small sizes: about 16 minutes on 2 cores with the shipped model (4 of them the pimd part)")
+                        help="small sizes: about 20 minutes on 2 cores with the shipped model "
+                             "(4 of them the pimd part, 4 the frontier)")
     parser.add_argument("--potential", default="default", help=f"{SPEC_HELP} (default: default)")
     parser.add_argument("--out", default="study", help="output folder (default: study)")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
