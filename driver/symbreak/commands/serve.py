@@ -5,10 +5,14 @@
     symbreak serve --potential metatomic:model.pt --strategy 2i -u -a driver
     symbreak serve -u -a driver -m metatomic -o template=init.xyz,model=model.pt --strategy 2i   # i-PI's flags
     symbreak serve --potential toy --strategy random:7 -u -a h2o --state model0.random.json   # resumable stream
+    symbreak serve --potential default --strategy 2i -u -a liquid --workers 2 --remote-workers node2:40000
 
 Each force call returns diagnostics as i-PI extras (JSON, eV and Angstrom):
 the plain and averaged energies, the spread of E and F over the grid, the
 plain model's net force and torque, the strategy label and the seed.
+With --workers K (and --remote-workers), K processes here (and `symbreak
+worker` processes elsewhere) share every call's rotated copies; the results
+equal the serial server's (symbreak.server.workers).
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ def add_arguments(parser) -> None:
                         help="torch threads in each process (default: torch's choice; 1 with --workers or --remote-workers)")
     parser.add_argument("--workers", type=int, default=1,
                         help="processes on this machine sharing every call's rotated copies and beads: this server and "
-                             "K-1 `symbreak worker` children (default: 1; see docs/scale-out.md)")
+                             "K-1 `symbreak worker` children (default: 1; see the README's scale-out section)")
     parser.add_argument("--remote-workers", default="", metavar="ADDR[,ADDR...]",
                         help="`symbreak worker` processes on other machines (HOST:PORT or unix:PATH) that take shares too")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
