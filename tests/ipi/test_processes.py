@@ -52,3 +52,22 @@ def test_spares_that_came_too_late_are_notes_not_failures(tmp_path):
         assert "server1 (a spare client) was still waiting" in notes[0]
         assert "server2 (a spare client) exited with code 1" in notes[1]
     assert waiting.popen.returncode is not None and reset.popen.returncode == 1  # stopped on leaving the group
+
+
+def test_a_run_finished_by_one_of_two_servers_on_a_socket_passes(tmp_path, capsys):
+    """The CI failure, made certain: the same server command twice, one of them 8 s late (after i-PI is done)."""
+    import shlex
+
+    from symbreak.ipi.inputs import ForceTerm, SimulationSpec, SocketSpec, simulation_xml
+    from symbreak.ipi.launch import run_simulation, symbreak_command
+    from symbreak.ipi.md_settings import MDSettings
+    from symbreak.ipi.processes import unique_socket_name
+    from symbreak.potentials import testing
+
+    name = unique_socket_name()
+    serve = shlex.join(symbreak_command("serve", "--potential", "toy", "--unix", "--address", name, "--vacuum"))
+    late = ["sh", "-c", f"if mkdir first 2>/dev/null; then exec {serve}; else sleep 8; exec {serve}; fi"]
+    spec = SimulationSpec("init.xyz", [SocketSpec("model", name)], [ForceTerm("model")],
+                          MDSettings(ensemble="nve", thermostat="none", steps=3))
+    run_simulation(tmp_path, testing.water_molecule(seed=1), simulation_xml(spec), [late, late], timeout=120)
+    assert "(a spare client)" in capsys.readouterr().err

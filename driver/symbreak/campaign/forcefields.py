@@ -141,11 +141,12 @@ def client_commands(fields: list[Forcefield], servers: int, *, state_files: bool
 
 
 def spare_clients(fields: list[Forcefield], servers: int) -> frozenset[str]:
-    """Usage: spare_clients(fields, 2) -> {"model1", "reference1"}: each forcefield's clients after its first.
+    """Usage: spare_clients(fields, 2) -> {"model0", "model1", "reference0", "reference1"}: clients that share a socket.
 
-    i-PI can finish without a spare (it shares its socket with the first).
+    With two or more servers per socket, i-PI can finish with any one of them:
+    whichever started late may find the run over (see ProcessGroup.wait_clients).
     """
-    return frozenset(f"{f.name}{k}" for f in fields for k in range(1, servers))
+    return frozenset(f"{f.name}{k}" for f in fields for k in range(servers)) if servers > 1 else frozenset()
 
 
 def unix_sockets(clients: tuple[ClientCommand, ...]) -> list[str]:

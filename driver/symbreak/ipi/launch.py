@@ -4,7 +4,8 @@
 
 Writes ``init.xyz`` and ``input.xml`` into ``workdir``, starts i-PI, then the
 clients, waits for i-PI to finish, checks that every client exited cleanly
-(a repeated server command is a spare: i-PI may finish without it), and stops
+(a repeated server command shares its socket: i-PI may finish without any one
+of them, which is then a note, not a failure), and stops
 whatever is left, whatever happened.
 """
 
@@ -34,7 +35,7 @@ def run_simulation(workdir, structure, xml_text: str, servers: list[list[str]], 
         start = time.perf_counter()
         ipi = group.start("ipi", [executable("i-pi"), "input.xml"])
         for k, command in enumerate(servers):
-            group.start(f"server{k}", command, spare=command in servers[:k])  # same command: same socket
+            group.start(f"server{k}", command, spare=servers.count(command) > 1)  # same command: a shared socket
         group.wait_for(ipi, timeout=timeout)
         seconds = time.perf_counter() - start
         for note in group.wait_clients(ipi):

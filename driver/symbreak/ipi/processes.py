@@ -174,7 +174,7 @@ def unique_socket_name(prefix: str = "symbreak") -> str:
 
 @dataclass
 class Managed:
-    """One started process; ``spare``: a client sharing its socket with an earlier one, so i-PI can finish without it."""
+    """One started process; ``spare``: a client sharing its socket with others, so i-PI can finish without it."""
 
     name: str
     popen: subprocess.Popen
