@@ -154,7 +154,7 @@ CASES = {
              md=MDSettings(ensemble="nve", thermostat="none", **_MTS, steps=40), same_physics_as="gas-nve", **_GAS),
         Case("liquid-nvt", "64 H2O (--size 216, 512) at 0.997 g/cm3, 300 K, NVT (SVR, tau 10 fs), 0.5 fs",
              md=MDSettings(**_LIQUID_MD, steps=100), **_LIQUID),
-        # frames every outer step (5 fs; 2.5 fs with --mts-ratio 5), about as often as liquid-nvt's every 5 fs
+        # frames every outer step (5 fs; 1 fs with the study's --mts-ratio 2)
         Case("liquid-mts", "liquid water NVT with MTS: plain every 0.5 fs, averaged-minus-plain every 5 fs",
              md=MDSettings(**{**_LIQUID_MD, "stride": 1}, **_MTS, steps=10), same_physics_as="liquid-nvt", **_LIQUID),
         Case("liquid-pimd", "liquid water, 300 K, 8 beads PILE-L (tau 100 fs), 0.25 fs",

@@ -7,7 +7,7 @@
 Parts (``--parts``, default all; see :mod:`symbreak.study.plan`):
   gas      one H2O in vacuum, NVE: plain, random:1, 2i (same initial conditions); NVT with MTS (plain inner, 2i outer)
   liquid   liquid water NVT: plain and q-TIP4P/F itself directly, 2i by MTS (plain every 0.5 fs, the 2i correction
-           every 5 inner steps: the frontier's cheapest averaging as good as direct 2i); the MTS run is compared
+           every 2 inner steps: the frontier's cheapest averaging as good as direct 2i); the MTS run is compared
            with the direct ones (an MTS case groups with the direct case it samples)
   ice      proton-disordered ice Ih NVT: plain, 2i
   geop     fixed-cell L-BFGS relaxations of several proton-disordered ice cells: the plain model from the built

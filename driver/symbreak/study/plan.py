@@ -51,10 +51,12 @@ PARTS: tuple[str, ...] = get_args(Part)
 #: the grid the study compares with plain, and the strategies of each part
 GRID = "2i"
 GAS_STRATEGIES = ("plain", "random:1", GRID)
-#: the liquid's averaged run: GRID by MTS, the correction every this many 0.5 fs steps (2.5 fs). In vacuum the
-#: frontier finds a correction every 4 steps as good as direct 2i (L change 0.1 % of plain's, drift bound 0.9x)
-#: and every 10 steps not (drift -14 meV/H2O/ps); 5 keeps frames every 2.5 fs beside liquid-nvt's every 5 fs
-LIQUID_MTS_RATIO = 5
+#: the liquid's averaged run: GRID by MTS, the correction every this many 0.5 fs steps (1 fs). In vacuum (250 fs
+#: frontier runs) a 2i correction every 2 steps was as good as direct 2i with both shipped models (L change 0.01 %
+#: of plain's, drift bound 1.1-1.2x direct 2i's); every 4 or 5 steps passed with run 2's model (0.9x, 1.6x) and
+#: failed with run 3's (2.2x, 2.6x: those short MTS runs have 4-5x fewer rows, so wider bars); every 10 failed
+#: with both (drift up to -14 meV/H2O/ps). Frames every 1 fs (liquid-nvt: every 5 fs)
+LIQUID_MTS_RATIO = 2
 
 
 @dataclass(frozen=True)
