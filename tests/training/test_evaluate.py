@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 from symbreak.cli import main
+from symbreak.core.errors import InputError
 from symbreak.potentials import Evaluation, Potential, pet_checkpoint
 from symbreak.potentials.pet import PETHypers, PETModel
 from symbreak.potentials.testing import water_box, water_molecule
 from symbreak.potentials.toy import ToyWater
-from symbreak.core.errors import InputError
 from symbreak.training.evaluate import (
     STRATEGY_KEYS,
     evaluate_model,

@@ -57,7 +57,13 @@ def run(args) -> int:
     from ..analysis.report import write_report
     from ..analysis.results import write_json
     from ..study.frontier_execute import measure_frontier
-    from ..study.frontier_report import frontier_document, frontier_figure, frontier_finding, frontier_section, frontier_text
+    from ..study.frontier_report import (
+        frontier_document,
+        frontier_figure,
+        frontier_finding,
+        frontier_section,
+        frontier_text,
+    )
 
     start = time.monotonic()
     parse_potential_spec(args.potential)
