@@ -71,3 +71,19 @@ def test_a_run_finished_by_one_of_two_servers_on_a_socket_passes(tmp_path, capsy
                           MDSettings(ensemble="nve", thermostat="none", steps=3))
     run_simulation(tmp_path, testing.water_molecule(seed=1), simulation_xml(spec), [late, late], timeout=120)
     assert "(a spare client)" in capsys.readouterr().err
+
+
+def test_a_spare_that_fails_while_the_engine_finishes_is_not_a_failure(tmp_path):
+    with ProcessGroup(tmp_path) as group:
+        main = group.start("engine", python("import time; time.sleep(1.5)"))
+        group.start("server1", python("import sys; sys.exit(1)"), spare=True)  # reset as i-PI closes its socket
+        assert group.wait_for(main, timeout=30, spare_grace=5.0) == 0
+        assert "server1 (a spare client) exited with code 1" in group.wait_clients(main)[0]
+
+
+def test_a_spare_that_fails_mid_run_is_still_a_failure(tmp_path):
+    with ProcessGroup(tmp_path) as group:
+        main = group.start("engine", python("import time; time.sleep(60)"))
+        group.start("server1", python("import sys; sys.exit(1)"), spare=True)
+        with pytest.raises(ProcessFailed, match="server1 exited with code 1"):
+            group.wait_for(main, timeout=30, spare_grace=1.0)

@@ -227,16 +227,25 @@ class ProcessGroup:
                 return p
         return None
 
-    def wait_for(self, main: Managed, timeout: float | None = None, poll: float = 0.2, on_poll=None) -> int:
+    def wait_for(self, main: Managed, timeout: float | None = None, poll: float = 0.2, on_poll=None,
+                 spare_grace: float = 5.0) -> int:
         """Wait for ``main`` to finish; raise ProcessFailed if any process fails first or time runs out.
 
         ``on_poll()``, if given, is called at every poll (e.g. to print progress).
+        A spare that fails counts only if ``main`` is still running ``spare_grace``
+        s later: a spare that came too late fails the moment i-PI closes its
+        sockets, while i-PI itself is still finishing.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        spare_failed_at = None
         while main.popen.poll() is None:
             if on_poll is not None:
                 on_poll()
             failed = self.first_failure()
+            if failed is not None and failed.spare:
+                spare_failed_at = spare_failed_at or time.monotonic()
+                if time.monotonic() - spare_failed_at < spare_grace:
+                    failed = None
             if failed is not None:
                 raise ProcessFailed(
                     f"{failed.name} {exit_text(failed.popen.returncode)}; last lines of {failed.log_path}:\n{failed.tail()}"
