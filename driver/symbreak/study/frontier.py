@@ -236,6 +236,6 @@ def assess(points: list[FrontierPoint]) -> Frontier:
     return Frontier(system, tuple(_judge(p, plain, direct_2i, reference) for p in points))
 
 
-__all__ = ["COST_GOAL", "DRIFT_LIMIT", "drift_bound", "INNER_STEP_FS", "L_CHANGE_LIMIT", "MIN_STEPS", "MTS_GRIDS", "MTS_STRIDES", "SYSTEMS",
-           "Frontier", "FrontierEntry", "FrontierPoint", "FrontierRow", "FrontierSystem", "assess", "assess_runs",
+__all__ = ["COST_GOAL", "DRIFT_LIMIT", "INNER_STEP_FS", "L_CHANGE_LIMIT", "MIN_STEPS", "MTS_GRIDS", "MTS_STRIDES",
+           "SYSTEMS", "drift_bound", "Frontier", "FrontierEntry", "FrontierPoint", "FrontierRow", "FrontierSystem", "assess", "assess_runs",
            "frontier_entries", "frontier_point", "frontier_run_name", "frontier_runs"]
