@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 import pytest
-from symbreak.core.errors import InputError
+from symbreak.core.errors import DeadlineError, InputError
 from symbreak.core.structure import Evaluation, Structure
 from symbreak.ipi.inputs import ForceTerm, SimulationSpec, SocketSpec
 from symbreak.ipi.md_settings import MDSettings
@@ -229,3 +229,10 @@ def test_serve_refuses_bad_worker_options(tmp_path):
     run = subprocess.run([sys.executable, "-m", "symbreak.cli", "worker", "--potential", "toy"],
                          capture_output=True, text=True)
     assert run.returncode == 2 and "give --unix PATH or --port N" in run.stderr
+
+
+def test_an_unreachable_worker_is_named_as_a_worker_not_as_i_pi():
+    for address in ("unix:/tmp/symbreak-no-such-worker", f"127.0.0.1:{free_tcp_port()}"):
+        with pytest.raises(DeadlineError, match="symbreak worker") as caught:
+            connect_worker(address, "toy", timeout=0.3)
+        assert "i-PI" not in str(caught.value)

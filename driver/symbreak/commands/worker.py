@@ -38,8 +38,6 @@ def add_arguments(parser) -> None:
 
 
 def listening_socket(args) -> socket.socket:
-    if args.unix is None and args.port is None:
-        raise InputError("give --unix PATH or --port N to listen on")
     if args.unix is not None:
         check_unix_path(args.unix)
         if os.path.exists(args.unix):
@@ -58,6 +56,8 @@ def listening_socket(args) -> socket.socket:
 
 
 def run(args) -> int:
+    if args.unix is None and args.port is None:  # before the (slow) model load
+        raise InputError("give --unix PATH or --port N to listen on")
     if args.threads:
         import torch
 

@@ -84,10 +84,17 @@ def check_unix_path(path: str) -> None:
         )
 
 
-def connect_unix(path: str, timeout: float = 60.0, poll: float = 0.1) -> socket.socket:
-    """Connect to i-PI's UNIX socket, waiting up to ``timeout`` s for it to appear.
+#: what a server that finds no i-PI to connect to is told (``peer`` and ``hint`` of the connect functions)
+IPI_UNIX_HINT = "start i-PI first (with <ffsocket mode='unix'>) or check --address / --sockets-prefix"
+IPI_TCP_HINT = "start i-PI first (with <ffsocket mode='inet'>) or check --host / --port"
 
-    A path longer than :data:`UNIX_PATH_MAX` bytes fails at once (ValueError).
+
+def connect_unix(path: str, timeout: float = 60.0, poll: float = 0.1, peer: str = "i-PI",
+                 hint: str = IPI_UNIX_HINT) -> socket.socket:
+    """Connect to ``peer``'s UNIX socket (i-PI's by default), waiting up to ``timeout`` s for it to appear.
+
+    A path longer than :data:`UNIX_PATH_MAX` bytes fails at once (ValueError);
+    the DeadlineError names ``peer`` and ends with ``hint``.
     """
     check_unix_path(path)
     deadline = time.monotonic() + timeout
@@ -100,15 +107,13 @@ def connect_unix(path: str, timeout: float = 60.0, poll: float = 0.1) -> socket.
             except (ConnectionRefusedError, FileNotFoundError):
                 sock.close()
         if time.monotonic() > deadline:
-            raise DeadlineError(
-                f"no i-PI socket at {path} after {timeout:g} s: start i-PI first "
-                "(with <ffsocket mode='unix'>) or check --address / --sockets-prefix"
-            )
+            raise DeadlineError(f"no {peer} socket at {path} after {timeout:g} s: {hint}")
         time.sleep(poll)
 
 
-def connect_tcp(host: str, port: int, timeout: float = 60.0, poll: float = 0.2) -> socket.socket:
-    """Connect to i-PI's TCP socket, retrying until ``timeout`` s while it is not listening."""
+def connect_tcp(host: str, port: int, timeout: float = 60.0, poll: float = 0.2, peer: str = "i-PI",
+                hint: str = IPI_TCP_HINT) -> socket.socket:
+    """Connect to ``peer``'s TCP socket (i-PI's by default), retrying until ``timeout`` s while it is not listening."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -118,10 +123,7 @@ def connect_tcp(host: str, port: int, timeout: float = 60.0, poll: float = 0.2) 
             return sock
         except (ConnectionRefusedError, socket.timeout, OSError) as err:
             if time.monotonic() > deadline:
-                raise DeadlineError(
-                    f"i-PI is not listening on {host}:{port} after {timeout:g} s ({err}): start i-PI first "
-                    "(with <ffsocket mode='inet'>) or check --host / --port"
-                ) from None
+                raise DeadlineError(f"{peer} is not listening on {host}:{port} after {timeout:g} s ({err}): {hint}") from None
             time.sleep(poll)
 
 

@@ -31,7 +31,7 @@ from ..core.errors import DeadlineError, InputError, ProcessError
 from ..core.structure import Evaluation, Structure
 from ..potentials.base import Potential
 from ..symmetry.strategies import evaluate_chunked
-from .protocol import check_unix_path, connect_tcp
+from .protocol import connect_tcp, connect_unix
 from .worker_protocol import WorkerError, recv_hello, recv_results, send_quit, send_structures
 
 #: seconds a worker may take to load its model and answer (a large model on a busy machine is slow to load)
@@ -115,25 +115,14 @@ def connect_worker(address: str, expected_spec: str | None, timeout: float = 60.
     Waits up to ``timeout`` s for the worker to listen and greet; InputError if it
     serves another potential than ``expected_spec`` (None: any).
     """
+    hint = "start `symbreak worker` there first, or check --remote-workers"
     if address.startswith("unix:"):
-        path = address[5:]
-        check_unix_path(path)
-        deadline = time.monotonic() + timeout
-        while True:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                sock.connect(path)
-                break
-            except (FileNotFoundError, ConnectionRefusedError):
-                sock.close()
-                if time.monotonic() > deadline:
-                    raise DeadlineError(f"no worker listening at {path} after {timeout:g} s") from None
-                time.sleep(0.1)
+        sock = connect_unix(address[5:], timeout=timeout, peer="symbreak worker", hint=hint)
     else:
         host, sep, port = address.rpartition(":")
         if not sep or not host or not port.isdigit():
             raise InputError(f"worker address '{address}' is not HOST:PORT or unix:PATH")
-        sock = connect_tcp(host, int(port), timeout=timeout)
+        sock = connect_tcp(host, int(port), timeout=timeout, peer="symbreak worker", hint=hint)
     spec = greet(sock, address, expected_spec, timeout)
     return WorkerConnection(sock, address, spec)
 
