@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from symbreak.analysis.compare import comparable_case
+from symbreak.campaign.cases import comparable_case
 from symbreak.study.plan import LIQUID_MTS_RATIO, QUICK, parse_parts, plan_runs
 
 

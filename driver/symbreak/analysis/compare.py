@@ -26,6 +26,7 @@ from itertools import combinations
 
 import numpy as np
 
+from ..campaign.cases import comparable_case
 from ..core.errors import InputError
 from .results import Comparison, Curve, Observable, ObservableComparison, RunAnalysis, Verdict
 
@@ -81,14 +82,6 @@ def curve_verdict(a: Curve, b: Curve, n_sigma: float = N_SIGMA) -> Verdict:
     limit = 1.0 + n_sigma * np.sqrt(2.0 / with_bar.sum())
     same = chi2 <= limit and _same_values(ya[without], yb[without])
     return Verdict("same" if same else "different", chi2, "chi2/n", int(finite.sum()))
-
-
-def comparable_case(case: str) -> str:
-    """``comparable_case("liquid-mts")`` -> "liquid-nvt": the direct case an MTS case samples; any other case itself."""
-    from ..campaign.cases import CASES
-
-    known = CASES.get(case)
-    return known.comparable_case if known is not None else case
 
 
 def run_names(results: list[RunAnalysis]) -> list[str]:

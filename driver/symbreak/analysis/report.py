@@ -20,6 +20,8 @@ from pathlib import Path
 from .findings import sig
 from .results import Comparison, Observable, RunAnalysis
 
+#: the table cell class of a verdict (the report colours same and different)
+VERDICT_CLASS = {"same": "same", "different": "diff"}
 SYSTEMS = ("gas", "liquid", "ice")
 
 
@@ -156,7 +158,7 @@ def verdict_table(comparison: Comparison) -> Table:
         for pair in comparison.pairs:
             v = o.verdicts.get(pair)
             row.append("-" if v is None else v.text())
-            cls.append("" if v is None else {"same": "same", "different": "diff"}.get(v.verdict, ""))
+            cls.append("" if v is None else VERDICT_CLASS.get(v.verdict, ""))
         rows.append(tuple(row))
         classes.append(tuple(cls))
     line = not_judged_line(comparison)
@@ -242,5 +244,5 @@ def write_report(path, title: str, findings: list[str], sections: list[Section],
     return path
 
 
-__all__ = ["CostRow", "Section", "SystemRow", "Table", "cost_rows", "cost_table", "mev", "not_judged_line", "run_sections",
+__all__ = ["VERDICT_CLASS", "CostRow", "Section", "SystemRow", "Table", "cost_rows", "cost_table", "mev", "not_judged_line", "run_sections",
            "summary_rows", "summary_table", "verdict_table", "write_report"]

@@ -22,9 +22,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..campaign.cases import comparable_case
 from .angular import angular_momentum, direction_change_deg, hbar_ase, torque
 from .blocks import block_average
-from .compare import comparable_case
 from .dynamics import mean_squared_displacement, orientation_autocorrelation, power_spectrum
 from .energy import conserved_drift
 from .errors import error_table

@@ -181,6 +181,15 @@ def get_case(name: str) -> Case:
         raise InputError(f"unknown case '{name}'; known cases: {', '.join(CASES)}") from None
 
 
+def comparable_case(name: str) -> str:
+    """Usage: comparable_case("liquid-mts") -> "liquid-nvt": the direct case an MTS case samples; any other name itself.
+
+    Names that are not symbreak cases (a foreign run's ``ipi-nvt``, ...) are their own.
+    """
+    known = CASES.get(name)
+    return known.comparable_case if known is not None else name
+
+
 def list_cases() -> list[tuple[str, str]]:
     """Usage: list_cases() -> [(name, one-line description), ...] of every case."""
     return [(c.name, c.description) for c in CASES.values()]

@@ -60,6 +60,7 @@ def run(args) -> int:
     from ..study.frontier_report import (
         frontier_document,
         frontier_figure,
+        frontier_figure_name,
         frontier_finding,
         frontier_section,
         frontier_text,
@@ -80,7 +81,7 @@ def run(args) -> int:
         frontiers.append(measure_frontier(system, out, args.potential, duration, args.seed, size, _log))
     sections, texts = [], []
     for f in frontiers:
-        sections.append(frontier_section(f, frontier_figure(f, out / f"frontier_{f.system}.png")))
+        sections.append(frontier_section(f, frontier_figure(f, out / frontier_figure_name(f))))
         texts.append(frontier_text(f))
     seconds = time.monotonic() - start
     load = os.getloadavg()[1]  # the last 5 minutes

@@ -84,24 +84,13 @@ def _log(text: str) -> None:
     print(f"symbreak study: {text}", file=sys.stderr, flush=True)
 
 
-def study_frontiers(done, out: Path) -> tuple:
-    """The frontier of each system whose runs the study made, its figure written into ``out``."""
-    from ..campaign.manifest import read_manifest
-    from ..study.frontier import SYSTEMS, assess_runs
-    from ..study.frontier_report import frontier_figure
-
-    analyses = {d.run.name: (d.analysis, read_manifest(out / d.run.name).timestep_fs) for d in done}
-    frontiers = tuple(f for f in (assess_runs(system, analyses) for system in SYSTEMS) if f is not None)
-    for f in frontiers:
-        frontier_figure(f, out / f"frontier_{f.system}.png")
-    return frontiers
-
-
 def run(args) -> int:
     """run(args) -> exit code of `symbreak study`: plan, run (or reuse), analyse, compare, summarise, report."""
     from ..analysis.pipeline import analyze_one, compare_groups
     from ..analysis.results import write_json
     from ..study.execute import execute
+    from ..study.frontier_execute import frontiers_of
+    from ..study.frontier_report import frontier_figure, frontier_figure_name
     from ..study.render import ice_relative_figure, summary_text, write_study_report
     from ..study.single_points import ice_single_points
     from ..study.summary import StudyResult, summarize, summary_document
@@ -123,8 +112,8 @@ def run(args) -> int:
         done.append(StudyResult(r, analysis))
         figures += paths
     _log(f"comparing and reporting ({time.monotonic() - start:.0f} s so far)")
-    frontiers = study_frontiers([d for d in done if d.run.part == "frontier"], out)
-    figures += [out / f"frontier_{f.system}.png" for f in frontiers if (out / f"frontier_{f.system}.png").exists()]
+    frontiers = frontiers_of(out, {d.run.name: d.analysis for d in done if d.run.part == "frontier"})
+    figures += [p for p in (frontier_figure(f, out / frontier_figure_name(f)) for f in frontiers) if p is not None]
     done = [d for d in done if d.run.part != "frontier"]  # judged by the frontier, not by the per-case verdicts
     # relaxations are compared cell by cell in the ice tables, not by the per-run verdicts
     comparisons, compare_paths = compare_groups([d.analysis for d in done if d.analysis.kind != "geop"], out)

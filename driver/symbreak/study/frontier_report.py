@@ -72,6 +72,11 @@ def frontier_finding(frontier: Frontier) -> str:
             f"({', '.join(details)}); it {goal} the goal of <= {COST_GOAL:g}x.")
 
 
+def frontier_figure_name(frontier: Frontier) -> str:
+    """The file name of a frontier's figure in an output folder: frontier_gas.png, frontier_liquid.png."""
+    return f"frontier_{frontier.system}.png"
+
+
 def frontier_figure(frontier: Frontier, path) -> Path | None:
     """Cost (x) against the error that matters (y), one labelled point per entry; None without costs."""
     from ..analysis.figures import _pyplot, _save
@@ -143,5 +148,5 @@ def frontier_text(frontier: Frontier) -> str:
     return "\n".join(lines + [table.footnote, frontier_finding(frontier)])
 
 
-__all__ = ["frontier_document", "frontier_figure", "frontier_finding", "frontier_section", "frontier_table",
+__all__ = ["frontier_document", "frontier_figure", "frontier_figure_name", "frontier_finding", "frontier_section", "frontier_table",
            "frontier_text"]

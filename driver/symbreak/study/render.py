@@ -15,9 +15,9 @@ from pathlib import Path
 
 from ..analysis.figures import safe_name
 from ..analysis.findings import findings, sig
-from ..analysis.report import Section, Table, not_judged_line, verdict_table, write_report
+from ..analysis.report import VERDICT_CLASS, Section, Table, not_judged_line, verdict_table, write_report
 from ..analysis.results import Observable
-from .frontier_report import frontier_finding, frontier_section, frontier_text
+from .frontier_report import frontier_figure_name, frontier_finding, frontier_section, frontier_text
 from .plan import GRID
 from .summary import ICE_POTENTIALS, PIMD_OBSERVABLES, PimdGroup, PimdRow, PimdVerdict, StudySummary
 
@@ -91,8 +91,7 @@ def _versus_reference(group: PimdGroup, label: str) -> str | None:
         return None
     sign = 1.0 if verdicts[0].pair.startswith("reference|") else -1.0  # shown as model minus reference
     by = {kind: [v for v in verdicts if v.verdict == kind] for kind in ("different", "same", "undecided")}
-    curves = [f"the bead {name}(r)" for name, pairs in group.curves.items()
-              if pairs.get(f"{label}|reference", pairs.get(f"reference|{label}")) == "different"]
+    curves = [f"the bead {name}(r)" for name, v in group.curve_verdicts(label, "reference").items() if v == "different"]
     parts = []
     if by["different"] or curves:
         parts.append("differs in " + _join([f"{PIMD_OBSERVABLES[v.observable]} ({_difference(v, sign)})"
@@ -125,8 +124,7 @@ def pimd_finding(group: PimdGroup) -> str | None:
         different = [v for v in verdicts if v.verdict == "different"]
         undecided = [v for v in verdicts if v.verdict == "undecided"]
         same = [v for v in verdicts if v.verdict == "same"]
-        curves = [name for name, pairs in group.curves.items()
-                  if pairs.get(f"plain|{GRID}", pairs.get(f"{GRID}|plain")) == "different"]
+        curves = [name for name, v in group.curve_verdicts("plain", GRID).items() if v == "different"]
         resolution = f"{100 * group.resolution:g} %"
         if different or curves:
             items = [f"{PIMD_OBSERVABLES[v.observable]} by {_difference(v)}"
@@ -156,7 +154,7 @@ def pimd_finding(group: PimdGroup) -> str | None:
             clause = (f"{GRID} changes no quantum observable relative to plain: "
                       f"{_join([PIMD_OBSERVABLES[v.observable] for v in same])} agree within combined error bars "
                       + (f"(2 sigma) of at most {sig(100 * max(widths))} % of their values" if widths else "(identical)"))
-            verdicts_g = [pairs.get(f"plain|{GRID}", pairs.get(f"{GRID}|plain")) for pairs in group.curves.values()]
+            verdicts_g = list(group.curve_verdicts("plain", GRID).values())
             if verdicts_g and all(v == "same" for v in verdicts_g):
                 clause += ", and the bead g(r)s agree within theirs"
         clauses.append(clause)
@@ -246,12 +244,12 @@ def pimd_tables(group: PimdGroup) -> list[Table]:
         for pair in pairs:
             v = next((v for v in group.verdicts if v.observable == name and v.pair == pair), None)
             row.append("-" if v is None else _verdict_text(v, group.resolution))
-            cls.append("" if v is None else {"same": "same", "different": "diff"}.get(v.verdict, ""))
+            cls.append("" if v is None else VERDICT_CLASS.get(v.verdict, ""))
         rows.append(tuple(row))
         classes.append(tuple(cls))
     for name, by_pair in group.curves.items():
         rows.append((f"{name}(r), all beads", *(by_pair.get(p, "-") for p in pairs)))
-        classes.append(("", *({"same": "same", "different": "diff"}.get(by_pair.get(p, ""), "") for p in pairs)))
+        classes.append(("", *(VERDICT_CLASS.get(by_pair.get(p, ""), "") for p in pairs)))
     verdicts = Table(f"{group.group}: same within combined error bars (2 sigma) that resolve "
                      f"{100 * group.resolution:g} % of the value, different beyond them, or undecided",
                      ("observable", *pairs), tuple(rows), tuple(classes),
@@ -303,7 +301,7 @@ def study_sections(summary: StudySummary, figures: list[Path]) -> list[Section]:
                 title = "Path-integral water: liquid and ice Ih"
             sections.append(Section(title, tuple(tables), figure))
     for f in summary.frontiers:
-        sections.append(frontier_section(f, _figure(by_name, f"frontier_{f.system}.png")))
+        sections.append(frontier_section(f, _figure(by_name, frontier_figure_name(f))))
     return sections
 
 

@@ -185,6 +185,10 @@ class PimdGroup:
         """``group.verdict("kinetic_cv_H", "plain", "2i")``: the verdict of that pair (either order), None if absent."""
         return next((v for v in self.verdicts if v.observable == observable and v.pair in (f"{a}|{b}", f"{b}|{a}")), None)
 
+    def curve_verdicts(self, a: str, b: str) -> dict[str, str | None]:
+        """``group.curve_verdicts("plain", "2i")``: bead g(r) name -> that pair's verdict (either order), None if absent."""
+        return {name: pairs.get(f"{a}|{b}", pairs.get(f"{b}|{a}")) for name, pairs in self.curves.items()}
+
 
 @dataclass(frozen=True)
 class PimdSummary:
