@@ -51,7 +51,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", default="auto",
                         help="processes per model server sharing each call's rotated copies, for grid strategies "
                              "(`symbreak serve --workers`); auto (default): the usable cores for a grid strategy with "
-                             "a torch model on a bulk system, else 1 (see the README's scale-out section)")
+                             ">= 8 evaluations and a torch model, else 1 (see the README's scale-out section)")
     parser.add_argument("--out", default=None, help="output folder (default: runs/CASE-STRATEGY)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--stall-timeout", type=float, default=None, metavar="SECONDS",
@@ -82,7 +82,7 @@ def run(args) -> int:
     config = RunConfig(
         case=args.case, out=out, strategy=args.strategy, potential=args.potential, steps=args.steps,
         beads=args.beads, size=args.size, servers=args.servers, seed=args.seed, transport=args.transport,
-        host=args.host, threads=args.threads, workers=args.workers, reference=args.reference, trajectory=args.trajectory,
+        host=args.host, threads=args.threads, reference=args.reference, trajectory=args.trajectory,
         init_structure=args.init, mts_ratio=args.mts_ratio, replay_strategies=tuple(s.strip() for s in args.replay_strategies.split(",") if s.strip()), quiet=args.quiet,
         stall_timeout=args.stall_timeout, force_new=args.force_new,
     )
