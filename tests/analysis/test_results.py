@@ -37,7 +37,8 @@ def test_json_round_trip(tmp_path):
     write_json(tmp_path / "analysis.json", r)
     assert read_analysis(tmp_path / "analysis.json") == r
     data = json.loads((tmp_path / "analysis.json").read_text())
-    assert data["observables"]["torque_rms"] == {"name": "torque_rms", "value": 0.03, "error": 0.0003, "unit": "eV"}
+    assert data["observables"]["torque_rms"] == {"name": "torque_rms", "value": 0.03, "error": 0.0003, "unit": "eV",
+                                                 "blocks": None, "block_times": None}
     assert data["curves"]["L_change"]["x_unit"] == "ps" and data["timing"]["ms_per_step"] == 100.0
     c = compare_runs([r, gas_run("2i", 1e-4, 0.001)])
     write_json(tmp_path / "comparison.json", [c])

@@ -29,7 +29,7 @@ def runs(tmp_path_factory):
     configs = {
         "gas": RunConfig(case="gas-nve", out=str(root / "gas"), strategy="2i", potential="toy", steps=40, quiet=True),
         "liquid": RunConfig(case="liquid-nvt", out=str(root / "liquid"), potential="toy", steps=120, size=8, quiet=True),
-        "pimd": RunConfig(case="liquid-pimd", out=str(root / "pimd"), potential="toy", steps=20, size=8, beads=2,
+        "pimd": RunConfig(case="liquid-pimd", out=str(root / "pimd"), potential="toy", steps=40, size=8, beads=2,
                           quiet=True),
         "geop": RunConfig(case="ice-geop", out=str(root / "geop"), potential="toy", steps=5, quiet=True),
         "liquid2i": RunConfig(case="liquid-nvt", out=str(root / "liquid2i"), strategy="2i", potential="toy", steps=80, size=8,
@@ -83,6 +83,11 @@ def test_pimd(runs):
     for key in ("kinetic_cv_H", "kinetic_cv_O", "kinetic_cv_ipi", "rg_H", "rg_O"):
         assert key in r.observables, key
     assert "all beads" in r.curves["g_OO"].y_label
+    # block values and their times travel with the means, for paired comparisons of runs that share their noise
+    k = r.observables["kinetic_cv_H"]
+    assert k.blocks is not None and len(k.blocks) == len(k.block_times) >= 2
+    assert k.value == pytest.approx(sum(k.blocks) / len(k.blocks), rel=1e-12)
+    assert list(k.block_times) == sorted(k.block_times) and r.observables["rg_O"].blocks is not None
 
 
 def test_bulk_spectra_from_every_step(runs):

@@ -22,6 +22,19 @@ def test_gas_nve_run_writes_outputs_and_manifest(tmp_path):
     assert "--vacuum" in manifest["commands"]["clients"][0]["command"]
 
 
+def test_stride_sets_the_output_rows_and_defines_the_run(tmp_path):
+    out = tmp_path / "liquid"
+    run_case(RunConfig(case="liquid-nvt", out=str(out), potential="toy", steps=6, size=8, stride=2, quiet=True))
+    steps = [int(float(l.split()[0])) for l in (out / "simulation.out").read_text().splitlines() if not l.startswith("#")]
+    assert steps == [0, 2, 4, 6]
+    assert json.loads((out / "manifest.json").read_text())["options"]["stride"] == 2
+    # a re-run with another stride is another run: refused, not mixed into these outputs
+    with pytest.raises(ValueError, match="stride 2 -> 3"):
+        run_case(RunConfig(case="liquid-nvt", out=str(out), potential="toy", steps=6, size=8, stride=3, quiet=True))
+    with pytest.raises(ValueError, match="--stride must be at least 1"):
+        run_case(RunConfig(case="liquid-nvt", out=str(tmp_path / "x"), potential="toy", stride=0, quiet=True))
+
+
 def test_workers_reach_the_model_server_of_a_grid_strategy_only(tmp_path):
     out = tmp_path / "liquid"
     run_case(RunConfig(case="liquid-nvt", out=str(out), strategy="2i", potential="toy", steps=3, workers=2,

@@ -199,7 +199,8 @@ def test_pimd_summary_and_report_show_the_quantum_observables(tmp_path):
     assert "0.0377 ± 0.00019" in html and "3/2 kT = 38.78 meV" in html
     document = result_json(summary_document(summary, {"quick": True}))
     rows = document["pimd"]["groups"][0]["rows"]
-    assert rows[0]["kinetic_cv_H"] == {"name": "kinetic_cv_H", "value": 0.084, "error": 0.00042, "unit": "eV/atom"}
+    assert rows[0]["kinetic_cv_H"] == {"name": "kinetic_cv_H", "value": 0.084, "error": 0.00042, "unit": "eV/atom",
+                                       "blocks": None, "block_times": None}
     assert {v["verdict"] for v in document["pimd"]["groups"][0]["verdicts"] if v["pair"] == "plain|2i"} == {"same"}
 
 
@@ -230,6 +231,49 @@ def test_pimd_finding_says_undecided_when_the_error_bars_are_too_wide():
     assert "K_cv(O), Rg(H) and Rg(O) undecided" in line and "2i differs in K_cv(H) (+25 ± 5.6 meV)" in line
 
 
+def test_pimd_verdicts_use_paired_blocks_when_the_runs_share_their_noise():
+    """Plain and 2i from one start and seed: their block values move together, so the paired error decides."""
+    from dataclasses import replace
+
+    from symbreak.analysis.compare import compare_runs
+    from symbreak.study.plan import StudyRun
+    from symbreak.study.render import pimd_finding, summary_text
+    from symbreak.study.summary import StudyResult, summarize
+
+    noise = np.array([0.03, -0.02, 0.05, -0.04, 0.01, -0.03])  # shared by both runs: 4 % bars each
+    own = np.array([1.01, 0.99, 1.0, 1.02, 0.98, 1.0])  # a shift that varies by 1 % between blocks
+    times = tuple(0.001 * np.arange(1, 7))
+
+    def with_blocks(a, shift):
+        obs = {}
+        for name, o in a.observables.items():
+            blocks = tuple(o.value * (1 + noise + shift * own)) if name in ("kinetic_cv_H", "kinetic_cv_O",
+                                                                              "rg_H", "rg_O") else None
+            obs[name] = o if blocks is None else replace(o, value=float(np.mean(blocks)), blocks=blocks,
+                                                         block_times=times)
+        return replace(a, observables=obs)
+
+    analyses = [with_blocks(pimd_analysis("plain", 0.0840, 0.04), 0.0), with_blocks(pimd_analysis("2i", 0.0840, 0.04), 0.001),
+                pimd_analysis("reference", 0.0850, 0.04)]
+    done = [StudyResult(StudyRun(a.name, "pimd", a.case, a.strategy, beads=4), a) for a in analyses]
+    (group,) = summarize(done, [compare_runs(analyses)], {}).pimd.groups
+    v = group.verdict("kinetic_cv_H", "plain", "2i")
+    # a 0.1 % shift whose blockwise differences hardly spread: different, paired
+    assert v.verdict == "different" and v.paired and v.width < 1e-4
+    assert "(paired z " in pimd_finding(group)
+    # the same shift with noise that is not shared: the blockwise differences spread, the paired bar resolves 5 %
+    analyses[1] = replace(analyses[1], observables={
+        n: (replace(o, blocks=tuple(np.array(o.blocks) * (1 + 0.002 * np.array([1, -1, 1, -1, 1, -1]))))
+            if o.blocks else o) for n, o in analyses[1].observables.items()})
+    done[1] = replace(done[1], analysis=analyses[1])
+    (group,) = summarize(done, [compare_runs(analyses)], {}).pimd.groups
+    v = group.verdict("kinetic_cv_H", "plain", "2i")
+    assert v.verdict == "same" and v.paired and v.width < 0.05
+    assert "K_cv(H) same (paired z " in summary_text(summarize(done, [compare_runs(analyses)], {}))
+    # the unpaired bars (4 % each) could not have decided
+    assert group.verdict("kinetic_cv_H", "plain", "reference").verdict == "undecided"
+
+
 def test_tiny_study_pimd(tmp_path, monkeypatch, capsys):
     """The pimd part on the toy potential: plain, 2i and q-TIP4P/F PIMD, K_cv and Rg with error bars in summary.json.
 
@@ -248,14 +292,14 @@ def test_tiny_study_pimd(tmp_path, monkeypatch, capsys):
     (group,) = summary["pimd"]["groups"]
     assert group["group"] == "liquid-pimd size 16" and [r["label"] for r in group["rows"]] == ["plain", "2i", "reference"]
     for row in group["rows"]:
-        assert row["beads"] == 2 and row["n_molecules"] == 16 and row["steps"] == 30 and row["frames"] == 4
+        assert row["beads"] == 2 and row["n_molecules"] == 16 and row["steps"] == 30 and row["frames"] == 8
         # two beads already delocalise the protons: K_cv(H) above 3/2 kT
         assert row["kinetic_cv_H"]["value"] > row["kinetic_classical"] and row["kinetic_cv_H"]["error"] > 0
         assert all(row[name]["error"] is not None for name in ("kinetic_cv_O", "rg_H", "rg_O"))
     assert {v["pair"] for v in group["verdicts"]} == {"plain|2i", "plain|reference", "2i|reference"}
     assert {v["verdict"] for v in group["verdicts"]} <= {"same", "different", "undecided"}
     text = (out / "summary.txt").read_text()
-    assert text.startswith("In the path-integral liquid (liquid-pimd, 16 H2O, 2 beads, runs of 7.5 fs (30 steps, 4 frames)) ")
+    assert text.startswith("In the path-integral liquid (liquid-pimd, 16 H2O, 2 beads, runs of 7 fs (30 steps, 8 frames)) ")
     assert "path-integral liquid-pimd size 16" in text
     html = (out / "report.html").read_text()
     assert "<h2>Path-integral liquid water</h2>" in html and "compare_liquid-pimd_size_16.png" in html

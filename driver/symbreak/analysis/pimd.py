@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import InputError
-from .blocks import block_average
+from .blocks import block_average, block_means
 from .molecules import as_cells, minimum_image
 
 
@@ -54,25 +54,25 @@ def bead_deviations(positions, cells=None) -> np.ndarray:
     return relative - relative.mean(axis=0, keepdims=True)
 
 
-def _per_species(values: np.ndarray, species: dict, n_blocks) -> tuple[dict, dict]:
-    """(T, N) per-atom values -> mean per species, and block errors over frames."""
-    mean, err = {}, {}
+def _per_species(values: np.ndarray, species: dict, n_blocks) -> tuple[dict, dict, dict]:
+    """(T, N) per-atom values -> mean per species, block errors over frames, and the (n_blocks,) block means."""
+    mean, err, blocks = {}, {}, {}
     for symbol, idx in species.items():
         series = values[:, idx].mean(axis=1)
         if n_blocks is None:
             mean[symbol] = float(series.mean())
         else:
             m, e = block_average(series, n_blocks)
-            mean[symbol], err[symbol] = float(m), float(e)
-    return mean, err
+            mean[symbol], err[symbol], blocks[symbol] = float(m), float(e), block_means(series, n_blocks)
+    return mean, err, blocks
 
 
 def centroid_virial_kinetic_energy(positions, forces, numbers, temperature: float, cells=None, n_blocks: int | None = None) -> dict:
     """``k = centroid_virial_kinetic_energy(positions, forces, numbers, temperature=300.0)``: eV per atom by species.
 
     Returns ``kinetic`` (symbol -> mean over atoms and frames), with
-    ``n_blocks`` also ``kinetic_err`` (block standard errors over frames), and
-    ``classical`` = 3/2 kT.
+    ``n_blocks`` also ``kinetic_err`` (block standard errors over frames) and
+    ``kinetic_blocks`` (symbol -> the block means), and ``classical`` = 3/2 kT.
     """
     from ase.units import kB
 
@@ -86,10 +86,10 @@ def centroid_virial_kinetic_energy(positions, forces, numbers, temperature: floa
     deviations = bead_deviations(x, cells)
     virial = 0.5 * np.einsum("ptnj,ptnj->tn", deviations, -f) / x.shape[0]
     classical = 1.5 * kB * temperature
-    mean, err = _per_species(classical + virial, species, n_blocks)
+    mean, err, blocks = _per_species(classical + virial, species, n_blocks)
     out = {"kinetic": mean, "classical": classical, "n_beads": x.shape[0]}
     if n_blocks is not None:
-        out["kinetic_err"] = err
+        out["kinetic_err"], out["kinetic_blocks"] = err, blocks
     return out
 
 
@@ -97,13 +97,15 @@ def radius_of_gyration(positions, numbers, cells=None, n_blocks: int | None = No
     """``g = radius_of_gyration(bead_positions, numbers)``: ring-polymer size sqrt(<1/P sum_k |r_k - r_c|^2>) (A).
 
     Returns ``rg`` (symbol -> root of the mean squared radius over atoms and
-    frames) and, with ``n_blocks``, ``rg_err`` (block error propagated to the root).
+    frames) and, with ``n_blocks``, ``rg_err`` (block error propagated to the root) and ``rg_blocks`` (the
+    root of each block's mean square).
     """
     x = _as_beads(positions, "positions")
     species = _species(numbers, x.shape[2])
     squared = np.mean(np.sum(bead_deviations(x, cells) ** 2, axis=-1), axis=0)
-    mean, err = _per_species(squared, species, n_blocks)
+    mean, err, blocks = _per_species(squared, species, n_blocks)
     out = {"rg": {s: float(np.sqrt(v)) for s, v in mean.items()}, "n_beads": x.shape[0]}
     if n_blocks is not None:
         out["rg_err"] = {s: float(err[s] / (2.0 * np.sqrt(mean[s]))) if mean[s] > 0 else 0.0 for s in mean}
+        out["rg_blocks"] = {s: np.sqrt(np.maximum(b, 0.0)) for s, b in blocks.items()}
     return out

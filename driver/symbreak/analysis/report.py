@@ -162,7 +162,7 @@ def verdict_table(comparison: Comparison) -> Table:
         rows.append(tuple(row))
         classes.append(tuple(cls))
     line = not_judged_line(comparison)
-    return Table(f"{comparison.group}: difference within combined error bars (2 sigma)?",
+    return Table(f"{comparison.group}: difference within its error bar (2 sigma; 'paired': from blockwise differences)?",
                  ("observable", "kind", *comparison.pairs), tuple(rows), tuple(classes),
                  f"not judged: {line}" if line else "")
 

@@ -81,12 +81,21 @@ def _axis(label: str, unit: str) -> str:
 
 @dataclass(frozen=True)
 class Observable:
-    """One number of a run with its standard error (None: no error bar) and unit."""
+    """One number of a run with its standard error (None: no error bar) and unit.
+
+    A block-averaged mean also keeps its per-block values (``blocks``) and the
+    mean time of each block's frames (``block_times``, ps): two runs that share
+    their start and their thermostat's noise are then compared block by block
+    (:func:`~symbreak.analysis.compare.scalar_verdict`), a far sharper test of
+    their difference than two independent error bars.
+    """
 
     name: str
     value: float | None
     error: float | None = None
     unit: str = ""
+    blocks: tuple[float | None, ...] | None = None
+    block_times: tuple[float | None, ...] | None = None
 
     @property
     def has_error(self) -> bool:
@@ -218,6 +227,9 @@ class Verdict:
     statistic_name: Literal["z", "chi2/n"] = "z"
     points: int | None = None
     values: tuple[float | None, float | None] | None = None
+    #: scalars: the standard error of the difference that z divides by, and whether it came from paired blocks
+    error: float | None = None
+    paired: bool = False
 
     @property
     def judged(self) -> bool:
@@ -225,7 +237,8 @@ class Verdict:
 
     def text(self) -> str:
         """``v.text()``: "different (z 12)"."""
-        return self.verdict + ("" if self.statistic is None else f" ({self.statistic_name} {self.statistic:.2g})")
+        name = f"paired {self.statistic_name}" if self.paired else self.statistic_name
+        return self.verdict + ("" if self.statistic is None else f" ({name} {self.statistic:.2g})")
 
 
 @dataclass(frozen=True)
@@ -313,7 +326,8 @@ def _build(cls, data: dict, **nested):
 def run_analysis_from_json(data: dict) -> RunAnalysis:
     """``run_analysis_from_json(json.load(f))``: the RunAnalysis that :func:`result_json` wrote."""
     try:
-        observables = {k: _build(Observable, v) for k, v in data.get("observables", {}).items()}
+        observables = {k: _build(Observable, v, blocks=_tuple(v.get("blocks")), block_times=_tuple(v.get("block_times")))
+                       for k, v in data.get("observables", {}).items()}
         curves = {k: _build(Curve, v, x=tuple(v["x"]), y=tuple(v["y"]), y_error=_tuple(v.get("y_error")))
                   for k, v in data.get("curves", {}).items()}
         maps = {k: _build(Map, v, x=tuple(v["x"]), y=tuple(v["y"]), z=tuple(tuple(row) for row in v["z"]))

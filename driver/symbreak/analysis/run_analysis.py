@@ -24,7 +24,7 @@ import numpy as np
 
 from ..campaign.cases import comparable_case
 from .angular import angular_momentum, direction_change_deg, hbar_ase, torque
-from .blocks import block_average
+from .blocks import block_average, block_means
 from .dynamics import mean_squared_displacement, orientation_autocorrelation, power_spectrum
 from .energy import conserved_drift
 from .errors import error_table
@@ -50,8 +50,10 @@ def n_blocks_for(n_frames: int, min_blocks: int = 2, max_blocks: int = MAX_BLOCK
     return n if n >= min_blocks else None
 
 
-def _scalar(value, error=None, unit: str = "") -> Observable:
-    return Observable("", number(value), number(error), unit)  # named by _freeze
+def _scalar(value, error=None, unit: str = "", blocks=None, block_times=None) -> Observable:
+    """An Observable (named by _freeze); with the per-block values and their mean times when given."""
+    paired = dict(blocks=numbers(blocks), block_times=numbers(block_times)) if blocks is not None else {}
+    return Observable("", number(value), number(error), unit, **paired)
 
 
 def _curve(x, y, err=None, xlabel: str = "", ylabel: str = ""):
@@ -72,6 +74,15 @@ def _mean_err(series, n_blocks) -> tuple[float, float | None]:
         return float(series.mean()), None
     m, e = block_average(series, n_blocks)
     return float(m), float(e)
+
+
+def _block_scalar(series, n_blocks, unit: str, times) -> Observable:
+    """The block mean of a series with its error, its block values and their mean times (for paired comparisons)."""
+    series = np.asarray(series, dtype=float)
+    if n_blocks is None:
+        return _scalar(series.mean(), None, unit)
+    m, e = block_average(series, n_blocks)
+    return _scalar(m, e, unit, block_means(series, n_blocks), block_means(times, n_blocks))
 
 
 def _rms_err(squares, n_blocks) -> tuple[float, float | None]:
@@ -98,10 +109,11 @@ def _thermo(run: RunFolder, out: dict) -> None:
                                                 None, "time / ps", "conserved - initial / eV/H2O")
         except ValueError as err:
             out["notes"].append(f"conserved drift skipped: {err}")
+    times = props["time"] if "time" in props else np.arange(rows, dtype=float)
     for name, unit in (("temperature", "K"), ("potential", "eV/H2O"), ("volume", "A^3/H2O"), ("pressure_md", "bar")):
         if name in props:
             values = props[name] / (n_mol if unit.endswith("/H2O") else 1)
-            out["scalars"][name] = _scalar(*_mean_err(values, n_blocks), unit)
+            out["scalars"][name] = _block_scalar(values, n_blocks, unit, times)
 
 
 def _model_error(run: RunFolder, out: dict, skip_first: bool = False) -> None:
@@ -272,15 +284,18 @@ def _pimd(run: RunFolder, out: dict) -> None:
     run.require_frames(n, 2, "the path-integral analysis")
     numbers, cells = run.numbers(), run.cells()[:n]
     n_blocks = n_blocks_for(n)
+    times = None if n_blocks is None else block_means(run.frame_times()[:n], n_blocks)
     k = centroid_virial_kinetic_energy(beads, forces, numbers, run.temperature_k, cells=cells, n_blocks=n_blocks)
     for symbol, value in k["kinetic"].items():
-        out["scalars"][f"kinetic_cv_{symbol}"] = _scalar(value, k.get("kinetic_err", {}).get(symbol), "eV/atom")
+        out["scalars"][f"kinetic_cv_{symbol}"] = _scalar(value, k.get("kinetic_err", {}).get(symbol), "eV/atom",
+                                                         k.get("kinetic_blocks", {}).get(symbol), times)
     out["scalars"]["kinetic_classical"] = _scalar(k["classical"], None, "eV/atom")
     if "kinetic_cv" in run.properties:
         out["scalars"]["kinetic_cv_ipi"] = _scalar(*_mean_err(run.properties["kinetic_cv"] / len(numbers), n_blocks_for(len(run.properties["kinetic_cv"]))), "eV/atom")
     g = radius_of_gyration(beads, numbers, cells=cells, n_blocks=n_blocks)
     for symbol, value in g["rg"].items():
-        out["scalars"][f"rg_{symbol}"] = _scalar(value, g.get("rg_err", {}).get(symbol), "A")
+        out["scalars"][f"rg_{symbol}"] = _scalar(value, g.get("rg_err", {}).get(symbol), "A",
+                                                 g.get("rg_blocks", {}).get(symbol), times)
     r_max = _r_max(cells)
     for pair in ("OO", "OH", "HH"):
         rdf = radial_distribution(beads, numbers, cells, pair=pair, r_max=r_max, n_bins=RDF_BINS, n_blocks=n_blocks)

@@ -47,6 +47,8 @@ class RunConfig:
     #: MTS cases: inner steps per outer step (the inner step stays at the case's 0.5 fs; the outer step
     #: is mts_ratio x 0.5 fs). None: the case's 10, an outer step of 5 fs
     mts_ratio: int | None = None
+    #: steps between trajectory and properties rows of a dynamics run; None: the case's (10 for bulk water)
+    stride: int | None = None
     #: seconds without a new i-PI step before the run is declared stalled; None: max(60 s, 20 x time per row)
     stall_timeout: float | None = None
     #: an existing run in ``out`` (finished, or with other options) is moved aside to OUT.old-TIMESTAMP
@@ -55,7 +57,7 @@ class RunConfig:
 
 #: the RunConfig fields that define a run: a re-run into its folder must give the same ones to resume it
 DEFINING = ("case", "potential", "strategy", "steps", "beads", "size", "servers", "seed", "transport", "reference",
-            "trajectory", "init_structure", "replay_strategies", "mts_ratio")
+            "trajectory", "init_structure", "replay_strategies", "mts_ratio", "stride")
 
 
 __all__ = ["DEFINING", "REPLAY_STRATEGIES", "RunConfig"]

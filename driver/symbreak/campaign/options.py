@@ -49,6 +49,8 @@ def defining_options(config: RunConfig) -> dict:
         "trajectory": path(config.trajectory), "init_structure": path(config.init_structure),
         "replay_strategies": list(config.replay_strategies) if case.motion == "replay" else None,
         "mts_ratio": (config.mts_ratio or MTS_RATIO) if case.mts else None,
+        # None: the case's (and what manifests written before --stride existed mean)
+        "stride": config.stride,
     }
     return json.loads(json.dumps(options))
 

@@ -42,6 +42,8 @@ def check_options(config: RunConfig, case: Case) -> None:
         raise MissingFileError(f"initial structure {config.init_structure} does not exist")
     if config.stall_timeout is not None and not config.stall_timeout > 0:
         raise InputError(f"--stall-timeout must be > 0 seconds, got {config.stall_timeout}")
+    if config.stride is not None and config.stride < 1:
+        raise InputError(f"--stride must be at least 1 (steps between output rows), got {config.stride}")
     if config.mts_ratio is not None and (not case.mts or config.mts_ratio < 1):
         raise InputError(f"--mts-ratio must be >= 1 and needs an MTS case (gas-mts, gas-mts-nve, liquid-mts), "
                          f"got {config.mts_ratio} for {case.name}")

@@ -27,14 +27,15 @@ from .preflight import check_options, input_structures
 
 
 def md_settings(config: RunConfig, case: Case) -> MDSettings:
-    """Usage: md_settings(config, case) -> the case's MD settings with this run's steps, beads, seed and MTS ratio."""
+    """Usage: md_settings(config, case) -> the case's MD settings with this run's steps, beads, seed, MTS ratio, stride."""
     md = case.md
     ratio = (config.mts_ratio or MTS_RATIO) if case.mts else None
     # MTS cases give the outer step; the inner one (the case's outer / MTS_RATIO) stays
     timestep = md.timestep_fs / MTS_RATIO * ratio if ratio else md.timestep_fs
     return replace(md, steps=config.steps if config.steps is not None else md.steps,
                    beads=config.beads if config.beads is not None else md.beads,
-                   seed=config.seed, timestep_fs=timestep, mts_ratio=ratio)
+                   seed=config.seed, timestep_fs=timestep, mts_ratio=ratio,
+                   stride=config.stride if config.stride is not None else md.stride)
 
 
 def _outputs(md: MDSettings, fields: list[Forcefield]) -> tuple[list[str], list[str], list[str]]:

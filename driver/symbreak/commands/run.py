@@ -38,6 +38,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--trajectory", default=None, help="frames to evaluate (replay case)")
     parser.add_argument("--mts-ratio", type=int, default=None, metavar="N",
                         help="MTS cases: inner 0.5 fs steps per outer step (default 10: the correction every 5 fs)")
+    parser.add_argument("--stride", type=int, default=None, metavar="N",
+                        help="steps between output rows of a dynamics run (default: the case's, 10 for bulk water)")
     parser.add_argument("--init", default=None, metavar="XYZ",
                         help="start from the last frame of this file (e.g. an earlier run's positions) instead of the case's structure")
     parser.add_argument("--replay-strategies", default=",".join(REPLAY_STRATEGIES),
@@ -83,7 +85,7 @@ def run(args) -> int:
         case=args.case, out=out, strategy=args.strategy, potential=args.potential, steps=args.steps,
         beads=args.beads, size=args.size, servers=args.servers, seed=args.seed, transport=args.transport,
         host=args.host, threads=args.threads, reference=args.reference, trajectory=args.trajectory,
-        init_structure=args.init, mts_ratio=args.mts_ratio, replay_strategies=tuple(s.strip() for s in args.replay_strategies.split(",") if s.strip()), quiet=args.quiet,
+        init_structure=args.init, mts_ratio=args.mts_ratio, stride=args.stride, replay_strategies=tuple(s.strip() for s in args.replay_strategies.split(",") if s.strip()), quiet=args.quiet,
         stall_timeout=args.stall_timeout, force_new=args.force_new,
     )
     config = replace(config, workers=workers_option(args.workers, config))

@@ -68,7 +68,7 @@ def execute(run: StudyRun, potential: str, out: Path, log: Callable[[str], None]
     init = str(out / run.init_from / "simulation.positions_0.xyz") if run.init_from else None
     config = RunConfig(case=run.case, out=str(folder), strategy=run.strategy, potential=potential, steps=run.steps,
                        beads=run.beads, size=run.size, seed=run.seed if run.seed is not None else 31415, trajectory=trajectory,
-                       init_structure=init, mts_ratio=run.mts_ratio, reference=run.record_reference)
+                       init_structure=init, mts_ratio=run.mts_ratio, stride=run.stride, reference=run.record_reference)
     workers = run.workers or auto_workers(config, get_case(run.case))  # parallel averaging where it pays
     config = replace(config, workers=workers)
     run_case(config)

@@ -28,14 +28,17 @@ the three runs and cancels in the comparison; for absolute K_cv run
 ``symbreak run liquid-pimd --beads 32``. QUICK runs 4 beads of 32 molecules
 for 40 steps (10 fs): the 2i run costs 36 model evaluations per bead and step
 (~1.2 s per bead with the shipped model on one core), and 4 beads keep the
-whole part near 4 minutes of one core. 40 steps give 5 frames (every 10
-steps), 2 blocks of 2 for the error bars, and the first frame, where the beads
-have not yet spread (K_cv = 3/2 kT exactly), falls outside the blocks. 10 fs
-is a check of the machinery and a comparison of the three runs over the same
-early relaxation of the ring polymers (K_cv(H) ~84 meV for all three with the
-shipped model, still rising), not converged quantum observables; it rarely
-gives error bars that decide whether 2i changes K_cv: the report then says
-"undecided" and why.
+whole part near 4 minutes of one core. 40 steps give 11 frames (every 4
+steps, ``Plan.pimd_stride``), 5 blocks of 2 for the error bars, and the first
+frame, where the beads have not yet spread (K_cv = 3/2 kT exactly), falls
+outside the blocks. 10 fs is a check of the machinery and a comparison of the
+three runs over the same early relaxation of the ring polymers (K_cv(H) ~84
+meV for all three with the shipped model, still rising), not converged
+quantum observables. Plain, 2i and q-TIP4P/F start from one structure with one
+seed, so the verdicts compare them block by block (paired errors,
+:mod:`symbreak.analysis.compare`), which needs at least 4 blocks: what the
+paired bars cannot resolve to 5 % the report calls "undecided", and says why.
+The quick ice runs (40 steps) are stored every 4 steps for the same reason.
 """
 
 from __future__ import annotations
@@ -69,6 +72,9 @@ class Plan:
     liquid_steps: int
     ice_size: int
     ice_steps: int
+    #: steps between the output rows of the ice and path-integral runs (the cases' 10 leaves a short run 5 frames,
+    #: too few for the >= 4 blocks that compare plain and 2i block by block)
+    ice_stride: int
     #: L-BFGS steps of the plain and q-TIP4P/F relaxations (i-PI stops earlier once converged)
     geop_steps: int
     #: L-BFGS steps of the 2i relaxation, which starts from the plain minimum
@@ -80,6 +86,7 @@ class Plan:
     pimd_beads: int
     pimd_steps: int
     pimd_reference: bool
+    pimd_stride: int
     #: path-integral ice (ice-pimd, 200 K, ice_size molecules): beads and steps; 0 steps: not in this plan
     ice_pimd_beads: int
     ice_pimd_steps: int
@@ -90,13 +97,15 @@ class Plan:
     frontier_liquid_size: int
 
 
-QUICK = Plan(gas_steps=1000, mts_steps=100, liquid_size=32, liquid_steps=800, ice_size=96, ice_steps=40,
+QUICK = Plan(gas_steps=1000, mts_steps=100, liquid_size=32, liquid_steps=800, ice_size=96, ice_steps=40, ice_stride=4,
              geop_steps=100, geop_2i_steps=5, geop_seeds=(1, 2, 3, 4, 5, 6), replay_frames=8,
-             pimd_size=32, pimd_beads=4, pimd_steps=40, pimd_reference=True, ice_pimd_beads=8, ice_pimd_steps=0,
+             pimd_size=32, pimd_beads=4, pimd_steps=40, pimd_reference=True, pimd_stride=4, ice_pimd_beads=8,
+             ice_pimd_steps=0,
              frontier_fs=250.0, frontier_liquid_fs=0.0, frontier_liquid_size=32)
-FULL = Plan(gas_steps=50000, mts_steps=5000, liquid_size=64, liquid_steps=20000, ice_size=96, ice_steps=10000,
+FULL = Plan(gas_steps=50000, mts_steps=5000, liquid_size=64, liquid_steps=20000, ice_size=96, ice_steps=10000, ice_stride=10,
             geop_steps=1000, geop_2i_steps=100, geop_seeds=tuple(range(1, 11)), replay_frames=100,
-            pimd_size=64, pimd_beads=8, pimd_steps=4000, pimd_reference=True, ice_pimd_beads=8, ice_pimd_steps=2000,
+            pimd_size=64, pimd_beads=8, pimd_steps=4000, pimd_reference=True, pimd_stride=10, ice_pimd_beads=8,
+            ice_pimd_steps=2000,
             frontier_fs=2000.0, frontier_liquid_fs=500.0, frontier_liquid_size=64)
 
 
@@ -127,6 +136,8 @@ class StudyRun:
     record_reference: bool | None = None
     #: processes per model server (None: `--workers auto`)
     workers: int | None = None
+    #: steps between output rows (None: the case's)
+    stride: int | None = None
 
     @property
     def is_reference(self) -> bool:
@@ -179,7 +190,7 @@ def plan_runs(plan: Plan, parts: tuple[Part, ...] | list[str], scale: float, see
     if "ice" in parts:
         for strategy in ("plain", GRID):
             runs.append(StudyRun(f"ice-nvt-{strategy}", "ice", "ice-nvt", strategy, steps=scaled_steps(plan.ice_steps, scale, 30),
-                                 size=plan.ice_size, seed=seed))
+                                 size=plan.ice_size, seed=seed, stride=plan.ice_stride))
     if "geop" in parts:
         # each cell: the plain model relaxes from the built cell, 2i continues from the plain minimum (the two
         # minima differ by the symmetry error only), q-TIP4P/F relaxes from the built cell on its own surface
@@ -200,7 +211,8 @@ def plan_runs(plan: Plan, parts: tuple[Part, ...] | list[str], scale: float, see
         if plan.ice_pimd_steps:
             systems.append(("ice-pimd", plan.ice_size, plan.ice_pimd_beads, plan.ice_pimd_steps))
         for case, size, beads, steps in systems:
-            common = dict(part="pimd", case=case, steps=scaled_steps(steps, scale, 30), size=size, beads=beads, seed=seed)
+            common = dict(part="pimd", case=case, steps=scaled_steps(steps, scale, 30), size=size, beads=beads, seed=seed,
+                          stride=plan.pimd_stride)
             runs.append(StudyRun(f"{case}-plain", strategy="plain", **common))
             runs.append(StudyRun(f"{case}-{GRID}", strategy=GRID, **common))
             if plan.pimd_reference:

@@ -107,8 +107,8 @@ def _versus_reference(group: PimdGroup, label: str) -> str | None:
 def pimd_finding(group: PimdGroup) -> str | None:
     """Whether 2i changes a quantum observable relative to plain (same, different, undecided and why), and the reference.
 
-    "Same" needs every one of K_cv(H), K_cv(O), Rg(H), Rg(O) within combined
-    error bars that resolve ``group.resolution`` of its value; a difference
+    "Same" needs every one of K_cv(H), K_cv(O), Rg(H), Rg(O) within error
+    bars of the difference (paired where the runs pair up) that resolve ``group.resolution`` of its value; a difference
     beyond 2 sigma of any of them, or of a bead g(r), is a change; otherwise
     the sentence says "undecided", with the error bars' width and the runs' length.
     """
@@ -128,9 +128,9 @@ def pimd_finding(group: PimdGroup) -> str | None:
         resolution = f"{100 * group.resolution:g} %"
         if different or curves:
             items = [f"{PIMD_OBSERVABLES[v.observable]} by {_difference(v)}"
-                     + ("" if v.z is None else f" (z {v.z:.2g})") for v in different]
+                     + ("" if v.z is None else f" ({'paired ' if v.paired else ''}z {v.z:.2g})") for v in different]
             items += [f"the bead {name}(r) (chi-squared test)" for name in curves]
-            clause = f"{GRID} changes {_join(items)} relative to plain, beyond the combined error bars (2 sigma)"
+            clause = f"{GRID} changes {_join(items)} relative to plain, beyond the error bars of the difference (2 sigma)"
             if undecided:
                 clause += f"; {_join([PIMD_OBSERVABLES[v.observable] for v in undecided])} undecided"
         elif undecided:
@@ -152,7 +152,7 @@ def pimd_finding(group: PimdGroup) -> str | None:
         else:
             widths = [v.width for v in same if v.width is not None]
             clause = (f"{GRID} changes no quantum observable relative to plain: "
-                      f"{_join([PIMD_OBSERVABLES[v.observable] for v in same])} agree within combined error bars "
+                      f"{_join([PIMD_OBSERVABLES[v.observable] for v in same])} agree within error bars of the difference "
                       + (f"(2 sigma) of at most {sig(100 * max(widths))} % of their values" if widths else "(identical)"))
             verdicts_g = list(group.curve_verdicts("plain", GRID).values())
             if verdicts_g and all(v == "same" for v in verdicts_g):
@@ -250,7 +250,8 @@ def pimd_tables(group: PimdGroup) -> list[Table]:
     for name, by_pair in group.curves.items():
         rows.append((f"{name}(r), all beads", *(by_pair.get(p, "-") for p in pairs)))
         classes.append(("", *(VERDICT_CLASS.get(by_pair.get(p, ""), "") for p in pairs)))
-    verdicts = Table(f"{group.group}: same within combined error bars (2 sigma) that resolve "
+    verdicts = Table(f"{group.group}: same within the error bar of the difference (2 sigma; paired where the runs "
+                     "share start, seed and frame times) that resolves "
                      f"{100 * group.resolution:g} % of the value, different beyond them, or undecided",
                      ("observable", *pairs), tuple(rows), tuple(classes),
                      "bead g(r): chi-squared test of the difference (see the verdict table below)" if group.curves else "")
@@ -259,7 +260,7 @@ def pimd_tables(group: PimdGroup) -> list[Table]:
 
 def _verdict_text(v: PimdVerdict, resolution: float) -> str:
     """``_verdict_text(v, 0.05)``: "same (z 0.4; 2 sigma = 3.8 %)", "undecided (z 0.2; 2 sigma = 11 % > 5 %)"."""
-    details = [] if v.z is None else [f"z {v.z:.2g}"]
+    details = [] if v.z is None else [f"{'paired ' if v.paired else ''}z {v.z:.2g}"]
     if v.width is not None:
         details.append(f"2 sigma = {sig(100 * v.width)} %" + (f" > {100 * resolution:g} %" if v.width > resolution else ""))
     elif v.reason:
@@ -332,7 +333,7 @@ def summary_text(summary: StudySummary) -> str:
                 _fmt(_milli(v), 9) for v in (c.model_energy_mae, c.symmetry_energy_mae, c.model_force_mae, c.symmetry_force_mae)))
     for g in summary.pimd.groups:
         lines += ["", f"path-integral {g.group} (K_cv meV/atom, Rg A; mean ± standard error; verdicts: same within "
-                      f"2 combined sigma that resolve {100 * g.resolution:g} % of the value):",
+                      f"2 sigma of the difference that resolve {100 * g.resolution:g} % of the value):",
                   f"{'run':>10} {'beads':>5} {'fs':>6} " + " ".join(f"{PIMD_OBSERVABLES[n]:>16}" for n in PIMD_OBSERVABLES)]
         for r in g.rows:
             lines.append(f"{r.label:>10} {r.beads:>5} {_fmt(None if r.duration_ps is None else 1e3 * r.duration_ps, 6)} "

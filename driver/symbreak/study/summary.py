@@ -14,9 +14,11 @@ Path-integral runs (``summary.pimd``, one :class:`PimdGroup` per case and
 size): per run K_cv(H), K_cv(O) (centroid virial, eV/atom) and Rg(H), Rg(O)
 (ring-polymer radius of gyration, A) with their block errors, and per pair of
 runs a :class:`PimdVerdict` per observable from the group's Comparison:
-"different" (beyond 2 combined sigma), "same" (within, and the 2-sigma
-combined error bar is below ``PIMD_RESOLUTION`` of the value), or "undecided"
-(within, but the error bars are wider than that, or no error bars at all).
+"different" (beyond 2 sigma of the difference), "same" (within, and those 2
+sigma are below ``PIMD_RESOLUTION`` of the value), or "undecided" (within,
+but the error bar is wider than that, or there is none). The error of the
+difference is paired (blockwise differences) where the runs share their start,
+seed and frame times, as the study's do; else the two error bars combined.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ ICE_POTENTIALS = ("plain", GRID, "reference")
 PIMD_OBSERVABLES = {"kinetic_cv_H": "K_cv(H)", "kinetic_cv_O": "K_cv(O)", "rg_H": "Rg(H)", "rg_O": "Rg(O)"}
 #: the bead g(r)s of a path-integral run (curves; judged by the chi-squared test)
 PIMD_CURVES = ("g_OO", "g_OH", "g_HH")
-#: "same" counts only when the combined error bar (2 sigma) is narrower than this fraction of the value:
+#: "same" counts only when the error bar of the difference (2 sigma) is narrower than this fraction of the value:
 #: 5 % is finer than the 10-15 % by which 8 beads under-converge K_cv(H) at 300 K, so a "same" excludes an
 #: effect of the broken symmetry as large as the bead error; wider error bars leave the question undecided
 PIMD_RESOLUTION = 0.05
@@ -156,14 +158,17 @@ class PimdVerdict:
     observable: str
     pair: str
     verdict: Literal["same", "different", "undecided"]
-    #: second minus first run's value, its combined standard error, and z = |difference| / error
+    #: second minus first run's value, its standard error (paired blocks where the runs pair up, else the two error
+    #: bars combined), and z = |difference| / error
     difference: float | None = None
     error: float | None = None
     z: float | None = None
-    #: 2 x the combined error as a fraction of the value (the resolution of the test; None without error bars)
+    #: 2 x the error of the difference as a fraction of the value (the resolution of the test; None without error bars)
     width: float | None = None
     #: why the verdict is "undecided" (error bars wider than PIMD_RESOLUTION, none at all, not judged)
     reason: str = ""
+    #: whether ``error`` came from paired blocks (runs sharing start, seed and frame times)
+    paired: bool = False
 
 
 @dataclass(frozen=True)
@@ -288,31 +293,38 @@ def pimd_verdict(comparison: Comparison | None, name: str, a: PimdRow, b: PimdRo
                  resolution: float = PIMD_RESOLUTION) -> PimdVerdict:
     """The verdict of one quantum observable between runs ``a`` and ``b`` (labels), from the group's Comparison.
 
-    "different" as the comparison says (beyond 2 combined sigma); its "same"
-    only when 2 combined sigma are below ``resolution`` of the value, else
+    "different" as the comparison says (beyond 2 sigma of the difference, paired
+    where the runs pair up); its "same" only when those 2 sigma are below
+    ``resolution`` of the value, else
     "undecided"; "undecided" too when the comparison could not judge it.
     """
     pair = f"{a.label}|{b.label}"
     oa, ob = a.of(name), b.of(name)
     diff = None if oa is None or ob is None or oa.value is None or ob.value is None else ob.value - oa.value
-    error = None if oa is None or ob is None or oa.error is None or ob.error is None else float(np.hypot(oa.error, ob.error))
+    found = None if comparison is None else comparison.verdict(name, a.label, b.label)
+    if found is not None and found.error is not None:  # the comparison's error of the difference (paired, if it could)
+        error = found.error
+    else:
+        error = None if oa is None or ob is None or oa.error is None or ob.error is None else float(np.hypot(oa.error, ob.error))
     scale = None if diff is None else 0.5 * (abs(oa.value) + abs(ob.value))
     width = 2 * error / scale if error is not None and scale else None
-    found = None if comparison is None else comparison.verdict(name, a.label, b.label)
     z = None if found is None else found.statistic
+    paired = found is not None and found.paired
     if found is None or not found.judged:
         why = (comparison.not_judged.get(name) if comparison is not None else None) or \
             (found.verdict if found is not None else "not compared")
         return PimdVerdict(name, pair, "undecided", diff, error, z, width, f"not judged: {why}")
     if found.verdict == "different":
-        return PimdVerdict(name, pair, "different", diff, error, z, width)
+        return PimdVerdict(name, pair, "different", diff, error, z, width, paired=paired)
     if width is None:  # identical values without error bars are the same; anything else cannot be decided
         same = diff == 0
-        return PimdVerdict(name, pair, "same" if same else "undecided", diff, error, z, width, "" if same else "no error bars")
+        return PimdVerdict(name, pair, "same" if same else "undecided", diff, error, z, width, "" if same else "no error bars",
+                           paired)
     if width > resolution:
         return PimdVerdict(name, pair, "undecided", diff, error, z, width,
-                           f"error bars (2 sigma) {100 * width:.3g} % of the value, wider than {100 * resolution:g} %")
-    return PimdVerdict(name, pair, "same", diff, error, z, width)
+                           f"error bars (2 sigma) {100 * width:.3g} % of the value, wider than {100 * resolution:g} %",
+                           paired)
+    return PimdVerdict(name, pair, "same", diff, error, z, width, paired=paired)
 
 
 def pimd_groups(results: list[StudyResult], comparisons: list[Comparison],
