@@ -142,7 +142,7 @@ def test_identical_runs_are_the_same_and_a_copy_compares(runs, tmp_path):
 def test_verdicts():
     assert scalar_verdict(Observable("E", 1.0, 0.1), Observable("E", 1.1, 0.1)).verdict == "same"
     v = scalar_verdict(Observable("E", 1.0, 0.1), Observable("E", 2.0, 0.1))
-    assert v.verdict == "different" and v.statistic == pytest.approx(10 / 2**0.5) and v.text().startswith("different (z 7.1")
+    assert v.verdict == "different" and v.statistic == pytest.approx(10 / 2**0.5) and v.text() == "different (z 7.1; 2 sigma 19 %)"
     assert scalar_verdict(Observable("E", 1.0), Observable("E", 2.0)).verdict == "no error bar"
     a = Curve("c", (0, 1, 2, 3), (1, 2, 3, 4), (0.1,) * 4)
     assert curve_verdict(a, replace(a, y=(1.05, 2.0, 2.95, 4.0))).verdict == "same"

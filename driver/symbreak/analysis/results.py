@@ -235,10 +235,21 @@ class Verdict:
     def judged(self) -> bool:
         return self.verdict in ("same", "different")
 
+    @property
+    def width(self) -> float | None:
+        """2 x the error of the difference as a fraction of the values' mean magnitude: what the test resolves."""
+        if self.error is None or self.values is None or None in self.values:
+            return None
+        scale = 0.5 * (abs(self.values[0]) + abs(self.values[1]))
+        return 2.0 * self.error / scale if scale > 0 else None
+
     def text(self) -> str:
-        """``v.text()``: "different (z 12)"."""
+        """``v.text()``: "different (z 12)", "same (paired z 0.41; 2 sigma 1.2 %)"."""
+        if self.statistic is None:
+            return self.verdict
         name = f"paired {self.statistic_name}" if self.paired else self.statistic_name
-        return self.verdict + ("" if self.statistic is None else f" ({name} {self.statistic:.2g})")
+        width = self.width
+        return self.verdict + f" ({name} {self.statistic:.2g}" + ("" if width is None else f"; 2 sigma {100 * width:.2g} %") + ")"
 
 
 @dataclass(frozen=True)
