@@ -96,6 +96,19 @@ def test_the_liquid_is_judged_by_drift_and_anisotropy():
     assert frontier.row("MTS 2i every 4").good_enough and frontier.recommended.label == "MTS 2i every 4"
 
 
+def test_a_liquid_where_plain_already_agrees_says_so():
+    points = [point("plain", "plain", 40, drift=0.15, anisotropy=1.05, system="liquid"),
+              point("plain, net force removed", "plain+nonetforce", 45, drift=0.15, anisotropy=1.05, system="liquid"),
+              point("2i", "2i", 1400, drift=0.1, anisotropy=1.0, reference=True, system="liquid")]
+    frontier = fr.assess(points)
+    assert frontier.recommended.label == "plain"
+    line = frontier_finding(frontier)
+    assert line.startswith("In the liquid, plain itself is as good as direct averaging at this run length "
+                           "(energy drift bound 1.2x direct 2i's, anisotropy equal to the reference's)")
+    assert line.endswith("so they need no fix; the cheapest fix that is good enough is plain, net force removed at "
+                         "1.1x the cost of plain.")
+
+
 def test_report_pieces(tmp_path):
     frontier = fr.assess(GAS)
     text = frontier_text(frontier)

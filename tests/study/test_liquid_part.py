@@ -14,7 +14,7 @@ def test_the_liquid_averaged_run_is_mts_over_the_same_time():
     assert list(runs) == ["liquid-nvt-plain", "liquid-mts-2i", "liquid-nvt-reference"]
     mts = runs["liquid-mts-2i"]
     assert mts.case == "liquid-mts" and mts.mts_ratio == LIQUID_MTS_RATIO and mts.strategy == "2i"
-    assert mts.steps * LIQUID_MTS_RATIO == runs["liquid-nvt-plain"].steps  # outer steps of 1 fs, inner of 0.5 fs
+    assert mts.steps * LIQUID_MTS_RATIO == runs["liquid-nvt-plain"].steps  # the same simulated time
 
 
 def test_mts_cases_compare_with_their_direct_case():

@@ -126,10 +126,10 @@ def _model_error(run: RunFolder, out: dict, skip_first: bool = False) -> None:
     model = props["potential"][first:]
     diff = (model - run.pot_component(k)[first:]) / run.n_molecules
     n_blocks = n_blocks_for(len(diff))
-    out["scalars"]["model_error_mae"] = _scalar(*_mean_err(np.abs(diff), n_blocks), "eV/H2O")
-    out["scalars"]["model_error_mean"] = _scalar(*_mean_err(diff, n_blocks), "eV/H2O")
+    time = props["time"][first:] if "time" in props else np.arange(len(diff), dtype=float)
+    out["scalars"]["model_error_mae"] = _block_scalar(np.abs(diff), n_blocks, "eV/H2O", time)
+    out["scalars"]["model_error_mean"] = _block_scalar(diff, n_blocks, "eV/H2O", time)
     out["scalars"]["model_error_std"] = _scalar(float(diff.std()), None, "eV/H2O")
-    time = props["time"][first:] if "time" in props else np.arange(len(diff))
     out["curves"]["model_error"] = _curve(time, diff, None, "time / ps", "V_model - V_ref / eV/H2O")
 
 

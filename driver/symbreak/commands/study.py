@@ -1,13 +1,14 @@
 """`symbreak study`: the main job. Runs the study's cases for several strategies with one model, analyses, reports.
 
-    symbreak study --quick --out study                  # ~20 minutes on 2 cores with the shipped model
+    symbreak study --quick --out study                  # ~22 minutes on 2 cores with the shipped model
     symbreak study --potential toy --quick --out study-toy
     symbreak study --parts gas,replay --scale 0.1       # a subset, shorter
 
 Parts (``--parts``, default all; see :mod:`symbreak.study.plan`):
   gas      one H2O in vacuum, NVE: plain, random:1, 2i (same initial conditions); NVT with MTS (plain inner, 2i outer)
   liquid   liquid water NVT: plain and q-TIP4P/F itself directly, 2i by MTS (plain every 0.5 fs, the 2i correction
-           every 2 inner steps: the frontier's cheapest averaging as good as direct 2i); the MTS run is compared
+           every 4 inner steps: as good as direct 2i in the liquid frontier, at half the cost of every 2 and a
+           fifth of direct 2i's); the MTS run is compared
            with the direct ones (an MTS case groups with the direct case it samples)
   ice      proton-disordered ice Ih NVT: plain, 2i
   geop     fixed-cell L-BFGS relaxations of several proton-disordered ice cells: the plain model from the built
@@ -32,23 +33,37 @@ beside its table), summary.json, summary.txt, gas_angular_momentum.png and
 the comparison figures. A finished run folder is reused, an interrupted one
 resumed; the progress goes to stderr.
 
-Cost, measured with the shipped model (2 cores, 1 torch thread per process):
-the quick study without pimd took 11.6 minutes (695 s). Per step: gas NVE
-6 ms plain, 13 ms 2i; gas MTS 56 ms per 5 fs outer step; liquid (32 H2O)
-37 ms plain, 1.23 s 2i; ice (96 H2O) 100 ms plain, 2.6 s 2i; each ice cell's
-relaxations about 25 s (plain: 62-80 L-BFGS steps to i-PI's tolerances at
-~90 ms; 2i: 5 steps at 2.7 s; q-TIP4P/F: 32-43 steps at 16-47 ms); the replay
-of 8 frames with plain, i, 2, 2i and 3i about 1 minute. The quick pimd part
-(32 H2O, 4 beads, 40 steps = 10 fs) took 3.7 minutes (222 s): a path-integral
-step is one model call per bead, so 4.28 s per step 2i, 205 ms plain, 25 ms
-q-TIP4P/F, plus ~10 s of start-up per run; with the other core fully busy it
-takes about twice as long (12.4 s per 2i step). Its 10 fs rarely give error
-bars narrow enough to decide whether 2i changes the quantum observables: the
-report then says "undecided" and why. The full study (25 ps gas
-trajectories, 10 ps of 64-molecule liquid, 5 ps of ice, 10 ice cells, 1 ps of
-64-molecule 8-bead PIMD liquid and 0.5 ps of 8-bead ice: ~20 s per 2i PIMD
-step) takes days on 2 cores: use ``--parts`` and more machines (``symbreak
-run --servers``, remote servers).
+Cost, measured with the shipped model (2 cores, an otherwise idle machine,
+`--workers auto`: two processes share each 2i call): `symbreak study --quick`
+took QUICK_TOTAL. By part (seconds): gas 92 (NVE 8 ms per step plain, 26 ms 2i;
+MTS 72 ms per 5 fs outer step); liquid 316 (32 H2O, 400 fs each: plain 47 ms
+per 0.5 fs step, the 2i correction by MTS every 4 steps 1.19 s per 2 fs outer
+step, q-TIP4P/F 7 ms); ice NVT 94 (96 H2O, 40 steps: 110 ms plain, 1.8 s 2i);
+the 6 ice cells' relaxations 250 (plain ~120 ms per L-BFGS step, 2i 5 steps at
+2.5-3.4 s, q-TIP4P/F ~20 ms); the replay of 8 frames with plain, i, 2, 2i and
+3i 100; pimd 210 (32 H2O, 4 beads, 40 steps = 10 fs: 4.2 s per 2i step, 235 ms
+plain, 40 ms q-TIP4P/F); the vacuum frontier 210 (18 entries of 250 fs);
+analysis and report 35. The liquid with the 2i correction every 2 steps
+instead of 4 costs 175 s more (1.04 s per fs against 0.59).
+
+The quick runs decide most verdicts because plain, 2i and q-TIP4P/F start from
+one structure with one seed and are compared block by block (paired errors):
+the quick PIMD resolves K_cv and Rg to better than 0.1 % between plain and 2i,
+the liquid's temperature to ~4 % and its potential energy to ~1 %. 10 fs of
+PIMD is still only the ring polymers' early relaxation, not converged quantum
+observables; a verdict whose error bar is wider than 5 % of the value is
+reported as undecided, with the reason.
+
+The full study, estimated from the same per-step costs (64 H2O costs about
+twice 32): gas (25 ps, 50000 steps each) ~1 h; liquid 10 ps: plain ~30 min,
+2i by MTS every 4 (5000 outer steps) ~3.5 h, where direct 2i at every step
+would take ~11 h; ice 5 ps (10000 steps) ~5 h for 2i, which is still direct;
+10 ice cells ~10 min; replay of 100 frames ~20 min; PIMD 1 ps of 64-molecule
+8-bead liquid (4000 steps at ~16 s per 2i step) ~18 h and 0.5 ps of 8-bead
+ice ~9 h, both direct; the frontier (2000 fs in vacuum, 500 fs of 64-molecule
+liquid) ~5 h: about two days on 2 cores in all, most of it the direct 2i of
+PIMD and ice. Use ``--parts`` and more machines (``symbreak run --servers``,
+``symbreak serve --remote-workers``), or shorter runs with ``--scale``.
 """
 
 from __future__ import annotations

@@ -54,12 +54,13 @@ PARTS: tuple[str, ...] = get_args(Part)
 #: the grid the study compares with plain, and the strategies of each part
 GRID = "2i"
 GAS_STRATEGIES = ("plain", "random:1", GRID)
-#: the liquid's averaged run: GRID by MTS, the correction every this many 0.5 fs steps (1 fs). In vacuum (250 fs
-#: frontier runs) a 2i correction every 2 steps was as good as direct 2i with both shipped models (L change 0.01 %
-#: of plain's, drift bound 1.1-1.2x direct 2i's); every 4 or 5 steps passed with run 2's model (0.9x, 1.6x) and
-#: failed with run 3's (2.2x, 2.6x: those short MTS runs have 4-5x fewer rows, so wider bars); every 10 failed
-#: with both (drift up to -14 meV/H2O/ps). Frames every 1 fs (liquid-nvt: every 5 fs)
-LIQUID_MTS_RATIO = 2
+#: the liquid's averaged run: GRID by MTS, the correction every this many 0.5 fs steps (2 fs). The liquid frontier
+#: (`symbreak frontier --systems liquid --liquid-fs 150`, 32 H2O, the shipped model) found every 2, 4, 5 and 10
+#: steps as good as direct 2i (drift bounds 0.72x, 0.40x, 0.27x, 1.4x direct 2i's, the same anisotropy) and every
+#: 20 not (17.6x); 400 fs of the quick study with every 4 gave the drift of plain (0.39 against 0.40 meV/H2O/ps) at
+#: 0.59 s per fs on 2 cores, against 1.04 s per fs with every 2. In vacuum NVE, the stricter test, every 2 is the
+#: cheapest MTS that passes with this model (every 4: 2.2x direct 2i's bound in 250 fs). Frames every outer step
+LIQUID_MTS_RATIO = 4
 
 
 @dataclass(frozen=True)
