@@ -1,6 +1,6 @@
 """`symbreak study`: the main job. Runs the study's cases for several strategies with one model, analyses, reports.
 
-    symbreak study --quick --out study                  # ~22 minutes on 2 cores with the shipped model
+    symbreak study --quick --out study                  # ~23 minutes on 2 cores with the shipped model
     symbreak study --potential toy --quick --out study-toy
     symbreak study --parts gas,replay --scale 0.1       # a subset, shorter
 
@@ -35,16 +35,17 @@ resumed; the progress goes to stderr.
 
 Cost, measured with the shipped model (2 cores, an otherwise idle machine,
 `--workers auto`: two processes share each 2i call): `symbreak study --quick`
-took QUICK_TOTAL. By part (seconds): gas 92 (NVE 8 ms per step plain, 26 ms 2i;
-MTS 72 ms per 5 fs outer step); liquid 316 (32 H2O, 400 fs each: plain 47 ms
-per 0.5 fs step, the 2i correction by MTS every 4 steps 1.19 s per 2 fs outer
-step, q-TIP4P/F 7 ms); ice NVT 94 (96 H2O, 40 steps: 110 ms plain, 1.8 s 2i);
-the 6 ice cells' relaxations 250 (plain ~120 ms per L-BFGS step, 2i 5 steps at
-2.5-3.4 s, q-TIP4P/F ~20 ms); the replay of 8 frames with plain, i, 2, 2i and
-3i 100; pimd 210 (32 H2O, 4 beads, 40 steps = 10 fs: 4.2 s per 2i step, 235 ms
-plain, 40 ms q-TIP4P/F); the vacuum frontier 210 (18 entries of 250 fs);
-analysis and report 35. The liquid with the 2i correction every 2 steps
-instead of 4 costs 175 s more (1.04 s per fs against 0.59).
+took 23.5 minutes (1407 s). By part (seconds): gas 72 (NVE 9 ms per step
+plain, 15 ms 2i; MTS 64 ms per 5 fs outer step); liquid 271 (32 H2O, 400 fs
+each: plain 42 ms per 0.5 fs step, the 2i correction by MTS every 4 steps
+1.04 s per 2 fs outer step, q-TIP4P/F 8 ms); ice NVT 96 (96 H2O, 40 steps:
+105 ms plain, 1.85 s 2i); the 6 ice cells' relaxations 280 (plain ~110 ms per
+L-BFGS step, 2i 5 steps at 2.5-3.4 s, q-TIP4P/F ~20 ms); the replay of 8
+frames with plain, i, 2, 2i and 3i 128; pimd 233 (32 H2O, 4 beads, 40 steps =
+10 fs: 4.6 s per 2i step); the vacuum frontier 284 (18 entries of 250 fs);
+analysis and report 40. Single parts vary by 10-30 % between runs on this
+shared machine (an earlier run: 1478 s, with the liquid's correction every 2
+steps, which costs 220 s more: 1.04 s per fs against 0.52).
 
 The quick runs decide most verdicts because plain, 2i and q-TIP4P/F start from
 one structure with one seed and are compared block by block (paired errors):
@@ -83,7 +84,7 @@ def add_arguments(parser) -> None:
     parser.epilog = __doc__[__doc__.index("Parts ("):]
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--quick", action="store_true",
-                        help="small sizes: about 20 minutes on 2 cores with the shipped model "
+                        help="small sizes: about 23 minutes on 2 cores with the shipped model "
                              "(4 of them the pimd part, 4 the frontier)")
     parser.add_argument("--potential", default="default", help=f"{SPEC_HELP} (default: default)")
     parser.add_argument("--out", default="study", help="output folder (default: study)")

@@ -84,7 +84,7 @@ def _details(row: FrontierRow) -> str:
         details.append(f"L changes by {sig(100 * row.L_change_to_plain)} % of plain's")
     if row.drift_to_2i is not None:
         details.append(f"energy drift bound {sig(row.drift_to_2i)}x direct 2i's")
-    if row.anisotropy_agrees:
+    if row.point.system == "liquid" and row.anisotropy_agrees:  # judged in the liquid only
         details.append("anisotropy equal to the reference's")
     return ", ".join(details)
 
