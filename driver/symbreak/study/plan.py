@@ -58,7 +58,7 @@ GAS_STRATEGIES = ("plain", "random:1", GRID)
 #: (`symbreak frontier --systems liquid --liquid-fs 150`, 32 H2O, the shipped model) found every 2, 4, 5 and 10
 #: steps as good as direct 2i (drift bounds 0.72x, 0.40x, 0.27x, 1.4x direct 2i's, the same anisotropy) and every
 #: 20 not (17.6x); 400 fs of the quick study with every 4 gave the drift of plain (0.39 against 0.40 meV/H2O/ps) at
-#: 0.59 s per fs on 2 cores, against 1.04 s per fs with every 2. In vacuum NVE, the stricter test, every 2 is the
+#: 0.52-0.59 s per fs on 2 cores, against 1.04 s per fs with every 2. In vacuum NVE, the stricter test, every 2 is the
 #: cheapest MTS that passes with this model (every 4: 2.2x direct 2i's bound in 250 fs). Frames every outer step
 LIQUID_MTS_RATIO = 4
 
