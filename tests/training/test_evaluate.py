@@ -139,3 +139,44 @@ def test_evaluate_cli_source_filter(tmp_path, capsys):
     assert main(args + ["--source", "nothing"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "labels no frame" in err
+
+
+def test_angular_orders_find_the_order_that_breaks_the_symmetry():
+    from symbreak.potentials import load_potential
+    from symbreak.training.evaluate import angular_orders, format_orders
+
+    data = labelled([water_molecule(seed=6), water_molecule(seed=7)])
+    # a_2 P_2(u . n) alone: the whole rotational variance of the energy is in l = 2, parity even
+    quadrupole = angular_orders(load_potential("toy", dipole_amplitudes={2: 0.01}, bond_amplitudes={}), data, l_max=2)
+    assert quadrupole["grid"] == "3i"
+    assert quadrupole["energy"]["shares"] == pytest.approx([0.0, 0.0, 1.0], abs=1e-9)
+    assert quadrupole["energy"]["odd"] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
+    assert quadrupole["energy"]["unresolved"] == pytest.approx(0.0, abs=1e-9)
+    # a_1 P_1(u . n): order 1, all of it parity-odd
+    dipole = angular_orders(load_potential("toy", dipole_amplitudes={1: 0.01}, bond_amplitudes={}), data, l_max=2)
+    assert dipole["energy"]["shares"] == pytest.approx([0.0, 1.0, 0.0], abs=1e-9)
+    assert dipole["energy"]["odd"][1] == pytest.approx(1.0, abs=1e-9)
+    for orders in (quadrupole, dipole):
+        f = orders["force"]
+        assert sum(f["shares"]) + f["unresolved"] == pytest.approx(1.0, abs=1e-9) and f["variance"] > 0
+    assert "l=2 100.0 %" in format_orders(quadrupole)
+    with pytest.raises(InputError, match="--orders must be >= 1"):
+        angular_orders(ToyWater(), data, l_max=0)
+
+
+def test_evaluate_cli_orders(tmp_path, capsys):
+    import ase.io
+
+    data = labelled([water_molecule(seed=8)])
+    atoms = data[0].structure.to_atoms()
+    atoms.info["energy"] = data[0].energy
+    atoms.arrays["forces"] = data[0].forces
+    ase.io.write(tmp_path / "one.xyz", [atoms], format="extxyz")
+    args = ["evaluate", "--model", "toy", "--data", str(tmp_path / "one.xyz"), "--strategies", "plain,2i"]
+    assert main(args + ["--orders", "1", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["angular_orders"]["grid"] == "2i" and len(doc["angular_orders"]["energy"]["shares"]) == 2
+    assert main(args + ["--orders", "1"]) == 0
+    assert "symmetry error of plain by angular order" in capsys.readouterr().out
+    assert main(args + ["--orders", "0"]) == 2
+    assert "--orders must be >= 1" in capsys.readouterr().err

@@ -9,6 +9,9 @@ grid among those requested (3i above). ``--json`` prints
 {"n_structures", "reference_force_std", "strategies": {spec: {energy_mae_per_atom,
 energy_rmse_per_atom, force_mae, force_rmse, symmetry_energy_mae_per_atom,
 symmetry_force_mae}}} in eV and eV/A; ``--details`` adds the rest of the report.
+``--orders 2`` also splits the plain model's symmetry error by angular order
+(l = 0 parity-odd, 1, 2 and above; "angular_orders" in the JSON), as
+``symbreak audit`` does for one structure: here summed over the data set.
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ import json
 import sys
 
 from ..potentials.spec import SPEC_HELP, parse_potential_spec
-from ..training.evaluate import evaluate_model, format_table, parse_frame_selection, report_json, select_frames
+from ..core.errors import InputError
+from ..training.evaluate import (
+    angular_orders,
+    evaluate_model,
+    format_orders,
+    format_table,
+    parse_frame_selection,
+    report_json,
+    select_frames,
+)
 from ..training.train import read_labelled
 
 
@@ -37,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", default=None, metavar="SELECTION",
                         help="only these frames of the file: START:STOP[:STEP] or indices 3,7,9 (before --source)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="model arithmetic (default: %(default)s)")
+    parser.add_argument("--orders", type=int, default=None, metavar="L",
+                        help="also split the plain model's symmetry error by angular order l <= L "
+                             "(on the (L+1)i grid: 3i, 150 rotations per structure, for L = 2)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ..potentials.registry import load_potential
 
+    if args.orders is not None and args.orders < 1:
+        raise InputError(f"--orders must be >= 1 (the largest angular order to resolve), got {args.orders}")
     torch.set_num_threads(max(1, args.threads))
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
     data = read_labelled(args.data)
@@ -61,11 +78,16 @@ def run(args: argparse.Namespace) -> int:
         potential.chunk_size = args.chunk_size
     log = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
     report = evaluate_model(potential, data, strategies, log=log)
+    orders = None if args.orders is None else angular_orders(potential, data, args.orders)
     if args.json:
         doc = report_json(report)
+        if orders is not None:
+            doc["angular_orders"] = orders
         if args.details:
             doc["details"] = {k: v for k, v in report.items() if k not in doc}
         print(json.dumps(doc, indent=1))
     else:
         print(format_table(report))
+        if orders is not None:
+            print("\n" + format_orders(orders))
     return 0

@@ -195,6 +195,58 @@ def evaluate_model(
     }
 
 
+def angular_orders(potential: Potential, data: Sequence[Labelled], l_max: int = 2) -> dict:
+    """orders = angular_orders(potential, data, l_max=2): which angular orders carry the plain model's symmetry error.
+
+    Evaluates every structure on the ``{l_max + 1}i`` grid (it resolves orders
+    up to l_max; 3i: 150 rotations for l <= 2) and splits the rotational
+    variance of the energy per atom and of the back-rotated forces by order l
+    (:func:`symbreak.symmetry.angular_orders.angular_power`), summed over the
+    structures. Returns {"grid", "l_max", "energy": {...}, "force": {...}}, each
+    with ``shares`` (per l, of the variance), ``odd`` (parity-odd part per l),
+    ``unresolved`` (orders above l_max) and ``variance`` (eV^2 per atom^2, eV^2/A^2
+    summed over components).
+    """
+    from ..symmetry.angular_orders import angular_power
+    from ..symmetry.strategies import GridAverageStrategy, parse_strategy_spec
+
+    if l_max < 1:
+        raise InputError(f"--orders must be >= 1 (the largest angular order to resolve), got {l_max}")
+    grid = f"{l_max + 1}i"
+    strategy = GridAverageStrategy(potential, parse_strategy_spec(grid), diagnostics=False)
+    sums = {q: {"power": np.zeros(l_max + 1), "odd": np.zeros(l_max + 1), "variance": 0.0, "unresolved": 0.0}
+            for q in ("energy", "force")}
+    for d in data:
+        _, _, grids = strategy.compute_with_plain([d.structure], need_plain=False)
+        energies, forces = grids[0]
+        for quantity, values in (("energy", np.asarray(energies) / d.structure.n_atoms), ("force", np.asarray(forces))):
+            power = angular_power(values, strategy.quadrature, l_max)
+            total = sums[quantity]
+            total["power"] += power.power
+            total["odd"] += power.power_odd
+            total["variance"] += power.variance
+            total["unresolved"] += power.unresolved
+    out = {"grid": grid, "l_max": l_max}
+    for quantity, total in sums.items():
+        variance = total["variance"]
+        share = (lambda x: np.asarray(x) / variance) if variance > 0 else (lambda x: np.zeros_like(np.asarray(x, dtype=float)))
+        out[quantity] = {"shares": [float(x) for x in share(total["power"])], "odd": [float(x) for x in share(total["odd"])],
+                         "unresolved": float(share(total["unresolved"])), "variance": float(variance / len(data))}
+    return out
+
+
+def format_orders(orders: dict) -> str:
+    """format_orders(angular_orders(...)) -> two lines: the share of the rotational variance in each order l."""
+    lines = [f"symmetry error of plain by angular order (share of the rotational variance over {orders['grid']}; "
+             f"l = 0 is the parity-odd part):"]
+    for quantity in ("energy", "force"):
+        q = orders[quantity]
+        parts = [f"l={l} {100 * s:.1f} %" + (f" (odd {100 * o:.1f} %)" if l > 0 else "")
+                 for l, (s, o) in enumerate(zip(q["shares"], q["odd"]))]
+        lines.append(f"  {quantity:<7}" + ", ".join(parts) + f", above l={orders['l_max']} {100 * q['unresolved']:.1f} %")
+    return "\n".join(lines)
+
+
 def report_json(report: dict) -> dict:
     """The --json document: {"n_structures", "reference_force_std", "strategies": {spec: {STRATEGY_KEYS}}}."""
     return {
