@@ -10,10 +10,11 @@ A scalar is "same" when |a - b| <= N_SIGMA * sqrt(err_a^2 + err_b^2), or,
 when both runs kept their block values over the same stretches of time (at
 least MIN_PAIRED_BLOCKS blocks whose mean times agree within a quarter of a
 block), when |a - b| <= N_SIGMA * the standard error of the blockwise
-difference (widened for its few degrees of freedom, see :func:`paired_error`): runs that start from one structure with one seed share their
-early trajectory and their noise, so their difference is far better
-determined than two independent error bars say (and where they share nothing,
-the paired error is the combined one, with fewer degrees of freedom). A curve
+difference (widened for its few degrees of freedom, see :func:`paired_error`):
+runs that start from one structure with one seed share their early trajectory
+and their noise, so their difference is far better determined than two
+independent error bars say (and where they share nothing, the paired error is
+the combined one, with fewer degrees of freedom). A curve
 is "same" when the mean of ((y_a - y_b) / combined error)^2 over its points
 (points with no error bar in either run must then agree exactly) stays below
 1 + N_SIGMA * sqrt(2 / n): a chi-squared test that treats points as independent

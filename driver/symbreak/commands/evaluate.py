@@ -20,8 +20,8 @@ import argparse
 import json
 import sys
 
-from ..potentials.spec import SPEC_HELP, parse_potential_spec
 from ..core.errors import InputError
+from ..potentials.spec import SPEC_HELP, parse_potential_spec
 from ..training.evaluate import (
     angular_orders,
     evaluate_model,

@@ -229,9 +229,9 @@ def angular_orders(potential: Potential, data: Sequence[Labelled], l_max: int = 
     out = {"grid": grid, "l_max": l_max}
     for quantity, total in sums.items():
         variance = total["variance"]
-        share = (lambda x: np.asarray(x) / variance) if variance > 0 else (lambda x: np.zeros_like(np.asarray(x, dtype=float)))
-        out[quantity] = {"shares": [float(x) for x in share(total["power"])], "odd": [float(x) for x in share(total["odd"])],
-                         "unresolved": float(share(total["unresolved"])), "variance": float(variance / len(data))}
+        scale = 1.0 / variance if variance > 0 else 0.0  # an invariant model: no variance, every share 0
+        out[quantity] = {"shares": [float(x * scale) for x in total["power"]], "odd": [float(x * scale) for x in total["odd"]],
+                         "unresolved": float(total["unresolved"] * scale), "variance": float(variance / len(data))}
     return out
 
 
