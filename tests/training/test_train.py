@@ -163,3 +163,24 @@ def test_refit_baseline_removes_a_constant_offset_per_atom():
     shift = refit_baseline(model, data)
     composition = np.array([16, 8])  # 8 molecules: 16 H and 8 O (baseline order: species sorted)
     assert shift @ composition == pytest.approx(-0.05 * 24, abs=1e-3)
+
+
+def test_device_option(tmp_path, capsys):
+    """--device: cpu trains as before; an unknown or absent device is one line; cuda runs where a GPU is."""
+    write_labelled(tmp_path / "t.xyz", [water_box(seed=60), water_molecule(seed=61)])
+    args = ["train", "--train", str(tmp_path / "t.xyz"), "--valid", str(tmp_path / "t.xyz"), "--epochs", "1",
+            "--hypers", *TINY_HYPERS]
+    assert main(args + ["--out", str(tmp_path / "cpu"), "--device", "cpu"]) == 0
+    assert "1 thread(s)" in capsys.readouterr().out
+    assert main(args + ["--out", str(tmp_path / "bad"), "--device", "tpu9"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--device" in err and len(err.splitlines()) == 1
+    if not torch.cuda.is_available():
+        assert main(args + ["--out", str(tmp_path / "gpu"), "--device", "cuda"]) == 2
+        assert "no usable CUDA" in capsys.readouterr().err
+        return
+    assert main(args + ["--out", str(tmp_path / "gpu"), "--device", "cuda"]) == 0
+    assert "device cuda" in capsys.readouterr().out
+    # the checkpoint loads on the CPU and gives what the GPU model gave to float32 precision
+    pot = load_potential(str(tmp_path / "gpu"))
+    assert np.isfinite(pot.compute([water_molecule(seed=62)]).energies).all()

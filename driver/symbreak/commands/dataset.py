@@ -5,6 +5,7 @@
     symbreak dataset --list                            # the runs available
     symbreak dataset -o data2/ --set extended --frames-per-run 100   # the second default model's data
     symbreak dataset -o heldout/ --set heldout --split 0 0 1          # unseen box sizes and proton patterns
+    symbreak dataset -o data4/ --set polymorphs --frames-per-run 100  # extended + the eight ice polymorphs
 
 Writes data/train.xyz, valid.xyz, test.xyz (bulk liquid and ice) and
 gas_test.xyz (isolated molecules, never in training), extxyz with energy,
@@ -23,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", default=None, help="output directory (required unless --list)")
     parser.add_argument("--list", action="store_true", help="list the available runs and exit")
     parser.add_argument("--set", choices=sorted(RUN_SETS), default="standard",
-                        help="which runs: standard (default), extended (more ice patterns and sizes), heldout (test only)")
+                        help="which runs: standard (default), extended (more ice patterns and sizes), heldout (test only), "
+                             "polymorphs (extended plus the eight ice polymorphs), polymorphs-heldout (test only)")
     parser.add_argument("--runs", nargs="+", default=None, metavar="NAME", help="only these runs (default: all)")
     parser.add_argument("--frames-per-run", type=int, default=20, help="bulk frames kept per run (default 20)")
     parser.add_argument("--gas-frames", type=int, default=50, help="gas-phase frames per gas run (default 50)")
@@ -39,7 +41,8 @@ def run(args) -> int:
     if args.list:
         for r in runs:
             print(f"{r.name:24s} {r.kind:7s} T={r.temperature:5.0f} K  beads={r.nbeads}  molecules={r.molecules}"
-                  + ("" if r.zero_dipole or r.kind != "ice" else "  (polar)"))
+                  + ("" if r.zero_dipole or r.kind != "ice" else "  (polar)")
+                  + ("" if r.polymorph is None else f"  ice {r.polymorph} x{r.density_scale:g} density"))
         return 0
     if args.output is None:
         raise InputError("give an output directory with -o/--output")

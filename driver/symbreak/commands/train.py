@@ -35,6 +35,7 @@ _OVERRIDES = {
     "force_weight": float,
     "seed": int,
     "threads": int,
+    "device": str,
     "dtype": str,
     "max_minutes": float,
     "rotated_copies": int,
@@ -42,6 +43,7 @@ _OVERRIDES = {
 }
 
 _HELP = {
+    "device": "where to train: cpu, cuda or cuda:N (a GPU trains the same model; checkpoints load on CPU)",
     "rotated_copies": "copies of every structure per step, each with its own random rotation; K x the cost per step",
     "consistency_weight": "weight of the rotational consistency loss mean(|dE/dtheta|^2 / n_atoms) in eV^2, "
                           "dE/dtheta the gradient under a rigid rotation of positions and cell; 0 = off",

@@ -259,24 +259,25 @@ def ice_ih(
     return Structure(pos.reshape(-1, 3), np.tile([8, 1, 1], n), cell)
 
 
-def ice_rule_violations(structure: Structure, r_oh_max: float = 1.1, r_oo_max: float = 3.2) -> int:
-    """Usage: ice_rule_violations(s) -> how many O lack exactly 2 H or H-bonds lack exactly 1 H between."""
+def ice_rule_violations(structure: Structure, r_oh_max: float = 1.1, r_hbond_max: float = 2.4) -> int:
+    """Usage: ice_rule_violations(s) -> how many O do not own exactly 2 H and accept exactly 2 hydrogen bonds.
+
+    Each H donates to the nearest O other than its own (within ``r_hbond_max``);
+    the ice rules ("two near, two far") hold when every O owns two H within
+    ``r_oh_max`` and is the acceptor of two. Works for every polymorph,
+    including those with non-bonded O...O pairs as short as the bonds (VI, VII).
+    """
     pos, cell = structure.positions, structure.cell
-
-    def mic(d):
-        return minimum_image(d, cell)
-
     o = pos[structure.numbers == 8]
     h = pos[structure.numbers == 1]
-    r_oh = np.linalg.norm(mic(h[None] - o[:, None]), axis=-1)
-    bad = int(np.sum((r_oh < r_oh_max).sum(axis=1) != 2))
-    d_oo = mic(o[None] - o[:, None])
-    i, j = np.nonzero(np.triu((np.linalg.norm(d_oo, axis=-1) < r_oo_max) & (np.linalg.norm(d_oo, axis=-1) > 0.1)))
-    for a, b in zip(i, j):
-        mid = o[a] + d_oo[a, b] / 2
-        between = np.linalg.norm(mic(h - mid), axis=-1) < np.linalg.norm(d_oo[a, b]) / 2 - 0.2
-        bad += int(between.sum() != 1)
-    return bad
+    r = np.linalg.norm(minimum_image(h[:, None] - o[None], cell), axis=-1)  # (n_H, n_O)
+    owner = np.argmin(r, axis=1)
+    owned = np.bincount(owner[r[np.arange(len(h)), owner] < r_oh_max], minlength=len(o))
+    r[np.arange(len(h)), owner] = np.inf
+    acceptor = np.argmin(r, axis=1)
+    bonded = r[np.arange(len(h)), acceptor] < r_hbond_max
+    accepted = np.bincount(acceptor[bonded], minlength=len(o))
+    return int(np.sum((owned != 2) | (accepted != 2)))
 
 
 __all__ = [

@@ -26,6 +26,7 @@ import numpy as np
 from ..core.errors import InputError
 from ..core.files import atomic_path
 from ..core.structure import Structure
+from ..structures.polymorphs import polymorph_molecules
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class RunSpec:
     molecules: int = 64
     seed: int = 0
     zero_dipole: bool = True  # ice only: False keeps the proton pattern's net polarisation
+    polymorph: str | None = None  # ice from GenIce (Ih, Ic, II, III, V, VI, VII, XI); None: the Ih builder
+    repeats: tuple[int, int, int] = (1, 1, 1)  # polymorph unit cells per axis
+    density_scale: float = 1.0  # polymorph: density relative to GenIce's (the crystal's measured one)
+    frames: int | None = None  # frames kept from this run (None: the dataset's frames_per_run)
 
 
 def default_runs() -> list[RunSpec]:
@@ -89,7 +94,58 @@ def heldout_runs() -> list[RunSpec]:
     ]
 
 
-RUN_SETS = {"standard": default_runs, "extended": extended_runs, "heldout": heldout_runs}
+#: training cells of the polymorphs (unit cells per axis; 48-128 molecules); held-out cells use other repeats
+POLYMORPH_TRAINING_REPEATS = {
+    "Ih": (2, 2, 1), "Ic": (2, 2, 2), "II": (2, 2, 2), "III": (2, 2, 1),
+    "V": (1, 2, 1), "VI": (2, 2, 2), "VII": (2, 2, 1), "XI": (1, 2, 2),
+}
+POLYMORPH_HELDOUT_REPEATS = {
+    "Ih": (2, 2, 2), "Ic": (3, 2, 2), "II": (2, 2, 1), "III": (2, 2, 2),
+    "V": (2, 1, 2), "VI": (3, 2, 2), "VII": (2, 2, 2), "XI": (2, 2, 2),
+}
+
+
+def polymorph_runs(frames: int = 60) -> list[RunSpec]:
+    """Usage: polymorph_runs() -> classical NVT of the eight polymorphs, three per phase, ``frames`` kept each.
+
+    Each polymorph at 60, 130 and 200 K and at 1.00, 0.98 and 1.02 times its
+    density, each run its own proton pattern (the disordered phases): the data
+    of the polymorph-aware model. Cells as ``POLYMORPH_TRAINING_REPEATS``.
+    """
+    runs = []
+    for k, (name, repeats) in enumerate(POLYMORPH_TRAINING_REPEATS.items()):
+        for j, (temperature, scale) in enumerate(((60.0, 1.0), (130.0, 0.98), (200.0, 1.02))):
+            n = polymorph_molecules(name, repeats)
+            runs.append(RunSpec(f"ice{name}-{temperature:.0f}-{scale:.2f}", "ice", temperature, molecules=n,
+                                seed=100 + 3 * k + j, polymorph=name, repeats=repeats, density_scale=scale,
+                                frames=frames))
+    return runs
+
+
+def polymorph_heldout_runs() -> list[RunSpec]:
+    """Usage: polymorph_heldout_runs() -> one 120 K run per polymorph in cells and patterns no training run has.
+
+    Use with ``--split 0 0 1``: every frame lands in test.xyz.
+    """
+    return [
+        RunSpec(f"heldout-ice{name}-120", "ice", 120.0, molecules=polymorph_molecules(name, repeats), seed=200 + k,
+                polymorph=name, repeats=repeats)
+        for k, (name, repeats) in enumerate(POLYMORPH_HELDOUT_REPEATS.items())
+    ]
+
+
+def polymorph_extended_runs() -> list[RunSpec]:
+    """Usage: polymorph_extended_runs() -> the extended runs plus the polymorph runs (the fourth model's data)."""
+    return extended_runs() + polymorph_runs()
+
+
+RUN_SETS = {
+    "standard": default_runs,
+    "extended": extended_runs,
+    "heldout": heldout_runs,
+    "polymorphs": polymorph_extended_runs,
+    "polymorphs-heldout": polymorph_heldout_runs,
+}
 
 
 @dataclass
@@ -123,6 +179,12 @@ def initial_structure(spec: RunSpec, relax_steps: int = 100) -> Structure:
 
     if spec.kind == "liquid":
         return relax(liquid_box(spec.molecules, density=spec.density, seed=spec.seed), steps=relax_steps)
+    if spec.kind == "ice" and spec.polymorph is not None:
+        from ..structures.polymorphs import density_of, ice_polymorph
+
+        crystal = ice_polymorph(spec.polymorph, spec.repeats, seed=spec.seed)
+        return ice_polymorph(spec.polymorph, spec.repeats, seed=spec.seed,
+                             density=density_of(crystal) * spec.density_scale)
     if spec.kind == "ice":
         if spec.molecules % 8:
             raise InputError(f"ice needs a multiple of 8 molecules, got {spec.molecules}")
@@ -185,7 +247,7 @@ def generate_dataset(directory: str, config: DatasetConfig | None = None, progre
     for spec in config.runs:
         run_dir = os.path.join(directory, "runs", spec.name)
         gas_run = spec.kind == "gas"
-        frames = config.gas_frames if gas_run else config.frames_per_run
+        frames = config.gas_frames if gas_run else (spec.frames or config.frames_per_run)
         stride = config.gas_stride if gas_run else config.stride
         steps = config.equilibration_steps + frames * stride
         out_stride = stride
@@ -213,6 +275,8 @@ def generate_dataset(directory: str, config: DatasetConfig | None = None, progre
         trajectories = bead_trajectories(run_dir)
         sampled = sample_frames(trajectories, config.equilibration_steps + stride, stride, out_stride, rng)
         meta = {"source": spec.name, "temperature": spec.temperature, "nbeads": spec.nbeads}
+        if spec.polymorph is not None:
+            meta["polymorph"] = spec.polymorph
         if gas_run:
             from scipy.spatial.transform import Rotation
 
@@ -241,4 +305,6 @@ def generate_dataset(directory: str, config: DatasetConfig | None = None, progre
     return summary
 
 
-__all__ = ["RunSpec", "DatasetConfig", "default_runs", "extended_runs", "heldout_runs", "RUN_SETS", "initial_structure", "sample_frames", "generate_dataset"]
+__all__ = ["RunSpec", "DatasetConfig", "default_runs", "extended_runs", "heldout_runs", "polymorph_runs",
+           "polymorph_heldout_runs", "polymorph_extended_runs", "POLYMORPH_TRAINING_REPEATS",
+           "POLYMORPH_HELDOUT_REPEATS", "RUN_SETS", "initial_structure", "sample_frames", "generate_dataset"]

@@ -72,6 +72,18 @@ LOG_COLUMNS = (
 )
 
 
+def check_device(device: str) -> None:
+    """InputError (one line) for a device torch does not know or this machine does not have."""
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InputError(f"--device {device!r} is not a torch device (use cpu, cuda or cuda:N)") from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"--device {device}: this torch has no usable CUDA device (torch {torch.__version__})")
+    if parsed.type not in ("cpu", "cuda"):
+        raise InputError(f"--device {device}: only cpu and cuda are supported")
+
+
 @dataclass
 class TrainConfig:
     """TrainConfig(epochs=100, batch_size=8, ...): training settings with documented defaults."""
@@ -100,6 +112,8 @@ class TrainConfig:
     seed: int = 0
     #: torch intra-op threads
     threads: int = 1
+    #: where the model trains: "cpu", "cuda", "cuda:1", ... (checkpoints are always written for the CPU)
+    device: str = "cpu"
     #: "float32" or "float64" for the weights and the arithmetic
     dtype: str = "float32"
     #: stop after the epoch during which this many minutes of training have passed (None: no limit)
@@ -119,6 +133,8 @@ class TrainConfig:
             raise InputError("--rotated-copies > 1 needs the random augmentation (drop --no-augment): unrotated copies are identical")
         if not math.isfinite(self.consistency_weight) or self.consistency_weight < 0:
             raise InputError(f"--consistency-weight must be >= 0, got {self.consistency_weight}")
+        check_device(self.device)
+
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
@@ -338,6 +354,16 @@ def loss_terms(model: PETModel, batch, energies, forces, n_atoms, create_graph: 
     return terms["energy_mse"], terms["force_mse"], terms["energy_abs"], terms["force_abs"]
 
 
+def on_device(device: str, batch, *tensors):
+    """batch, *tensors on ``device`` (no copies when they are already there)."""
+    return (batch.to(device), *(t.to(device) for t in tensors))
+
+
+def as_numpy(tensor: torch.Tensor) -> np.ndarray:
+    """A detached tensor as a float64 numpy array on the CPU."""
+    return tensor.detach().cpu().numpy().astype(np.float64)
+
+
 def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
     """learning_rate(config, step, total_steps): cosine decay from lr to lr * lr_final_fraction."""
     progress = min(step / max(total_steps, 1), 1.0)
@@ -356,10 +382,10 @@ def evaluate_set(model: PETModel, data: Sequence[Labelled], topologies, config: 
     e_abs, f_abs, cons = [], [], []
     for k in range(0, len(data), config.batch_size):
         batch, energies, forces, n_atoms = make_batch(data[k : k + config.batch_size], topologies[k : k + config.batch_size], species, dtype)
-        terms = model_terms(model, batch, energies, forces, n_atoms, create_graph=False)
-        e_abs.append(terms["energy_abs"].numpy().astype(np.float64))
-        f_abs.append(terms["force_abs"].numpy().ravel().astype(np.float64))
-        cons.append(terms["consistency_each"].numpy().astype(np.float64))
+        terms = model_terms(model, *on_device(config.device, batch, energies, forces, n_atoms), create_graph=False)
+        e_abs.append(as_numpy(terms["energy_abs"]))
+        f_abs.append(as_numpy(terms["force_abs"]).ravel())
+        cons.append(as_numpy(terms["consistency_each"]))
     e_abs, f_abs = np.concatenate(e_abs), np.concatenate(f_abs)
     e_mse, f_mse = float(np.mean(e_abs**2)), float(np.mean(f_abs**2))
     return {
@@ -492,6 +518,7 @@ def train(
         if unknown:
             raise InputError(f"data contains atomic numbers {unknown} not in the model's species {list(species)}")
 
+    model = model.to(config.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     if resume:
         optimizer.load_state_dict(state["optimizer"])
@@ -504,7 +531,8 @@ def train(
     n_params = sum(p.numel() for p in model.parameters())
     log(
         f"training {n_params} parameters on {len(train_data)} structures ({len(valid_data)} validation), "
-        f"{steps_per_epoch} steps/epoch, epochs {start_epoch + 1}..{config.epochs}, {config.threads} thread(s)"
+        f"{steps_per_epoch} steps/epoch, epochs {start_epoch + 1}..{config.epochs}, "
+        + (f"{config.threads} thread(s)" if config.device == "cpu" else f"device {config.device}")
         + (f", {config.rotated_copies} rotated copies per structure ({config.rotated_copies}x cost per step)" if config.rotated_copies > 1 else "")
         + (f", consistency weight {config.consistency_weight:g}" if config.consistency_weight > 0 else "")
     )
@@ -524,14 +552,14 @@ def train(
                 batch, energies, forces, n_atoms, _ = training_batch(
                     [train_data[i] for i in idx], [train_topo[i] for i in idx], species, dtype, rng, config
                 )
-                terms = model_terms(model, batch, energies, forces, n_atoms, create_graph=True)
+                terms = model_terms(model, *on_device(config.device, batch, energies, forces, n_atoms), create_graph=True)
                 loss = total_loss(config, terms)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                e_abs.append(terms["energy_abs"].numpy().astype(np.float64))
-                f_abs.append(terms["force_abs"].numpy().ravel().astype(np.float64))
-                cons.append(terms["consistency_each"].numpy().astype(np.float64))
+                e_abs.append(as_numpy(terms["energy_abs"]))
+                f_abs.append(as_numpy(terms["force_abs"]).ravel())
+                cons.append(as_numpy(terms["consistency_each"]))
             model.eval()
             valid = evaluate_set(model, valid_data, valid_topo, config)
             improved = valid["loss"] < best_loss

@@ -13,7 +13,7 @@ Token slot 0 of every atom is the atom itself; neighbours fill slots
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Sequence
 
 import numpy as np
@@ -74,6 +74,13 @@ class GraphBatch:
     @property
     def n_total_atoms(self) -> int:
         return self.positions.shape[0]
+
+    def to(self, device: str | torch.device) -> "GraphBatch":
+        """batch.to("cuda") -> the same batch with every tensor on that device (itself when already there)."""
+        if self.positions.device == torch.device(device):
+            return self
+        moved = {f.name: getattr(self, f.name).to(device) for f in fields(self) if isinstance(getattr(self, f.name), torch.Tensor)}
+        return replace(self, **moved)
 
 
 def species_lookup(species: Sequence[int]) -> np.ndarray:

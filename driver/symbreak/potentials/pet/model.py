@@ -139,7 +139,7 @@ class PETModel(nn.Module):
         n, t = batch.n_total_atoms, batch.n_slots
         fc = cutoff_function(vectors.norm(dim=-1), h.cutoff, h.cutoff_width)
         flat_edges = batch.edge_i * t + batch.edge_slot
-        flat_centers = torch.arange(n) * t
+        flat_centers = torch.arange(n, device=batch.edge_i.device) * t
         flat = torch.cat([flat_centers, flat_edges])
         weights = vectors.new_zeros(n * t).index_copy(0, flat, torch.cat([vectors.new_ones(n), fc])).view(n, t)
         log_w = log_weights(weights)
