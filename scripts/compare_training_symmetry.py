@@ -44,7 +44,7 @@ VARIANTS = ("augment", "copies", "consistency")
 
 def variant_config(name: str, base: dict, copies: int, weight: float):
     """config = variant_config(name, base, copies, weight): the TrainConfig of one variant (base: shared fields)."""
-    from symbreak.training.train import TrainConfig
+    from symbreak.training.config import TrainConfig
 
     config = TrainConfig.from_dict(base)
     if name == "copies":
@@ -170,7 +170,7 @@ def main(argv=None) -> int:
     import torch
     from symbreak.commands.train import parse_hypers
     from symbreak.core.errors import SymbreakError
-    from symbreak.training.train import read_labelled
+    from symbreak.training.data import read_labelled
 
     try:
         variants = [v.strip() for v in args.variants.split(",") if v.strip()]

@@ -35,7 +35,7 @@ def _progress(line: str) -> None:
 def liquid_force_ratio(model: str, path: str) -> tuple[float, int]:
     """Force RMSE over the reference force std on the held-out liquid frames of ``path`` (source heldout-liquid*)."""
     from symbreak.potentials.registry import load_potential
-    from symbreak.training.train import read_labelled
+    from symbreak.training.data import read_labelled
 
     frames = [d for d in read_labelled(path) if (d.source or "").startswith("heldout-liquid")]
     if not frames:

@@ -1,11 +1,14 @@
-"""The import graph between symbreak's top-level packages, and a check that every import points down.
+"""The import graph between symbreak's top-level packages, and a check that every import points down and none goes round.
 
     python scripts/import_graph.py            # the graph, one line a package: what it imports
-    python scripts/import_graph.py --check    # exit 1 (listing each file and line) if a package imports one above it
+    python scripts/import_graph.py --check    # exit 1 (listing each file and line) if a package imports one above
+                                              # it, or modules of one package import each other in a cycle
 
 Every import counts, also those inside functions (they run too). The layers, bottom first, are
 LAYERS below; a package may import itself and any package listed before it. Modules directly in
-symbreak/ (cli.py, __init__.py) are the entry points above everything.
+symbreak/ (cli.py, __init__.py) are the entry points above everything. Inside a package the modules
+must form no cycle (a.py imports b.py, which imports a.py, directly or through others); a package's
+__init__.py, which re-exports its modules, is left out of that check.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "driver" / "symbreak"
 
-#: bottom first: shared types, then structures and models, the symmetry wrappers, the socket server, i-PI
+#: bottom first: shared types, then structures and models, the symmetry wrappers, the ASE calculator, the socket server, i-PI
 #: plumbing, the runs, their analysis, training, the audit, the study, the subcommands
-LAYERS = ("core", "structures", "potentials", "symmetry", "server", "ipi", "campaign", "analysis", "training",
+LAYERS = ("core", "structures", "potentials", "symmetry", "ase", "server", "ipi", "campaign", "analysis", "training",
           "audit", "study", "commands")
 
 
-def imported_packages(path: Path) -> list[tuple[str, int]]:
-    """(top-level symbreak package, line) for every import of a symbreak module in ``path``."""
+def imported_modules(path: Path) -> list[tuple[tuple[str, ...], int]]:
+    """(module path inside symbreak, line) for every import of a symbreak module in ``path``.
+
+    ``from .x import name`` counts as an import of x.name (which may be a module or a name in x).
+    """
     rel = path.relative_to(PACKAGE)
     here = rel.parts[:-1]
     found = []
@@ -40,10 +46,52 @@ def imported_packages(path: Path) -> list[tuple[str, int]]:
                          for a in node.names]
         elif isinstance(node, ast.Import):
             names = [a.name.split(".")[1:] for a in node.names if a.name.split(".")[0] == "symbreak"]
-        for parts in names:
-            if parts and parts[0] in LAYERS:
-                found.append((parts[0], node.lineno))
+        found += [(tuple(parts), node.lineno) for parts in names if parts]
     return found
+
+
+def imported_packages(path: Path) -> list[tuple[str, int]]:
+    """(top-level symbreak package, line) for every import of a symbreak module in ``path``."""
+    return [(parts[0], line) for parts, line in imported_modules(path) if parts[0] in LAYERS]
+
+
+def module_of(parts: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The module file an imported path names: pkg/mod.py for ('pkg', 'mod', 'name') or ('pkg', 'mod')."""
+    for n in (len(parts), len(parts) - 1):
+        if n >= 2 and (PACKAGE.joinpath(*parts[:n]).with_suffix(".py")).is_file():
+            return parts[:n]
+    return None
+
+
+def module_cycles() -> list[str]:
+    """'a.py -> b.py -> a.py (file:line, ...)' for every cycle of imports between modules of one package."""
+    edges: dict[tuple[str, ...], dict[tuple[str, ...], str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        if len(rel.parts) < 2 or rel.parts[0] not in LAYERS or rel.name == "__init__.py":
+            continue
+        here = tuple(rel.with_suffix("").parts)
+        for parts, line in imported_modules(path):
+            target = module_of(parts)
+            if target is not None and target != here and target[:-1] == here[:-1]:
+                edges.setdefault(here, {}).setdefault(target, f"{rel}:{line}")
+    cycles, seen = [], set()
+
+    def visit(node, stack):
+        for target in edges.get(node, {}):
+            if target in stack:
+                loop = stack[stack.index(target):] + [target]
+                key = frozenset(loop)
+                if key not in seen:
+                    seen.add(key)
+                    where = ", ".join(edges[a][b] for a, b in zip(loop, loop[1:]))
+                    cycles.append(" -> ".join("/".join(m) + ".py" for m in loop) + f" ({where})")
+            elif len(stack) < 50:
+                visit(target, stack + [target])
+
+    for start in sorted(edges):
+        visit(start, [start])
+    return cycles
 
 
 def graph() -> dict[str, dict[str, list[str]]]:
@@ -69,7 +117,8 @@ def upward_imports(g: dict[str, dict[str, list[str]]]) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if a package imports one above it")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if a package imports one above it or modules of a package import each other in a cycle")
     args = parser.parse_args(argv)
     g = graph()
     for pkg in reversed(LAYERS):
@@ -78,7 +127,10 @@ def main(argv=None) -> int:
     bad = upward_imports(g)
     if bad:
         print("\nupward imports:\n  " + "\n  ".join(bad))
-    return 1 if (args.check and bad) else 0
+    cycles = module_cycles()
+    if cycles:
+        print("\nimport cycles inside a package:\n  " + "\n  ".join(cycles))
+    return 1 if (args.check and (bad or cycles)) else 0
 
 
 if __name__ == "__main__":

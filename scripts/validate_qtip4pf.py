@@ -48,7 +48,8 @@ from symbreak.ipi.md_settings import MDSettings, thermostat_for
 from symbreak.potentials.relaxation import relax
 from symbreak.structures import liquid_box, write_ipi_xyz
 from symbreak.structures.io import read_structures
-from symbreak.training.ipi_md import read_properties, run_reference_md
+from symbreak.ipi.outputs import read_properties
+from symbreak.training.ipi_md import run_reference_md
 
 KT_298 = 8.617333262e-5 * 298.0
 LITERATURE = {"gOO_peak_position": (2.80, 0.05), "gOO_peak_height_quantum": (2.7, 0.2),
@@ -135,7 +136,7 @@ def main(argv=None) -> int:
         mean, err = block_average(density, n_blocks=5)
         report[name] = {
             "density_g_cm3": float(mean), "density_error_g_cm3": float(err),
-            "pressure_MPa": float(props["pressure_cv"][keep].mean()),
+            "pressure_MPa": float(props["pressure_cv"][keep].mean()) / 10.0,  # the reader gives bar
             "temperature_K": float(props["temperature"][keep].mean()), "wall_s": time.time() - t,
         }
     if args.pimd_steps > 0:

@@ -7,6 +7,8 @@ pytest can use the same structures. Add new shared fixtures here, keep them
 generic and cheap.
 """
 
+import subprocess
+
 import pytest
 from symbreak.potentials import testing
 
@@ -37,3 +39,72 @@ def tiny_pet_model(tmp_path_factory):
     from symbreak.potentials.foreign_models import export_random_pet
 
     return export_random_pet(str(tmp_path_factory.mktemp("models") / "tiny-pet.pt"))
+
+
+# ---- the fast tier: `bash run-tests.sh -m "not slow"` ----------------------------------------------------------
+# A test that starts i-PI, LAMMPS, a server or any other process belongs to the slow tier. The guard below makes
+# an unmarked test fail at once, naming what it started, when it (or a fixture it sets up, of any scope) starts a
+# process or a LAMMPS instance: the fast tier stays fast. Outside of a test (collection) nothing is checked.
+
+_RUNNING: dict = {"item": None}
+_ORIGINALS: list = []
+
+
+def _refuse_unless_slow(what: str) -> None:
+    item = _RUNNING["item"]
+    if item is not None and item.get_closest_marker("slow") is None:
+        pytest.fail(f"{item.nodeid} {what} but is not marked slow: add @pytest.mark.slow "
+                    "(the fast tier, -m 'not slow', starts no process)", pytrace=False)
+
+
+def _lammps_class():
+    try:
+        from symbreak.potentials.lammps_env import import_lammps
+
+        return import_lammps().lammps
+    except ImportError:
+        return None
+
+
+def pytest_configure(config):
+    popen_init = subprocess.Popen.__init__
+
+    def guarded_popen(self, args, *rest, **kwargs):
+        try:
+            _refuse_unless_slow(f"starts a process ({' '.join(map(str, args)) if isinstance(args, (list, tuple)) else args})")
+        except BaseException:
+            self._child_created, self.returncode = False, None  # what Popen.__del__ reads
+            raise
+        popen_init(self, args, *rest, **kwargs)
+
+    _ORIGINALS.append((subprocess.Popen, "__init__", popen_init))
+    subprocess.Popen.__init__ = guarded_popen
+    lammps = _lammps_class()
+    if lammps is not None:
+        lammps_init = lammps.__init__
+
+        def guarded_lammps(self, *args, **kwargs):
+            try:
+                _refuse_unless_slow("starts LAMMPS")
+            except BaseException:
+                self.lmp, self.opened = None, False  # what lammps.close, called by its __del__, reads
+                raise
+            lammps_init(self, *args, **kwargs)
+
+        _ORIGINALS.append((lammps, "__init__", lammps_init))
+        lammps.__init__ = guarded_lammps
+
+
+def pytest_unconfigure(config):
+    while _ORIGINALS:
+        owner, name, original = _ORIGINALS.pop()
+        setattr(owner, name, original)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _RUNNING["item"] = item
+    try:
+        yield
+    finally:
+        _RUNNING["item"] = None

@@ -1,24 +1,45 @@
-"""The packages form layers: none imports a package above it (scripts/import_graph.py --check)."""
+"""The packages form layers: none imports a package above it, no module cycle inside one (scripts/import_graph.py --check)."""
 
-import subprocess
 import sys
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "import_graph.py"
 
 
-def test_no_package_imports_one_above_it():
-    out = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "core       -> (nothing)" in out.stdout
-
-
-def test_the_check_finds_an_upward_import(tmp_path, monkeypatch):
+def _import_graph():
     sys.path.insert(0, str(SCRIPT.parent))
     try:
         import import_graph
     finally:
         sys.path.remove(str(SCRIPT.parent))
+    return import_graph
+
+
+def test_no_package_imports_one_above_it_and_no_module_cycle(capsys):
+    assert _import_graph().main(["--check"]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "core       -> (nothing)" in out and "cycle" not in out
+
+
+def test_the_check_finds_a_cycle_inside_a_package(tmp_path, monkeypatch, capsys):
+    import_graph = _import_graph()
+    monkeypatch.setattr(import_graph, "PACKAGE", tmp_path)
+    for pkg in import_graph.LAYERS:
+        (tmp_path / pkg).mkdir()
+        (tmp_path / pkg / "__init__.py").write_text("from .plan import x\nfrom .frontier import y\n")
+    (tmp_path / "study" / "plan.py").write_text("def f():\n    from .frontier import frontier_runs\n")
+    (tmp_path / "study" / "frontier.py").write_text("from .helpers import z\n")
+    (tmp_path / "study" / "helpers.py").write_text("from symbreak.study.plan import StudyRun\n")
+    (tmp_path / "study" / "fine.py").write_text("from . import plan\nfrom .frontier import y\n")
+    (cycle,) = import_graph.module_cycles()
+    assert cycle.startswith("study/plan.py -> study/frontier.py -> study/helpers.py -> study/plan.py")
+    assert "study/plan.py:2" in cycle and "study/helpers.py:1" in cycle
+    assert import_graph.main(["--check"]) == 1
+    assert "import cycles inside a package" in capsys.readouterr().out
+
+
+def test_the_check_finds_an_upward_import(tmp_path, monkeypatch):
+    import_graph = _import_graph()
     monkeypatch.setattr(import_graph, "PACKAGE", tmp_path)
     for pkg in import_graph.LAYERS:
         (tmp_path / pkg).mkdir()

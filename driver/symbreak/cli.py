@@ -18,6 +18,7 @@ COMMANDS = {
     "study": ("symbreak.commands.study", "the main job: run the study for several strategies and report"),
     "frontier": ("symbreak.commands.frontier", "the cost-accuracy frontier: every way of fixing the symmetry, cost vs error"),
     "audit": ("symbreak.commands.audit", "audit a model: symmetry error by grid and angular order, torque, drift in NVE, model error"),
+    "check": ("symbreak.commands.check", "is a run folder whole? integrity checks after a crash (exit 0 or 1)"),
     "analyze": ("symbreak.commands.analyze", "analyse run folders: observables with error bars, figures, verdicts between runs"),
     "run": ("symbreak.commands.run", "run a named simulation case (i-PI + servers) into an output folder"),
     "serve": ("symbreak.commands.serve", "serve a potential to i-PI over a socket, wrapped in a symmetrization strategy"),
@@ -29,10 +30,6 @@ COMMANDS = {
     "train": ("symbreak.commands.train", "train the PET-style model on extxyz data"),
     "evaluate": ("symbreak.commands.evaluate", "model and symmetry errors of a model on labelled data"),
 }
-
-
-class CLIError(SymbreakError):
-    """An error at the command-line boundary: printed as one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:

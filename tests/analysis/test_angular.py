@@ -1,7 +1,8 @@
 """Angular momentum and torque: known answers."""
 
 import numpy as np
-from symbreak.analysis.angular import angular_momentum, gas_summary, hbar_ase, torque
+import pytest
+from symbreak.analysis.angular import angular_momentum, angular_summary, hbar_ase, torque
 
 
 def rigid_rotor(n_frames=50, omega=0.01):
@@ -50,9 +51,10 @@ def test_central_forces_give_no_torque():
     assert np.allclose(torque(pos, forces, masses), 0, atol=1e-12)
 
 
-def test_gas_summary_of_a_rigid_rotor():
+def test_angular_summary_of_a_rigid_rotor():
     pos, mom, masses = rigid_rotor()
     L = angular_momentum(pos, mom, masses)
-    s = gas_summary(np.arange(len(L)) * 1e-3, L, np.zeros_like(L))
-    assert s["L_max_change_hbar"] < 1e-9 and s["L_direction_change_deg"] < 1e-5
-    assert s["L0_hbar"] == np.linalg.norm(L[0]) / hbar_ase()
+    s = angular_summary(pos, mom, np.zeros_like(pos), masses)
+    assert s.L_max_change < 1e-9 and s.L_direction_change < 1e-5 and s.torque_rms == 0.0
+    assert s.L0 == pytest.approx(np.linalg.norm(L[0]) / hbar_ase(), rel=1e-12)
+    assert s.L.shape == (len(pos), 3) and s.change.shape == (len(pos),)

@@ -174,6 +174,7 @@ def _convergence(result) -> list[str]:
     return [row.strategy for row in result.convergence]
 
 
+@pytest.mark.slow
 def test_nve_molecule_one_socket_xyz(runs):
     run = RunFolder(runs / "nve")
     assert run.manifest is None and run.description.ensemble == "nve"
@@ -192,6 +193,7 @@ def test_nve_molecule_one_socket_xyz(runs):
     assert {"L_change", "conserved"} <= _curves(r)
 
 
+@pytest.mark.slow
 def test_mts_two_forcefields_ase_outputs(runs):
     run = RunFolder(runs / "mts")
     assert run.description.nmts == (1, 2) and run.case == "ipi-nvt-mts" and run.kind == "gas"
@@ -206,6 +208,7 @@ def test_mts_two_forcefields_ase_outputs(runs):
     assert _get(r, "label") == "mts:i" and _scalar(r, "torque_rms") is not None
 
 
+@pytest.mark.slow
 def test_bulk_nvt_with_a_weight_zero_forcefield(runs):
     run = RunFolder(runs / "bulk")
     assert (run.case, run.kind, run.label) == ("ipi-nvt", "liquid", "plain")
@@ -220,6 +223,7 @@ def test_bulk_nvt_with_a_weight_zero_forcefield(runs):
     assert 150.0 < temperature[len(temperature) // 2:].mean() < 450.0  # SVR at 300 K, tau 10 fs, 30 fs
 
 
+@pytest.mark.slow
 def test_replay_with_two_strategies(runs):
     run = RunFolder(runs / "replay")
     assert (run.case, run.kind) == ("ipi-replay", "replay")
@@ -230,6 +234,7 @@ def test_replay_with_two_strategies(runs):
     assert _scalar(r, "symmetry_error_plain") is not None
 
 
+@pytest.mark.slow
 def test_cli_analyzes_foreign_folders(runs, tmp_path):
     folders = [str(runs / name) for name in ("nve", "mts", "bulk", "replay")]
     proc = subprocess.run(symbreak_command("analyze", *folders, "--no-figures", "--out", str(tmp_path / "out")),
@@ -240,6 +245,7 @@ def test_cli_analyzes_foreign_folders(runs, tmp_path):
         assert case in proc.stdout
 
 
+@pytest.mark.slow
 def test_checkpoint_or_another_input_name_describes_the_run(runs, tmp_path):
     only_restart = tmp_path / "restart"
     shutil.copytree(runs / "nve", only_restart)

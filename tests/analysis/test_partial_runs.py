@@ -56,6 +56,7 @@ def _cli(capsys, *args):
     return code, out
 
 
+@pytest.mark.slow
 def test_cut_at_arbitrary_offsets_reads_the_complete_part(finished, tmp_path, capsys):
     rng = np.random.default_rng(0)
     for trial in range(3):
@@ -79,6 +80,7 @@ def test_cut_at_arbitrary_offsets_reads_the_complete_part(finished, tmp_path, ca
     assert "note: simulation.positions_0.xyz: read" in out.out and "the last one was being written" in out.out
 
 
+@pytest.mark.slow
 def test_xyz_cut_at_every_kind_of_place(finished, tmp_path):
     data = (finished / "simulation.positions_0.xyz").read_bytes()
     ends = _frame_ends(data)
@@ -96,6 +98,7 @@ def test_xyz_cut_at_every_kind_of_place(finished, tmp_path):
         read_xyz_trajectory(path)
 
 
+@pytest.mark.slow
 def test_properties_last_row_being_written_is_dropped(finished, tmp_path):
     text = (finished / "simulation.out").read_text()
     path = tmp_path / "simulation.out"
@@ -107,6 +110,7 @@ def test_properties_last_row_being_written_is_dropped(finished, tmp_path):
     assert notes == [f"simulation.out: read {len(rows) - 1} complete rows; the last one was being written"]
 
 
+@pytest.mark.slow
 def test_nul_tail_is_left_out_with_a_note(finished, tmp_path):
     run = _copy(finished, tmp_path)
     for name in ("simulation.out", "simulation.positions_0.xyz"):
@@ -122,6 +126,7 @@ def test_nul_tail_is_left_out_with_a_note(finished, tmp_path):
     ("nul_middle", "simulation.out: NUL bytes at line 20, followed by more data: the file is corrupted"),
     ("text", "simulation.out: row 13 (line 20) is not all numbers"),
 ])
+@pytest.mark.slow
 def test_corrupted_properties_one_line(finished, tmp_path, capsys, damage, message):
     run = _copy(finished, tmp_path)
     path = run / "simulation.out"
@@ -143,6 +148,7 @@ def test_corrupted_properties_one_line(finished, tmp_path, capsys, damage, messa
     assert last.startswith("symbreak analyze: error: ") and message in last
 
 
+@pytest.mark.slow
 def test_corrupted_trajectory_one_line(finished, tmp_path, capsys):
     run = _copy(finished, tmp_path)
     path = run / "simulation.positions_0.xyz"
@@ -154,6 +160,7 @@ def test_corrupted_trajectory_one_line(finished, tmp_path, capsys):
     assert "simulation.positions_0.xyz: line 11 should hold the atom count of frame 3, found 'garbage'" in out.err
 
 
+@pytest.mark.slow
 def test_extras_cut_or_corrupted(finished, tmp_path):
     text = (finished / "simulation.extras_c0").read_text()
     path = tmp_path / "simulation.extras_c0"
@@ -168,6 +175,7 @@ def test_extras_cut_or_corrupted(finished, tmp_path):
         read_extras(path)
 
 
+@pytest.mark.slow
 def test_out_that_is_a_file_one_line(finished, tmp_path, capsys):
     target = tmp_path / "a-file"
     target.write_text("x")

@@ -42,6 +42,7 @@ def runs(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_gas(runs):
     r = analyze_run(runs / "gas")
     assert r.kind == "gas" and r.label == "2i"
@@ -62,6 +63,7 @@ def test_gas(runs):
     assert r.curves["L_change"].x_axis == "time / ps" and r.curves["L_change"].x_unit == "ps"
 
 
+@pytest.mark.slow
 def test_liquid_and_figures(runs, tmp_path):
     r, paths = analyze_one(runs / "liquid", tmp_path)
     assert r.kind == "liquid" and r.n_molecules == 8
@@ -77,6 +79,7 @@ def test_liquid_and_figures(runs, tmp_path):
     assert {p.name for p in paths} == {"liquid.png", "orientation.png"}
 
 
+@pytest.mark.slow
 def test_pimd(runs):
     r = analyze_run(runs / "pimd")
     assert r.kind == "pimd" and r.beads == 2
@@ -90,6 +93,7 @@ def test_pimd(runs):
     assert list(k.block_times) == sorted(k.block_times) and r.observables["rg_O"].blocks is not None
 
 
+@pytest.mark.slow
 def test_bulk_spectra_from_every_step(runs):
     """Bulk trajectories are written every 10 steps, the extras every step: the spectra reach the O-H stretch."""
     r = analyze_run(runs / "liquid2i")
@@ -99,6 +103,7 @@ def test_bulk_spectra_from_every_step(runs):
     assert r.frames == 9  # properties and positions: every 10 steps
 
 
+@pytest.mark.slow
 def test_replay_skips_the_initial_structure(runs):
     r = analyze_run(runs / "replay")
     table = r.convergence
@@ -113,6 +118,7 @@ def test_replay_skips_the_initial_structure(runs):
     assert "replayed frames the plain model's symmetry error" in " ".join(findings([r], []))
 
 
+@pytest.mark.slow
 def test_geop_energies(runs):
     r = analyze_run(runs / "geop")
     assert r.value("energy_after") < r.value("energy_before")
@@ -120,6 +126,7 @@ def test_geop_energies(runs):
     assert "reference_after" in r.observables and "model_error_after" in r.observables
 
 
+@pytest.mark.slow
 def test_identical_runs_are_the_same_and_a_copy_compares(runs, tmp_path):
     copy = tmp_path / "liquid-copy"
     shutil.copytree(runs / "liquid", copy)
@@ -151,6 +158,7 @@ def test_verdicts():
     assert [fold(3.24), fold(1.2e4)] == ["3.2-fold", "10^4-fold"]
 
 
+@pytest.mark.slow
 def test_bad_folders(tmp_path, runs):
     with pytest.raises(RunError, match="no i-PI input"):
         analyze_run(tmp_path)
@@ -171,6 +179,7 @@ def test_bad_folders(tmp_path, runs):
         read_extras(tmp_path / "nothing")
 
 
+@pytest.mark.slow
 def test_cli_one_line_error_and_comparison(tmp_path, runs):
     proc = subprocess.run(symbreak_command("analyze", str(tmp_path)), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2

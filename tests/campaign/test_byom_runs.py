@@ -44,12 +44,27 @@ def test_run_with_an_ase_calculator(tmp_path):
     assert "finished" in json.loads((out / "manifest.json").read_text())
 
 
+@pytest.mark.slow
 def test_run_refuses_a_missing_metatomic_model(tmp_path):
     """A metatomic model that is not there fails before i-PI or any server starts: one line, exit 2."""
     proc = subprocess.run(symbreak_command("run", "gas-nve", "--potential", "metatomic:nowhere.pt", "--steps", "5",
                                            "--out", str(tmp_path / "r")), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "metatomic model file not found: nowhere.pt" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow  # importing metatomic runs `file` (platform.architecture)
+def test_run_refuses_a_corrupt_metatomic_model_before_any_process(tmp_path, capsys):
+    """A file that is there but is no model fails in the preflight: one line, and no run folder, no process."""
+    pytest.importorskip("metatomic.torch", reason="metatomic models need metatomic-torch (pip install 'symbreak[metatomic]')")
+    from symbreak.cli import main
+
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(bytes(range(256)) * 8)
+    assert main(["run", "gas-nve", "--potential", f"metatomic:{corrupt}", "--steps", "5", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "is not a usable metatomic model" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "r").exists()
 
 

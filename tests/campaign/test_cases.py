@@ -12,6 +12,7 @@ DYNAMICS = [name for name, case in CASES.items() if case.motion == "dynamics"]
 
 
 @pytest.mark.parametrize("name", DYNAMICS)
+@pytest.mark.slow
 def test_dynamics_case_runs(tmp_path, name):
     case = CASES[name]
     out = tmp_path / name
@@ -32,6 +33,7 @@ def test_dynamics_case_runs(tmp_path, name):
         assert np.all(props["volume"] > 0)
 
 
+@pytest.mark.slow
 def test_geometry_optimisation_lowers_the_energy(tmp_path):
     out = tmp_path / "geop"
     run_case(RunConfig(case="ice-geop", out=str(out), strategy="plain", potential="toy", steps=5, quiet=True))
@@ -39,6 +41,7 @@ def test_geometry_optimisation_lowers_the_energy(tmp_path):
     assert pot[-1] < pot[0]
 
 
+@pytest.mark.slow
 def test_replay_evaluates_every_frame_with_every_strategy(tmp_path):
     src = tmp_path / "src"
     run_case(RunConfig(case="gas-nve", out=str(src), potential="toy", steps=4, reference=False, quiet=True))
@@ -59,6 +62,7 @@ def test_mts_needs_a_grid_strategy(tmp_path):
         run_case(RunConfig(case="gas-mts", out=str(tmp_path / "x"), strategy="random:1", potential="toy", steps=1))
 
 
+@pytest.mark.slow
 def test_mts_ratio_sets_the_outer_step(tmp_path):
     """--mts-ratio 4: the correction every 2 fs (inner step still 0.5 fs); the analysis uses the run's own step."""
     from symbreak.analysis.run_folder import RunFolder
@@ -77,6 +81,7 @@ def test_mts_ratio_sets_the_outer_step(tmp_path):
             prepare(RunConfig(out=str(tmp_path / "b"), strategy="2i", potential="toy", **bad))
 
 
+@pytest.mark.slow
 def test_init_structure_starts_from_the_last_frame(tmp_path):
     from symbreak.structures.io import read_structures
 

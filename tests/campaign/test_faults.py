@@ -128,6 +128,7 @@ def assert_conserved_continuous(table: np.ndarray, seam: int) -> None:
 # kills and orphans (item 1 and 2)
 
 
+@pytest.mark.slow
 def test_ipi_and_runner_killed_stale_socket_resume_once(runs, tmp_path):
     out = tmp_path / "r"
     args = [*GAS, "--steps", "600", "--quiet"]
@@ -160,6 +161,7 @@ def test_ipi_and_runner_killed_stale_socket_resume_once(runs, tmp_path):
     assert not (out / LOCK_NAME).exists()
 
 
+@pytest.mark.slow
 def test_killed_before_the_first_checkpoint_starts_again_from_step_0(runs, tmp_path):
     out = tmp_path / "r"
     args = [*GAS, "--steps", "150", "--quiet"]
@@ -177,6 +179,7 @@ def test_killed_before_the_first_checkpoint_starts_again_from_step_0(runs, tmp_p
     assert_every_step_once(out, 150)
 
 
+@pytest.mark.slow
 def test_second_runner_refuses_and_orphans_are_stopped_before_resume(runs, tmp_path):
     out = tmp_path / "r"
     args = [*GAS, "--steps", "1000", "--quiet"]
@@ -203,6 +206,7 @@ def test_second_runner_refuses_and_orphans_are_stopped_before_resume(runs, tmp_p
     assert_conserved_continuous(table, json.loads((out / "manifest.json").read_text())["attempts"][-1]["from_step"])
 
 
+@pytest.mark.slow
 def test_full_disk_stops_with_one_line_and_resumes_once_there_is_space(runs, tmp_path):
     disk = tmp_path / "disk"
     disk.mkdir()
@@ -231,6 +235,7 @@ def test_full_disk_stops_with_one_line_and_resumes_once_there_is_space(runs, tmp
 # the stall watchdog (item 5)
 
 
+@pytest.mark.slow
 def test_a_stopped_server_is_detected_named_and_the_run_resumes(runs, tmp_path):
     out = tmp_path / "r"
     args = [*GAS, "--steps", "800", "--stall-timeout", "4"]
@@ -270,6 +275,7 @@ def _interrupted(out: Path, **options) -> dict:
     return manifest
 
 
+@pytest.mark.slow
 def test_other_options_refuse_with_the_differences_listed(tmp_path):
     out = tmp_path / "r"
     _interrupted(out)
@@ -289,6 +295,7 @@ def test_other_options_refuse_with_the_differences_listed(tmp_path):
     assert result.resumed and "finished" in json.loads((out / "manifest.json").read_text())
 
 
+@pytest.mark.slow
 def test_force_new_moves_the_old_run_aside(tmp_path, capsys):
     out = tmp_path / "r"
     old = _interrupted(out)
@@ -312,6 +319,7 @@ def test_force_new_moves_the_old_run_aside(tmp_path, capsys):
 # the random stream continues on resume (item 4)
 
 
+@pytest.mark.slow
 def test_random_stream_continues_across_a_resume(runs, tmp_path):
     out = tmp_path / "r"
     args = ["gas-nvt", "--potential", "toy", "--strategy", "random:5", "--no-reference", "--steps", "400", "--quiet"]
@@ -473,6 +481,7 @@ def test_latest_complete_checkpoint_and_new_socket_addresses(tmp_path):
         with_socket_addresses(text, {"other": ("x", None)})
 
 
+@pytest.mark.slow
 def test_lock_refuses_a_second_owner_and_finds_recorded_orphans(tmp_path):
     from symbreak.campaign.runlock import RunBusy, RunLock
 

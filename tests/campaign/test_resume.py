@@ -6,6 +6,7 @@ import subprocess
 import time
 
 import numpy as np
+import pytest
 from symbreak.ipi.launch import symbreak_command
 from symbreak.ipi.outputs import read_properties
 from symbreak.ipi.resume import checkpoint_step, prune_checkpoint_backups, truncate_frames, truncate_properties
@@ -26,6 +27,7 @@ def test_truncate_properties_and_frames(tmp_path):
     assert extras.read_text().count("Step") == 1
 
 
+@pytest.mark.slow
 def test_kill_and_resume_loses_and_repeats_no_step(tmp_path):
     out = tmp_path / "run"
     command = symbreak_command("run", "gas-nve", "--potential", "toy", "--steps", "3000", "--no-reference",

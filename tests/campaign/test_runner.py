@@ -10,6 +10,7 @@ from symbreak.ipi.launch import symbreak_command
 from symbreak.ipi.processes import ProcessFailed
 
 
+@pytest.mark.slow
 def test_gas_nve_run_writes_outputs_and_manifest(tmp_path):
     out = tmp_path / "gas"
     result = run_case(RunConfig(case="gas-nve", out=str(out), strategy="2i", potential="toy", steps=5, quiet=True))
@@ -22,6 +23,7 @@ def test_gas_nve_run_writes_outputs_and_manifest(tmp_path):
     assert "--vacuum" in manifest["commands"]["clients"][0]["command"]
 
 
+@pytest.mark.slow
 def test_stride_sets_the_output_rows_and_defines_the_run(tmp_path):
     out = tmp_path / "liquid"
     run_case(RunConfig(case="liquid-nvt", out=str(out), potential="toy", steps=6, size=8, stride=2, quiet=True))
@@ -35,6 +37,7 @@ def test_stride_sets_the_output_rows_and_defines_the_run(tmp_path):
         run_case(RunConfig(case="liquid-nvt", out=str(tmp_path / "x"), potential="toy", stride=0, quiet=True))
 
 
+@pytest.mark.slow
 def test_workers_reach_the_model_server_of_a_grid_strategy_only(tmp_path):
     out = tmp_path / "liquid"
     run_case(RunConfig(case="liquid-nvt", out=str(out), strategy="2i", potential="toy", steps=3, workers=2,
@@ -46,6 +49,7 @@ def test_workers_reach_the_model_server_of_a_grid_strategy_only(tmp_path):
         run_case(RunConfig(case="gas-nve", out=str(tmp_path / "x"), potential="toy", workers=0, quiet=True))
 
 
+@pytest.mark.slow
 def test_liquid_run_over_tcp(tmp_path):
     out = tmp_path / "liquid"
     run_case(RunConfig(case="liquid-nvt", out=str(out), strategy="plain", potential="toy", steps=3,
@@ -53,6 +57,7 @@ def test_liquid_run_over_tcp(tmp_path):
     assert (out / "simulation.positions_0.xyz").exists()
 
 
+@pytest.mark.slow
 def test_a_dying_server_is_named(tmp_path):
     # a spec that parses but whose factory returns no calculator: the runner starts, the server dies at load
     with pytest.raises(ProcessFailed, match="model0 exited with code 2"):
@@ -76,6 +81,7 @@ def test_unknown_case_lists_the_known_ones():
         get_case("gas-npt")
 
 
+@pytest.mark.slow
 def test_cli_list():
     out = subprocess.run(symbreak_command("run", "--list"), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
@@ -83,6 +89,7 @@ def test_cli_list():
         assert name in out.stdout
 
 
+@pytest.mark.slow
 def test_an_ipi_input_error_is_named(tmp_path, monkeypatch):
     import symbreak.campaign.preparation as preparation
 
@@ -92,6 +99,7 @@ def test_an_ipi_input_error_is_named(tmp_path, monkeypatch):
                            quiet=True))
 
 
+@pytest.mark.slow
 def test_a_port_in_use_is_reported(tmp_path):
     import socket
 

@@ -40,6 +40,7 @@ def test_soak_short_run_passes_every_check(tmp_path):
                 pass
 
 
+@pytest.mark.slow
 def test_soak_refuses_a_folder_that_is_not_empty(tmp_path):
     (tmp_path / "x").write_text("mine")
     done = subprocess.run([sys.executable, str(SCRIPT), "--minutes", "1", "--out", str(tmp_path)],

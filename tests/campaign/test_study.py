@@ -11,6 +11,7 @@ from symbreak.ipi.launch import symbreak_command
 from symbreak.study.plan import QUICK, parse_parts, plan_runs, study_plan
 
 
+@pytest.mark.slow
 def test_tiny_study_gas_and_replay(tmp_path):
     out = tmp_path / "study"
     command = symbreak_command("study", "--quick", "--potential", "toy", "--parts", "gas,replay", "--scale", "0.03",
@@ -42,12 +43,14 @@ def test_tiny_study_gas_and_replay(tmp_path):
     assert proc.stderr.count("reusing the finished run") == 6
 
 
+@pytest.mark.slow
 def test_study_rejects_unknown_parts(tmp_path):
     proc = subprocess.run(symbreak_command("study", "--parts", "gas,moon", "--out", str(tmp_path)),
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "moon" in proc.stderr
 
 
+@pytest.mark.slow
 def test_tiny_study_ice_relaxations(tmp_path):
     """The geop part: per cell plain, 2i (from the plain minimum) and q-TIP4P/F relaxations, relative energies."""
     from symbreak.structures.io import read_structures
@@ -81,6 +84,7 @@ def test_tiny_study_ice_relaxations(tmp_path):
     assert (out / "ice_relative_energies.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_study_rejects_one_ice_cell(tmp_path):
     proc = subprocess.run(symbreak_command("study", "--parts", "geop", "--ice-cells", "1", "--out", str(tmp_path)),
                           capture_output=True, text=True, timeout=60)
@@ -274,6 +278,7 @@ def test_pimd_verdicts_use_paired_blocks_when_the_runs_share_their_noise():
     assert group.verdict("kinetic_cv_H", "plain", "reference").verdict == "undecided"
 
 
+@pytest.mark.slow
 def test_tiny_study_pimd(tmp_path, monkeypatch, capsys):
     """The pimd part on the toy potential: plain, 2i and q-TIP4P/F PIMD, K_cv and Rg with error bars in summary.json.
 

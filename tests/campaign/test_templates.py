@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+import pytest
 from symbreak.ipi.outputs import read_properties
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,6 +17,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import write_inputs  # noqa: E402
 
 
+@pytest.mark.slow
 def test_inputs_folder_is_up_to_date(tmp_path):
     write_inputs.write_all(tmp_path)
     fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
@@ -26,6 +28,7 @@ def test_inputs_folder_is_up_to_date(tmp_path):
             assert (tmp_path / rel).read_text() == (ROOT / "inputs" / rel).read_text(), f"{rel} is stale"
 
 
+@pytest.mark.slow
 def test_a_template_runs_by_hand(tmp_path):
     work = tmp_path / "nve"
     shutil.copytree(ROOT / "inputs" / "gas" / "classical" / "nve-2i", work)

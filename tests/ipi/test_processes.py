@@ -12,6 +12,7 @@ def python(code: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
+@pytest.mark.slow
 def test_a_client_that_exits_cleanly_passes(tmp_path):
     with ProcessGroup(tmp_path) as group:
         main = group.start("engine", python("pass"))
@@ -20,6 +21,7 @@ def test_a_client_that_exits_cleanly_passes(tmp_path):
         assert group.wait_clients(main) == []
 
 
+@pytest.mark.slow
 def test_a_client_that_fails_after_the_engine_fails_the_run(tmp_path):
     with ProcessGroup(tmp_path) as group:
         main = group.start("engine", python("pass"))
@@ -29,6 +31,7 @@ def test_a_client_that_fails_after_the_engine_fails_the_run(tmp_path):
             group.wait_clients(main)
 
 
+@pytest.mark.slow
 def test_a_client_that_does_not_exit_fails_the_run(tmp_path):
     with ProcessGroup(tmp_path) as group:
         main = group.start("engine", python("pass"))
@@ -38,6 +41,7 @@ def test_a_client_that_does_not_exit_fails_the_run(tmp_path):
             group.wait_clients(main, timeout=0.5)
 
 
+@pytest.mark.slow
 def test_spares_that_came_too_late_are_notes_not_failures(tmp_path):
     """The CI failure of 2026-11-28: i-PI finished with one server before the second connected."""
     with ProcessGroup(tmp_path) as group:
@@ -54,6 +58,7 @@ def test_spares_that_came_too_late_are_notes_not_failures(tmp_path):
     assert waiting.popen.returncode is not None and reset.popen.returncode == 1  # stopped on leaving the group
 
 
+@pytest.mark.slow
 def test_a_run_finished_by_one_of_two_servers_on_a_socket_passes(tmp_path, capsys):
     """The CI failure, made certain: the same server command twice, one of them 8 s late (after i-PI is done)."""
     import shlex
@@ -73,6 +78,7 @@ def test_a_run_finished_by_one_of_two_servers_on_a_socket_passes(tmp_path, capsy
     assert "(a spare client)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_spare_that_fails_while_the_engine_finishes_is_not_a_failure(tmp_path):
     with ProcessGroup(tmp_path) as group:
         main = group.start("engine", python("import time; time.sleep(1.5)"))
@@ -81,6 +87,7 @@ def test_a_spare_that_fails_while_the_engine_finishes_is_not_a_failure(tmp_path)
         assert "server1 (a spare client) exited with code 1" in group.wait_clients(main)[0]
 
 
+@pytest.mark.slow
 def test_a_spare_that_fails_mid_run_is_still_a_failure(tmp_path):
     with ProcessGroup(tmp_path) as group:
         main = group.start("engine", python("import time; time.sleep(60)"))

@@ -9,7 +9,7 @@ from symbreak.potentials import load_potential
 from symbreak.structures import molecule
 from symbreak.symmetry import parse_strategy
 from symbreak.symmetry.rotations import haar_rotations
-from symbreak.training.train import read_labelled
+from symbreak.training.data import read_labelled
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference_test_frames.xyz"
 
@@ -37,6 +37,7 @@ def test_model_error_on_held_out_frames(model, frames):
     assert f_err.mean() < 0.06 * f_std
 
 
+@pytest.mark.slow
 def test_plain_model_is_not_invariant_and_averaging_fixes_it(model, frames):
     s = frames[0].structure
     rotations = haar_rotations(np.random.default_rng(3), 2, improper=True)

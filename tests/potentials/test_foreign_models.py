@@ -62,6 +62,7 @@ def rotation_errors(pot, structure, rotations):
     return pot.compute([structure.rotated(r) for r in rotations]).energies - pot.compute([structure]).energies[0]
 
 
+@pytest.mark.slow
 def test_sevennet_is_the_negative_control(sevennet_2i_extras):
     """SevenNet-0 on a water molecule: 2i spreads at float32 rounding, no net force or torque."""
     extras = sevennet_2i_extras

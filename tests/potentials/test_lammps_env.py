@@ -49,6 +49,7 @@ def test_environment_keeps_mpi_on_loopback():
     assert env["FI_TCP_IFACE"] == "lo" and MPI_LOOPBACK["UCX_NET_DEVICES"] == "lo"
 
 
+@pytest.mark.slow
 def test_reference_process_listens_only_on_loopback(tmp_path):
     structure = tmp_path / "h2o.xyz"
     write_ipi_xyz(str(structure), molecule())

@@ -46,6 +46,7 @@ _fd_virial = finite_difference_virial
 
 
 @pytest.mark.parametrize("name,tol", [("water_molecule", 1e-6), ("water_box", 1e-4), ("water_box_triclinic", 1e-4)])
+@pytest.mark.slow
 def test_forces_are_minus_gradient(tight, name, tol, request):
     s = request.getfixturevalue(name)
     rng = np.random.default_rng(0)
@@ -56,6 +57,7 @@ def test_forces_are_minus_gradient(tight, name, tol, request):
 
 
 @pytest.mark.parametrize("name,h,tol", [("water_molecule", 1e-5, 1e-6), ("water_box_triclinic", 1e-3, 1e-3)])
+@pytest.mark.slow
 def test_virial_is_minus_strain_derivative(tight, name, h, tol, request):
     # periodic: PPPM's grid/g_ewald switch with the box at the 1e-7 eV level, so a larger step
     s = request.getfixturevalue(name)
@@ -65,6 +67,7 @@ def test_virial_is_minus_strain_derivative(tight, name, h, tol, request):
 
 @pytest.mark.parametrize("name", ["water_molecule", "water_box", "water_box_triclinic"])
 @pytest.mark.parametrize("improper", [False, True])
+@pytest.mark.slow
 def test_rotation_invariance(pot, name, improper, request):
     s = request.getfixturevalue(name)
     rot = Rotation.random(random_state=7).as_matrix() * (-1 if improper else 1)
@@ -76,6 +79,7 @@ def test_rotation_invariance(pot, name, improper, request):
     assert np.abs(w2 - rot @ w @ rot.T).max() <= 1e-10 * np.abs(w).max()
 
 
+@pytest.mark.slow
 def test_translation_and_unwrapping(tight, water_box_triclinic):
     s = water_box_triclinic
     rng = np.random.default_rng(3)
@@ -86,12 +90,14 @@ def test_translation_and_unwrapping(tight, water_box_triclinic):
     assert np.abs(f2 - f).max() < 1e-5
 
 
+@pytest.mark.slow
 def test_vacuum_translation_exact(pot, water_molecule):
     e, f, _ = pot.compute_one(water_molecule)
     e2, f2, _ = pot.compute_one(Structure(water_molecule.positions + 37.0, water_molecule.numbers, None))
     assert abs(e2 - e) < 1e-12 and np.abs(f2 - f).max() < 1e-10
 
 
+@pytest.mark.slow
 def test_molecule_permutation(tight, water_box):
     s = water_box
     perm = np.random.default_rng(5).permutation(s.n_atoms // 3)
@@ -103,6 +109,7 @@ def test_molecule_permutation(tight, water_box):
     assert np.abs(w2 - w).max() < 1e-6
 
 
+@pytest.mark.slow
 def test_batch_matches_single_calls_and_is_history_free(pot, water_molecule, water_box, water_box_triclinic):
     batch = [water_box, water_molecule, water_box_triclinic, water_box]
     out = pot.compute(batch)
@@ -131,6 +138,7 @@ def _geometry(pos):
     return r1, r2, np.degrees(np.arccos(d1 @ d2 / (r1 * r2)))
 
 
+@pytest.mark.slow
 def test_isolated_minimum(pot, water_molecule):
     from symbreak.potentials.relaxation import relax
     from symbreak.structures import molecule
@@ -162,6 +170,7 @@ def _gf_frequencies():
     return np.sqrt(lam) / (2 * np.pi * 2.99792458e10)
 
 
+@pytest.mark.slow
 def test_harmonic_frequencies(pot):
     from symbreak.structures import molecule
 
@@ -185,6 +194,7 @@ def test_harmonic_frequencies(pot):
     assert 1550 < nu[0] < 1750 and 3750 < nu[1] < nu[2] < 4050
 
 
+@pytest.mark.slow
 def test_label_cli(tmp_path, water_box, water_molecule):
     import ase.io
     from symbreak.cli import main
@@ -210,11 +220,13 @@ def pot_energy(s):
     return QTIP4PF().compute_one(s)[0]
 
 
+@pytest.mark.slow
 def test_reference_client_drives_ipi(tmp_path, water_box):
     """A real i-PI run over a UNIX socket with `symbreak reference` (fix ipi) as the client."""
     from symbreak.ipi.md_settings import MDSettings
     from symbreak.structures.io import read_structures, write_ipi_xyz
-    from symbreak.training.ipi_md import read_properties, run_reference_md
+    from symbreak.ipi.outputs import read_properties
+    from symbreak.training.ipi_md import run_reference_md
 
     init = tmp_path / "init.xyz"
     write_ipi_xyz(str(init), water_box)
@@ -232,6 +244,7 @@ def test_reference_client_drives_ipi(tmp_path, water_box):
     assert not any(p.startswith("ipi_sb") and str(os.getpid()) in p for p in os.listdir("/tmp"))
 
 
+@pytest.mark.slow
 def test_lj_tail_correction(water_box):
     """--lj-tail shifts energy and pressure by the analytic LJ tail beyond the cutoff; forces are unchanged."""
     from symbreak.potentials.qtip4pf_setup import LJ_EPSILON, LJ_SIGMA
@@ -276,6 +289,7 @@ def _independent_dimer_energy(pos, gamma=0.73612):
     return energy * kcal
 
 
+@pytest.mark.slow
 def test_dimer_matches_the_published_definition(pot):
     """A distorted dimer against the paper's definitions, M at the fraction gamma = 0.73612 at every geometry.
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from symbreak.ipi.inputs import SimulationSpec, simulation_xml
+from symbreak.ipi.outputs import read_properties as read_columns
 from symbreak.ipi.launch import run_simulation, symbreak_command  # noqa: F401 (re-exported for tests)
 
 
@@ -17,4 +18,5 @@ def run_ipi(workdir: Path, structure, spec: SimulationSpec, servers: list[list[s
 
 
 def read_properties(path: Path) -> np.ndarray:
-    return np.atleast_2d(np.loadtxt(path))
+    """The properties file as a (rows, columns) array, read by symbreak's reader (columns in symbreak's units)."""
+    return np.column_stack(list(read_columns(path).values()))

@@ -168,6 +168,7 @@ def test_conflicting_arguments(argv, fragment):
     assert fragment in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.slow
 def test_serve_reports_driver_flag_errors_in_one_line():
     """The real command: exit 2, one line naming the fix, no traceback."""
     out = subprocess.run(symbreak_command("serve", "-u", "-a", "x", "-m", "pet", "-o", "init.xyz,dir", "--timeout", "0.2"),

@@ -24,6 +24,7 @@ def extras_records(path):
     return re.findall(r"\{\"strategy\".*?\}(?=['\"]\])", text)
 
 
+@pytest.mark.slow
 def test_unix_socket_nve_one_molecule(tmp_path, water_molecule):
     name = unique_socket_name()
     spec = SimulationSpec("init.xyz", [SocketSpec("model", name, mode="unix")], [ForceTerm("model")], nve(5))
@@ -41,6 +42,7 @@ def test_unix_socket_nve_one_molecule(tmp_path, water_molecule):
     assert np.linalg.norm(first["net_torque_plain"]) > 1e-5
 
 
+@pytest.mark.slow
 def test_tcp_socket_nvt_64_molecules(tmp_path):
     box = testing.water_box(n_per_side=4, seed=3)
     port = free_tcp_port()
@@ -55,6 +57,7 @@ def test_tcp_socket_nvt_64_molecules(tmp_path):
     assert len(records) == 4 and json.loads(records[0])["n_rotations"] == 18
 
 
+@pytest.mark.slow
 def test_beads_batched_and_two_servers(tmp_path, water_molecule):
     """Four beads, i-PI's batched mode (batch_size 2) and two servers sharing the work."""
     name = unique_socket_name()
@@ -77,6 +80,7 @@ def toy_direct(name, strategy):
 GRIDS = [("legendre", 2, False), ("legendre", 2, True), ("lebedev", 3, False), ("lebedev", 3, True)]
 
 
+@pytest.mark.slow
 def test_grid_averages_agree_with_ipi_ffrotations(tmp_path):
     """symbreak's in-server average equals i-PI's <ffrotations> over the plain model, in one i-PI run."""
     box = testing.water_box(n_per_side=2, seed=5)
@@ -107,12 +111,17 @@ def run_cli(*args, timeout=60):
     return subprocess.run(symbreak_command(*args), capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_serve_waits_for_a_socket_then_says_so():
-    out = run_cli("serve", "--potential", "toy", "--unix", "--address", unique_socket_name(), "--timeout", "0.5")
+    name = unique_socket_name()
+    out = run_cli("serve", "--potential", "toy", "--unix", "--address", name, "--timeout", "0.5")
     assert out.returncode == 2
-    assert "no i-PI socket" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    waiting, error = out.stderr.strip().splitlines()  # what it waits for, once; then why it stopped
+    assert waiting.startswith("symbreak serve: waiting up to 0.5 s for i-PI at UNIX socket") and name in waiting
+    assert "no i-PI socket" in error
 
 
+@pytest.mark.slow
 def test_serve_tcp_timeout_message():
     out = run_cli("serve", "--potential", "toy", "--port", str(free_tcp_port()), "--timeout", "0.5")
     assert out.returncode == 2
@@ -128,12 +137,27 @@ def test_serve_tcp_timeout_message():
         (["--structure", "missing.xyz"], "structure file not found"),
     ],
 )
+@pytest.mark.slow
 def test_serve_bad_arguments_are_one_line(args, message):
     out = run_cli("serve", "--potential", "toy", *args, "--timeout", "0.2")
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize("args, message", [(["--port", "99999"], "--port 99999 is not a TCP port"),
+                                           (["--port", "0"], "--port 0 is not a TCP port"),
+                                           (["--timeout", "0"], "--timeout must be > 0")])
+def test_serve_refuses_an_impossible_socket_before_loading_the_model(args, message, capsys, monkeypatch):
+    import symbreak.commands.serve as serve
+    from symbreak.cli import main
+
+    monkeypatch.setattr(serve, "load_potential", lambda spec: pytest.fail("loaded the model first"))
+    assert main(["serve", "--potential", "toy", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.slow
 def test_serve_stops_on_nan_positions(tmp_path, water_molecule):
     """A real `symbreak serve` process against a fake i-PI that sends NaN: one line, exit 2, no hang."""
     import socket

@@ -158,6 +158,7 @@ def test_a_worker_that_serves_another_potential_is_refused():
             greet(a, "node2:1", "default", timeout=10)
 
 
+@pytest.mark.slow
 def test_local_workers_are_processes_that_leave_nothing_behind():
     workers = spawn_local_workers("toy", 2, threads=1)
     paths = [w.name for w in workers]
@@ -174,6 +175,7 @@ def test_local_workers_are_processes_that_leave_nothing_behind():
                 any(str(p.pid) in f for p in processes)]
 
 
+@pytest.mark.slow
 def test_a_killed_local_worker_stops_the_call_with_one_line():
     workers = spawn_local_workers("toy", 1, threads=1)
     parallel = ParallelPotential(load_potential("toy"), workers)
@@ -184,6 +186,7 @@ def test_a_killed_local_worker_stops_the_call_with_one_line():
     parallel.close()
 
 
+@pytest.mark.slow
 def test_a_remote_worker_over_tcp():
     port = free_tcp_port()
     command = [sys.executable, "-m", "symbreak.cli", "worker", "--potential", "toy", "--port", str(port), "--quiet"]
@@ -204,6 +207,7 @@ def test_a_remote_worker_over_tcp():
         process.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_serve_with_workers_gives_i_pi_the_serial_trajectory(tmp_path):
     box = testing.water_box(n_per_side=2, seed=3)
     outputs = []
@@ -219,6 +223,7 @@ def test_serve_with_workers_gives_i_pi_the_serial_trajectory(tmp_path):
     np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-12, atol=0)
 
 
+@pytest.mark.slow
 def test_serve_refuses_bad_worker_options(tmp_path):
     run = subprocess.run([sys.executable, "-m", "symbreak.cli", "serve", "--potential", "toy", "--workers", "0"],
                          capture_output=True, text=True)

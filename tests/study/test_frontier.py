@@ -120,6 +120,7 @@ def test_report_pieces(tmp_path):
     assert frontier_figure(frontier, tmp_path / "f.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_the_command_measures_a_toy_frontier(tmp_path, monkeypatch):
     """A real run of three entries (the full list takes minutes): plain, MTS and the 3i reference."""
     from symbreak.commands import frontier as command
@@ -140,6 +141,7 @@ def test_the_command_measures_a_toy_frontier(tmp_path, monkeypatch):
     assert command.run(args) == 0  # a second call reuses every run
 
 
+@pytest.mark.slow
 def test_bad_options_are_one_line(tmp_path):
     run = subprocess.run([sys.executable, "-m", "symbreak.cli", "frontier", "--systems", "moon", "--out",
                           str(tmp_path / "x")], capture_output=True, text=True)
@@ -159,6 +161,7 @@ def test_the_study_plans_the_frontier_runs():
     assert len(liquid) == len(fr.frontier_entries("liquid")) and {r.size for r in liquid} == {FULL.frontier_liquid_size}
 
 
+@pytest.mark.slow
 def test_the_study_reports_the_frontier(tmp_path, monkeypatch):
     """`symbreak study --parts frontier` on the toy, three entries: the table, the figure, the finding, summary.json."""
     from symbreak.cli import main

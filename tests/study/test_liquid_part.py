@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from symbreak.campaign.cases import comparable_case
 from symbreak.study.plan import LIQUID_MTS_RATIO, QUICK, parse_parts, plan_runs
 
@@ -23,6 +24,7 @@ def test_mts_cases_compare_with_their_direct_case():
     assert comparable_case("ipi-nvt-mts") == "ipi-nvt-mts"  # a foreign run's case is its own
 
 
+@pytest.mark.slow
 def test_a_tiny_liquid_part_compares_plain_mts_and_the_reference(tmp_path):
     from symbreak.cli import main
 

@@ -13,6 +13,7 @@ except ImportError as err:  # pragma: no cover - depends on the environment
 from symbreak.training.dataset import DatasetConfig, RunSpec, generate_dataset
 
 
+@pytest.mark.slow
 def test_tiny_dataset(tmp_path):
     import ase.io
 

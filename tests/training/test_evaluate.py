@@ -23,7 +23,7 @@ from symbreak.training.evaluate import (
     report_json,
     select_frames,
 )
-from symbreak.training.train import Labelled
+from symbreak.training.data import Labelled
 
 torch.set_num_threads(1)
 

@@ -15,16 +15,10 @@ from symbreak.potentials.pet.model import PETHypers, PETModel
 from symbreak.potentials.testing import water_box, water_box_triclinic, water_molecule
 from symbreak.potentials.toy import ToyWater
 from symbreak.symmetry.rotations import haar_rotations
-from symbreak.training.train import (
-    LOG_COLUMNS,
-    Labelled,
-    TrainConfig,
-    consistency_per_structure,
-    model_terms,
-    rotation_gradient,
-    total_loss,
-    training_batch,
-)
+from symbreak.training.config import TrainConfig
+from symbreak.training.data import Labelled, training_batch
+from symbreak.training.loss import consistency_per_structure, model_terms, rotation_gradient, total_loss
+from symbreak.training.train import LOG_COLUMNS
 
 torch.set_num_threads(1)
 # float() of a loss that still carries its graph is intended here

@@ -16,14 +16,9 @@ from symbreak.potentials.pet import topology
 from symbreak.potentials.testing import water_box, water_molecule
 from symbreak.potentials.toy import ToyWater
 from symbreak.symmetry.rotations import haar_rotations
-from symbreak.training.train import (
-    Labelled,
-    TrainConfig,
-    fit_baseline,
-    learning_rate,
-    make_batch,
-    read_labelled,
-)
+from symbreak.training.config import TrainConfig
+from symbreak.training.data import Labelled, fit_baseline, make_batch, read_labelled
+from symbreak.training.train import learning_rate
 
 torch.set_num_threads(1)
 

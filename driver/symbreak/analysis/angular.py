@@ -2,7 +2,7 @@
 
     L = angular_momentum(positions, momenta, masses)   # (T, 3) about the centre of mass
     tau = torque(positions, forces, masses)            # (T, 3)
-    summary = gas_summary(times_ps, L, tau)
+    s = angular_summary(positions, momenta, forces, masses)   # L (hbar), torque, L_max_change, torque_rms, ...
 
 For an exactly invariant potential (and fixcom), L is conserved in NVE and
 the net torque vanishes; a non-invariant model makes L drift and precess.
@@ -10,6 +10,8 @@ Units: ASE (momenta in amu A / ASE-time); results are reported in hbar and eV.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,16 +48,36 @@ def direction_change_deg(L: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(unit @ unit[0], -1.0, 1.0)))
 
 
-def gas_summary(times_ps: np.ndarray, L: np.ndarray, tau: np.ndarray) -> dict:
-    """Numbers that show broken rotational symmetry in vacuum (L in hbar, torque in eV)."""
-    L = np.asarray(L) / hbar_ase()
-    norm = np.linalg.norm(L, axis=1)
-    angle = direction_change_deg(L)
-    tau_norm = np.linalg.norm(tau, axis=1)
-    return {
-        "duration_ps": float(times_ps[-1] - times_ps[0]),
-        "L0_hbar": float(norm[0]),
-        "L_max_change_hbar": float(np.max(np.linalg.norm(L - L[0], axis=1))),
-        "L_direction_change_deg": float(angle.max()),
-        "torque_rms_eV": float(np.sqrt(np.mean(tau_norm**2))),
-    }
+@dataclass(frozen=True)
+class AngularSummary:
+    """What broken rotational symmetry shows in vacuum, per frame and as numbers: L in hbar, torques in eV."""
+
+    #: (T, 3) internal angular momentum and (T, 3) net torque per frame
+    L: np.ndarray
+    torque: np.ndarray
+    #: (T,) |L(t) - L(0)| and the angle of L(t) to L(0) in degrees
+    change: np.ndarray
+    direction: np.ndarray
+
+    @property
+    def L0(self) -> float:
+        return float(np.linalg.norm(self.L[0]))
+
+    @property
+    def L_max_change(self) -> float:
+        return float(self.change.max())
+
+    @property
+    def L_direction_change(self) -> float:
+        return float(self.direction.max())
+
+    @property
+    def torque_rms(self) -> float:
+        """RMS over frames of |torque| (eV)."""
+        return float(np.sqrt(np.mean(np.sum(self.torque**2, axis=1))))
+
+
+def angular_summary(positions: np.ndarray, momenta: np.ndarray, forces: np.ndarray, masses: np.ndarray) -> AngularSummary:
+    """Usage: angular_summary(positions, momenta, forces, masses) -> AngularSummary of a gas-phase trajectory (ASE units)."""
+    L = angular_momentum(positions, momenta, masses) / hbar_ase()
+    return AngularSummary(L, torque(positions, forces, masses), np.linalg.norm(L - L[0], axis=1), direction_change_deg(L))

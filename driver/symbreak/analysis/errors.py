@@ -139,7 +139,7 @@ def grid_size(spec: str) -> int | None:
     parsed = parse_strategy_spec(spec)
     if parsed.kind == "delta":
         raise InputError(f"strategy '{spec}' is a correction (averaged - plain), not a model: evaluate its grid instead")
-    return parsed.evaluations if parsed.kind in ("legendre", "lebedev") else None
+    return parsed.evaluations if parsed.is_grid else None
 
 
 def largest_grid(labels: Sequence[str], sizes: Callable[[str], int | None] = grid_size) -> str | None:
@@ -200,7 +200,7 @@ def error_table(strategies: dict, n_molecules: int, reference=None, symmetry_ref
         raise InputError("strategies must be a non-empty dict label -> (energies, forces)")
     cost = {label: evaluations(label) for label in strategies}
     table = model_and_symmetry_errors(strategies, n_molecules, reference, symmetry_reference,
-                                      sizes=lambda label: cost[label] if parse_strategy_spec(label).kind in ("legendre", "lebedev") else None)
+                                      sizes=lambda label: cost[label] if parse_strategy_spec(label).is_grid else None)
     rows = sorted((StrategyErrors(r.label, r.model, r.symmetry, cost[r.label]) for r in table.rows),
                   key=lambda r: (r.evaluations, r.label))
     return ErrorTable(table.symmetry_reference, tuple(rows))

@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from .ice import relative_energies
+from .polymorphs import PolymorphComparison
 from .results import Curve, RunAnalysis
 
 #: panels of each kind's figure: curve names, drawn when present
@@ -179,6 +180,38 @@ def ice_figure(cells: Sequence[str], energies: Mapping[str, Mapping[str, Sequenc
                         **styles.get(name, dict(marker="s")))
         ax.set(xticks=range(len(cells)), xticklabels=list(cells), xlabel="cell", ylabel="E - mean / meV/H2O",
                title=f"{when} relaxation" + (f"\n{titles[when]}" if titles.get(when) else ""))
+        ax.title.set_fontsize(8)
+        ax.legend(fontsize=7)
+    return _save(plt, fig, path)
+
+
+def polymorph_figure(comparisons: Mapping[str, PolymorphComparison], path) -> Path | None:
+    """``polymorph_figure({"relaxed": c1, "built": c2}, "study/ice_polymorphs.png")``.
+
+    Energy per molecule of each polymorph relative to Ih (meV/H2O), one panel
+    per comparison: the mean over each phase's cells as a marker per method,
+    the range over its proton orderings as an error bar.
+    """
+    if not comparisons:
+        return None
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(comparisons), figsize=(5.5 * len(comparisons), 3.8), squeeze=False)
+    styles = {"reference": dict(marker="o", ms=9, mfc="none", color="k"), "plain": dict(marker="x", ms=7, color="C3")}
+    for ax, (title, c) in zip(axes[0], comparisons.items()):
+        phases_of_cells = np.asarray(c.cells.polymorphs)
+        x = np.arange(len(c.phases))
+        methods = list(c.phase_energy)
+        for k, method in enumerate(methods):
+            cells = np.asarray(c.cell_energy[method]) * 1e3
+            mean = np.array([1e3 * c.phase_energy[method][p] for p in c.phases])
+            low = mean - np.array([cells[phases_of_cells == p].min() for p in c.phases])
+            high = np.array([cells[phases_of_cells == p].max() for p in c.phases]) - mean
+            ax.errorbar(x + 0.15 * (k - (len(methods) - 1) / 2), mean, yerr=[low, high], ls="none", capsize=2,
+                        label=method, **styles.get(method, dict(marker="+", ms=9, color="C0")))
+        ax.axhline(0.0, color="0.8", lw=0.8, zorder=0)
+        taus = ", ".join(f"tau({m}) {c.kendall[m]:.2f}" for m in methods if m in c.kendall)
+        ax.set(xticks=x, xticklabels=list(c.phases), xlabel="polymorph", ylabel="E - E(Ih) / meV/H2O",
+               title=f"{title} cells; {taus}")
         ax.title.set_fontsize(8)
         ax.legend(fontsize=7)
     return _save(plt, fig, path)

@@ -78,6 +78,19 @@ def _model_pairs(comparison: Comparison) -> list[str]:
     return [p for p in comparison.pairs if "reference" not in p]
 
 
+def integrator_note(pairs: list[str], differing: list[str]) -> str:
+    """What a difference between a direct run and an MTS run measures ("" when no pair mixes the two)."""
+    mixed = [p for p in pairs if sum(side.startswith("mts:") for side in p.split("|")) == 1]
+    if not mixed or not differing:
+        return ""
+    note = (f" ({' and '.join(mixed[0].split('|'))} differ in the integrator as well as in the symmetry treatment "
+            "(direct against multiple time stepping), so these differences measure both")
+    conserved = [name for name in differing if name.startswith("conserved")]
+    if conserved:
+        note += f"; {', '.join(conserved)} measure{'s' if len(conserved) == 1 else ''} the integrator alone"
+    return note + ")"
+
+
 def comparison_finding(comparison: Comparison, kind: str) -> str | None:
     """Whether any judged observable differs beyond error bars between the model's strategies (and the reference)."""
     place = PLACES.get(kind)
@@ -92,7 +105,7 @@ def comparison_finding(comparison: Comparison, kind: str) -> str | None:
         between = " and ".join(pairs[0].split("|")) if len(pairs) == 1 else ", ".join(pairs)
         if differing:
             parts.append(f"{', '.join(differing)} differ{'s' if len(differing) == 1 else ''} beyond error bars "
-                         f"between {between} (of {len(comparison.observables)} judged)")
+                         f"between {between} (of {len(comparison.observables)} judged)" + integrator_note(pairs, differing))
         else:
             parts.append(f"no observable differs beyond error bars between {between} "
                          f"({len(comparison.observables)} judged)")

@@ -64,13 +64,14 @@ class OrderingDifference:
 class PolymorphComparison:
     """What :func:`compare_polymorphs` finds; energies in eV per molecule, relative to Ih."""
 
+    cells: PolymorphCells
     reference: str
     averaged: str | None
     phases: tuple[str, ...]
     #: method -> phase -> mean relative energy of the phase's cells
     phase_energy: Mapping[str, Mapping[str, float]]
-    #: method -> (C,) relative energies of every cell
-    cell_energy: Mapping[str, np.ndarray]
+    #: method -> relative energy of every cell
+    cell_energy: Mapping[str, tuple[float, ...]]
     #: method -> Kendall tau of the phase ranking against the reference's (1: the same order)
     kendall: Mapping[str, float]
     #: method -> RMS over cells of (method - reference) relative energies
@@ -157,7 +158,8 @@ def compare_polymorphs(
     judged = [o for o in orderings if abs(o.difference[reference]) >= sign_threshold]
     sign_errors = {m: sum(1 for o in judged if np.sign(o.difference[m]) != np.sign(o.difference[reference])) for m in others}
     return PolymorphComparison(
-        reference=reference, averaged=averaged, phases=phases, phase_energy=means, cell_energy=relative,
+        cells=cells, reference=reference, averaged=averaged, phases=phases, phase_energy=means,
+        cell_energy={m: tuple(float(x) for x in r) for m, r in relative.items()},
         kendall=kendall, rms_error=rms, symmetry_rms=sym_rms, symmetry_max=sym_max, orderings=orderings,
         sign_errors=sign_errors, sign_judged=len(judged), sign_threshold=sign_threshold,
     )

@@ -23,7 +23,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..campaign.cases import comparable_case
-from .angular import angular_momentum, direction_change_deg, hbar_ase, torque
+from .angular import angular_summary
 from .blocks import block_average, block_means
 from .dynamics import mean_squared_displacement, orientation_autocorrelation, power_spectrum
 from .energy import conserved_drift
@@ -212,18 +212,16 @@ def _gas(run: RunFolder, out: dict) -> None:
     positions, momenta, forces = positions[:n], momenta[:n], forces[:n]
     masses = run.masses()
     times = run.frame_times()[:n]
-    L = angular_momentum(positions, momenta, masses) / hbar_ase()
-    tau = torque(positions, forces, masses)
+    gas = angular_summary(positions, momenta, forces, masses)
+    L, tau, change, angle = gas.L, gas.torque, gas.change, gas.direction
     n_blocks = n_blocks_for(n)
-    change = np.linalg.norm(L - L[0], axis=1)
-    angle = direction_change_deg(L)
     s = out["scalars"]
     s["torque_rms"] = _scalar(*_rms_err(np.sum(tau**2, axis=1), n_blocks), "eV")
     s["net_force_rms"] = _scalar(*_rms_err(np.sum(forces.sum(axis=1) ** 2, axis=1), n_blocks), "eV/A")
-    s["L0"] = _scalar(float(np.linalg.norm(L[0])), None, "hbar")
-    s["L_max_change"] = _scalar(float(change.max()), None, "hbar")
+    s["L0"] = _scalar(gas.L0, None, "hbar")
+    s["L_max_change"] = _scalar(gas.L_max_change, None, "hbar")
     s["L_final_change"] = _scalar(float(change[-1]), None, "hbar")
-    s["L_direction_change"] = _scalar(float(angle.max()), None, "deg")
+    s["L_direction_change"] = _scalar(gas.L_direction_change, None, "deg")
     # precession: the rate at which L's direction turns, from a line through the angle (deg/ps)
     if np.ptp(times) > 0:
         s["L_precession_rate"] = _scalar(float(np.polyfit(times, angle, 1)[0]), None, "deg/ps")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.angular import angular_momentum, direction_change_deg, hbar_ase, torque
+from ..analysis.angular import angular_summary
 from ..analysis.run_folder import RunFolder
 from ..campaign.config import RunConfig
 from ..campaign.manifest import read_manifest
@@ -28,18 +28,16 @@ def _result(strategy: str, steps: int, folder: Path) -> NVEResult:
     run = RunFolder(folder)
     positions, momenta, forces = run.positions(), run.momenta(), run.forces()
     n = min(len(positions), len(momenta), len(forces))
-    masses = run.masses()
-    L = angular_momentum(positions[:n], momenta[:n], masses) / hbar_ase()
-    tau = torque(positions[:n], forces[:n], masses)
+    gas = angular_summary(positions[:n], momenta[:n], forces[:n], run.masses())
     times = run.frame_times()[:n]
     return NVEResult(
         strategy=strategy,
         steps=steps,
         duration_fs=1e3 * float(np.ptp(times)),
-        L0_hbar=float(np.linalg.norm(L[0])),
-        L_max_change_hbar=float(np.max(np.linalg.norm(L - L[0], axis=1))),
-        L_direction_change_deg=float(np.max(direction_change_deg(L))),
-        torque_rms_eV=float(np.sqrt(np.mean(np.sum(tau**2, axis=1)))),
+        L0_hbar=gas.L0,
+        L_max_change_hbar=gas.L_max_change,
+        L_direction_change_deg=gas.L_direction_change,
+        torque_rms_eV=gas.torque_rms,
         ms_per_step=float(run.cost().get("ms_per_step") or float("nan")),
         run=str(folder),
     )

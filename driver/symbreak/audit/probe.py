@@ -36,7 +36,7 @@ def _grid(potential: Potential, system: AuditSystem, label: str) -> tuple[Rotati
     """(quadrature, E on the grid (N,), back-rotated F on the grid (N, n, 3)) in eV, eV/A."""
     strategy = GridAverageStrategy(potential, parse_strategy_spec(label), diagnostics=False)
     _, _, grids = strategy.compute_with_plain([system.structure], need_plain=False)
-    energies, forces = grids[0]
+    energies, forces, _ = grids[0]
     return strategy.quadrature, np.asarray(energies), np.asarray(forces)
 
 

@@ -44,8 +44,29 @@ def _orders_text(probe: SystemProbe) -> str:
     return "; ".join(parts)
 
 
+def _tolerance(value: float | None) -> str:
+    return "every tolerance down to 1e-5 A" if value is None else f"{value:.0e} A"
+
+
+def crystal_verdict(rows) -> str | None:
+    """One sentence: the tolerance at which each method's relaxation loses the crystal's space group."""
+    if not rows:
+        return None
+    parts = []
+    for method in dict.fromkeys(r.method for r in rows):
+        mine = [r for r in rows if r.method == method]
+        worst = max(mine, key=lambda r: -1.0 if r.lost_at is None else r.lost_at)
+        rms = max(r.scan.rms_displacement for r in mine)
+        kept = "keeps it at " if worst.lost_at is None else "loses it at "
+        parts.append(f"{method} {kept}{_tolerance(worst.lost_at)} (atoms at most {_g(rms)} A RMS from their "
+                     "symmetrized positions)")
+    crystals = ", ".join(dict.fromkeys(f"{r.polymorph} ({r.crystal_symbol})" for r in rows))
+    return (f"Relaxing proton-ordered ice {crystals} at fixed and relaxed cell, each method keeps or loses the "
+            "crystal's space group (spglib, 1e-1 to 1e-5 A): " + "; ".join(parts) + ".")
+
+
 def verdict(label: str, probes: list[SystemProbe], errors: list[ModelError], nve: list[NVEResult],
-            reference: str | None, foreign: bool = True) -> list[str]:
+            reference: str | None, foreign: bool = True, crystal=()) -> list[str]:
     """A few computed sentences: does it break symmetry, where, in which orders, what fixes it, against what error."""
     lines = []
     broken = [p for p in probes if not p.invariant]
@@ -81,6 +102,9 @@ def verdict(label: str, probes: list[SystemProbe], errors: list[ModelError], nve
             )
         why = " (this model was not trained on it: the ratio, not the error, is the point)" if foreign else ""
         lines.append(f"Model error against {reference}{why}: " + "; ".join(parts) + ".")
+    crystal_line = crystal_verdict(crystal)
+    if crystal_line:
+        lines.append(crystal_line)
     by = {r.strategy: r for r in nve}
     if "plain" in by and "2i" in by:
         plain, avg = by["plain"], by["2i"]
@@ -190,6 +214,21 @@ def write_html(report: AuditReport, path, png: bytes | None = None) -> None:
                 [[m.system, m.frames, _g(m.energy_offset_meV_per_molecule, 4), _g(m.energy_fluctuation_meV_per_molecule, 3),
                   _g(m.force_mae_meV_per_A, 3), f"{_g(100 * m.force_rmse_relative)} %",
                   "-" if m.symmetry_over_model is None else f"{_g(100 * m.symmetry_over_model)} %"] for m in report.model_errors],
+            ),
+        ]
+    if report.crystal:
+        tolerances = report.crystal[0].scan.tolerances
+        sections += [
+            "<h2>Crystal symmetry under relaxation (spglib space group by tolerance)</h2>",
+            "<p>Each proton-ordered crystal relaxed from GenIce's symmetric cell by each method (BFGS; fixed cell, "
+            "and the cell relaxed with FrechetCellFilter). 'lost at': the largest tolerance at which the built "
+            "crystal's space group is not found; RMS: distance of the atoms from the symmetrized minimum.</p>",
+            _table(
+                ["crystal", "cell", "method"] + [f"{t:.0e} A" for t in tolerances]
+                + ["lost at (A)", "RMS (A)", "steps", "E (eV/H2O)"],
+                [[r.polymorph, "relaxed" if r.cell_relaxed else "fixed", r.method, *r.scan.symbols,
+                  "kept" if r.lost_at is None else f"{r.lost_at:.0e}", _g(r.scan.rms_displacement, 3),
+                  f"{r.steps}{'' if r.converged else ' (limit)'}", _g(r.energy_per_molecule, 6)] for r in report.crystal],
             ),
         ]
     if report.nve:

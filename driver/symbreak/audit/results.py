@@ -16,12 +16,16 @@ from pathlib import Path
 from typing import Literal
 
 from ..core.errors import InputError
+from ..symmetry.space_group import SpaceGroupScan
+from .crystal_symmetry import CrystalSymmetryRow
 
 #: bumped whenever a field changes meaning; read_json refuses other versions
 AUDIT_VERSION = 1
 
-SystemName = Literal["molecule", "liquid", "ice"]
-SYSTEM_NAMES: tuple[SystemName, ...] = ("molecule", "liquid", "ice")
+SystemName = Literal["molecule", "liquid", "ice", "crystal"]
+SYSTEM_NAMES: tuple[SystemName, ...] = ("molecule", "liquid", "ice", "crystal")
+#: the systems probed over the rotation grids; "crystal" is the space-group probe (audit.crystal_symmetry)
+GRID_SYSTEMS: tuple[SystemName, ...] = ("molecule", "liquid", "ice")
 
 #: the strategies whose symmetry error the audit measures, against REFERENCE_GRID
 AUDITED_STRATEGIES = ("plain", "i", "2", "2i")
@@ -149,6 +153,8 @@ class AuditReport:
     notes: tuple[str, ...]
     seconds: float
     version: int = AUDIT_VERSION
+    #: the crystal symmetry probe: proton-ordered ice relaxed by each method, space groups by tolerance
+    crystal: tuple[CrystalSymmetryRow, ...] = ()
 
     def system(self, name: str) -> SystemProbe | None:
         return next((s for s in self.systems if s.system == name), None)
@@ -203,4 +209,10 @@ def read_json(path) -> AuditReport:
         "nve": tuple(_build(NVEResult, n) for n in data["nve"]),
         "verdict": tuple(data["verdict"]),
         "notes": tuple(data["notes"]),
+        "crystal": tuple(_build(CrystalSymmetryRow, {**row, "scan": _scan(row["scan"])}) for row in data.get("crystal", ())),
     })
+
+
+def _scan(data: dict) -> SpaceGroupScan:
+    return SpaceGroupScan(tuple(data["tolerances"]), tuple(data["numbers"]), tuple(data["symbols"]),
+                          data["rms_displacement"])

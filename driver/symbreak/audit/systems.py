@@ -19,7 +19,7 @@ from ..core.errors import InputError
 from ..core.structure import Structure
 from ..potentials.relaxation import relax
 from ..structures.builders import ice_ih, liquid_box, molecule
-from .results import SYSTEM_NAMES, SystemName
+from .results import GRID_SYSTEMS, SYSTEM_NAMES, SystemName
 
 #: (liquid molecules, ice repeats of the 8-molecule orthorhombic cell) per size
 SIZES = {"quick": (24, (2, 1, 1)), "full": (64, (3, 2, 2))}
@@ -74,6 +74,8 @@ def build_systems(names, *, quick: bool, frames: int, seed: int = 0) -> list[Aud
     """The audit systems named (molecule, liquid, ice), each with ``frames`` displaced copies."""
     systems = []
     for k, name in enumerate(names):
+        if name not in GRID_SYSTEMS:
+            continue  # the crystal is relaxed by audit.crystal_symmetry, not rotated over the grids
         structure = _structure(name, quick, seed)
         systems.append(AuditSystem(name, structure, _displaced(structure, frames, seed + 100 + k)))
     return systems

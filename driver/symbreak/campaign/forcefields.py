@@ -27,10 +27,7 @@ from .manifest import ClientCommand, ForcefieldRecord, Role
 
 @dataclass(frozen=True)
 class Forcefield:
-    """Usage: Forcefield("model", "model", command) -> ...
-
-    One i-PI forcefield, its address and its client's command line.
-    """
+    """Usage: Forcefield("model", "model", command) -> one i-PI forcefield, its address and its client's command line."""
 
     name: str
     role: Role
@@ -90,10 +87,7 @@ def with_reference(config: RunConfig, case: Case) -> bool:
 
 
 def forcefields_for(config: RunConfig, case: Case) -> list[Forcefield]:
-    """Usage: forcefields_for(config, case) -> ...
-
-    The forcefields (and their clients) a case needs with this configuration.
-    """
+    """Usage: forcefields_for(config, case) -> the forcefields (and their clients) a case needs with this configuration."""
     spec = parse_strategy_spec(config.strategy)  # validates the strategy string early
     endpoints = Endpoints(config)
     fields: list[Forcefield] = []
@@ -107,7 +101,7 @@ def forcefields_for(config: RunConfig, case: Case) -> list[Forcefield]:
         for k, s in enumerate(config.replay_strategies):
             add(f"replay{k}", "replay", s, weight=1.0 if k == 0 else 0.0)
     elif case.mts:
-        if spec.kind not in ("legendre", "lebedev"):
+        if not spec.is_grid:
             raise InputError(f"case {case.name} needs a grid strategy for its outer step (e.g. 2i), not '{config.strategy}'")
         add("plain", "inner", "plain", mts=(0.0, 1.0))
         add("correction", "outer", f"delta:{spec.label if spec.kind == 'legendre' else config.strategy}", mts=(1.0, 0.0))

@@ -44,9 +44,9 @@ def now() -> str:
 
 @dataclass(frozen=True)
 class ForcefieldRecord:
-    """Usage: ForcefieldRecord(0, "model", "model", "2i") -> ...
+    """Usage: ForcefieldRecord(0, "model", "model", "2i") -> one i-PI forcefield of the run.
 
-    One i-PI forcefield of the run; ``component`` is its index k in pot_component_raw(k).
+    ``component`` is its index k in pot_component_raw(k).
     """
 
     component: int
@@ -64,9 +64,9 @@ def component_with_role(forcefields, role: Role) -> int | None:
 
 @dataclass(frozen=True)
 class ClientCommand:
-    """Usage: ClientCommand("model0", ("symbreak", "serve", ...)) -> ...
+    """Usage: ClientCommand("model0", ("symbreak", "serve", ...)) -> the command line of one client process.
 
-    The command line of one client process (a model server or the reference), ``name`` e.g. model0.
+    A model server or the reference; ``name`` e.g. model0.
     """
 
     name: str
@@ -75,10 +75,7 @@ class ClientCommand:
 
 @dataclass(frozen=True)
 class Commands:
-    """Usage: Commands(("i-pi", "input.xml"), clients) -> ...
-
-    The last attempt's processes: i-PI's command line and its clients'.
-    """
+    """Usage: Commands(("i-pi", "input.xml"), clients) -> the last attempt's processes: i-PI's command line and its clients'."""
 
     ipi: tuple[str, ...]
     clients: tuple[ClientCommand, ...] = ()
@@ -104,9 +101,9 @@ class Attempt:
     last_step: int | None = None
 
     def closed_unrecorded(self) -> "Attempt":
-        """Usage: attempt.closed_unrecorded() -> ...
+        """Usage: attempt.closed_unrecorded() -> this attempt, marked as ended without a record unless it has one.
 
-        This attempt marked as ended without a record (its runner died), unless it has one.
+        For an attempt whose runner died before it could write its end.
         """
         if self.ended is not None:
             return self
@@ -115,9 +112,9 @@ class Attempt:
 
 @dataclass(frozen=True)
 class Manifest:
-    """Usage: read_manifest(folder) -> ...
+    """Usage: read_manifest(folder) -> the Manifest of a run folder.
 
-    Manifest: everything symbreak knows about a run folder that i-PI's input does not say.
+    Everything symbreak knows about the run that i-PI's input does not say.
     """
 
     case: str
@@ -160,10 +157,7 @@ class Manifest:
         return replace(self, attempts=self.attempts[:-1] + (attempt,))
 
     def with_attempts_closed(self) -> "Manifest":
-        """Usage: manifest.with_attempts_closed() -> ...
-
-        Every attempt without an end marked as ended unrecorded (its runner was killed).
-        """
+        """Usage: manifest.with_attempts_closed() -> this manifest with every attempt without an end marked as ended unrecorded."""
         return replace(self, attempts=tuple(a.closed_unrecorded() for a in self.attempts))
 
 
@@ -214,10 +208,7 @@ def _tuple(value):
 
 
 def options_record(options: dict) -> tuple[tuple[str, object], ...]:
-    """Usage: options_record(defining_options(config)) -> ...
-
-    The options as Manifest.options holds them (lists as tuples).
-    """
+    """Usage: options_record(defining_options(config)) -> the options as Manifest.options holds them (lists as tuples)."""
     return tuple((k, _tuple(v)) for k, v in options.items())
 
 

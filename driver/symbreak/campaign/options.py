@@ -23,10 +23,7 @@ from .manifest import Manifest
 
 
 def defining_options(config: RunConfig) -> dict:
-    """Usage: defining_options(config) -> ...
-
-    The DEFINING options, resolved (the case's defaults, absolute paths; JSON values).
-    """
+    """Usage: defining_options(config) -> the DEFINING options, resolved (the case's defaults, absolute paths; JSON values)."""
     case = get_case(config.case)
 
     def path(p):

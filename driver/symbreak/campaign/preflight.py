@@ -24,8 +24,10 @@ from .config import RunConfig
 def check_options(config: RunConfig, case: Case) -> None:
     """Usage: check_options(config, get_case(config.case)) -> None, or one InputError line naming the bad option."""
     potential = parse_potential_spec(config.potential)  # a bad spec fails here, before any process starts
-    if potential.kind == "metatomic" and not Path(potential.path).is_file():
-        raise PotentialError(f"metatomic model file not found: {potential.path}")
+    if potential.kind == "metatomic":
+        if not Path(potential.path).is_file():
+            raise PotentialError(f"metatomic model file not found: {potential.path}")
+        check_loads(config.potential)
     steps = config.steps if config.steps is not None else case.default_steps
     beads = config.beads if config.beads is not None else case.beads
     if steps < 1:
@@ -49,11 +51,19 @@ def check_options(config: RunConfig, case: Case) -> None:
                          f"got {config.mts_ratio} for {case.name}")
 
 
-def check_out(out: Path) -> None:
-    """Usage: check_out(Path("runs/x")) -> ...
+def check_loads(spec: str) -> None:
+    """Usage: check_loads("metatomic:model.pt") -> None, or the loader's one-line error before any process starts.
 
-    None, or one InputError line unless ``out`` is (or can be made) a writable folder.
+    A file that exists may still be no model (corrupted, another format): loading it here costs a second or
+    two, and spares starting i-PI and the servers only to see the first server fail.
     """
+    from ..potentials.registry import load_potential
+
+    load_potential(spec).close()
+
+
+def check_out(out: Path) -> None:
+    """Usage: check_out(Path("runs/x")) -> None, or one InputError line unless ``out`` is (or can be made) a writable folder."""
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file, not a folder: choose another --out")
     parent = out
@@ -100,10 +110,7 @@ def read_frames(path: str, what: str) -> list:
 
 
 def input_structures(config: RunConfig):
-    """Usage: input_structures(config) -> ...
-
-    What init.xyz (and replay.xyz) will hold: the replay frames, or one structure.
-    """
+    """Usage: input_structures(config) -> the structures init.xyz (and replay.xyz) will hold: the replay frames, or one structure."""
     case = get_case(config.case)
     if case.motion == "replay":
         return read_frames(config.trajectory, "replay trajectory")
@@ -112,4 +119,4 @@ def input_structures(config: RunConfig):
     return case.structure(config.seed, config.size)
 
 
-__all__ = ["check_options", "check_out", "initial_structure", "input_structures", "make_folder", "read_frames"]
+__all__ = ["check_loads", "check_options", "check_out", "initial_structure", "input_structures", "make_folder", "read_frames"]

@@ -83,9 +83,9 @@ def describe(case: Case, md: MDSettings, fields: list[Forcefield]) -> str:
 
 
 def prepare(config: RunConfig) -> tuple[SimulationSpec, list[Forcefield], Manifest]:
-    """Usage: prepare(config) -> ...
+    """Usage: prepare(config) -> the run prepared: its i-PI spec, forcefields with their clients, and manifest.
 
-    (i-PI spec, forcefields with their clients, manifest); nothing is started or written.
+    Nothing is started or written.
     """
     case = get_case(config.case)
     check_options(config, case)

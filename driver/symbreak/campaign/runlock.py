@@ -147,8 +147,41 @@ def _parse(data: bytes) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _ours(cmdline: list[str]) -> str | None:
-    """The role of a process a runner starts, from its command line: 'ipi', 'serve', 'reference' or None."""
+def read_lock(folder: str | os.PathLike) -> dict:
+    """Usage: read_lock(out) -> the lock file's record ({} when there is none or it cannot be read).
+
+    Retried a few times: a runner rewrites the file in place, so a read may catch it half written.
+    """
+    path = Path(folder) / LOCK_NAME
+    for _ in range(20):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return {}
+        record = _parse(data)
+        if record or not data.strip():
+            return record
+        time.sleep(0.01)
+    return {}
+
+
+def runner_holds(folder: str | os.PathLike) -> bool:
+    """Usage: runner_holds(out) -> True while a runner holds the folder's lock (the kernel drops it when it dies)."""
+    try:
+        fd = os.open(Path(folder) / LOCK_NAME, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops a lock this call may have taken
+    return False
+
+
+def role_of(cmdline: list[str]) -> str | None:
+    """Usage: role_of(cmdline) -> the role of a process a runner starts: 'ipi', 'serve', 'reference' or None."""
     for k, arg in enumerate(cmdline[:-1]):
         if arg == "-m" and cmdline[k + 1] == "symbreak.cli" and k + 2 < len(cmdline):
             return cmdline[k + 2] if cmdline[k + 2] in ("serve", "reference") else None
@@ -182,7 +215,7 @@ def find_orphans(previous: dict, folder: str | os.PathLike) -> list[tuple[str, d
         identity = process_identity(int(entry.name))
         if identity is None or not is_alive_as(identity):
             continue
-        role = _ours(identity["cmdline"])
+        role = role_of(identity["cmdline"])
         if role is not None:
             found[identity["pid"]] = (f"{role} (PID {identity['pid']})", identity)
     return list(found.values())

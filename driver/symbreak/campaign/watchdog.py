@@ -34,7 +34,7 @@ class Stalled(ProcessFailed):
 
 
 class Watchdog:
-    """Usage: Watchdog(progress, group, stall_timeout=None).check() -> ...
+    """Usage: Watchdog(progress, group, stall_timeout=None).check() -> None while i-PI writes new steps.
 
     Raises Stalled when i-PI writes no new step for too long.
     """

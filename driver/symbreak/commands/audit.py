@@ -106,6 +106,13 @@ def run(args) -> int:
     finally:
         getattr(reference, "close", lambda: None)()
         getattr(potential, "close", lambda: None)()
+    crystal = []
+    if "crystal" in names:
+        from ..audit.crystal_symmetry import crystal_symmetry_probe
+
+        log("crystal: relaxing proton-ordered ice XI and II by q-TIP4P/F, plain, random:1 and 2i")
+        crystal = crystal_symmetry_probe(spec.with_absolute_paths().text, steps=300,
+                                         averaged_steps=40 if args.quick else 100, log=log)
     nve = []
     if args.nve_steps and "molecule" in names:
         steps = nve_steps_within(args.nve_steps, args.nve_budget, next(p for p in probes if p.system == "molecule"))
@@ -117,11 +124,12 @@ def run(args) -> int:
         notes.append("no NVE run: the molecule is not among --systems")
     if any(p.invariant for p in probes):
         notes.append("an invariant system's per-l shares are roundoff, not structure")
-    lines = verdict(spec.label, probes, errors, nve, reference_name, foreign=spec.kind in ("metatomic", "ase"))
+    lines = verdict(spec.label, probes, errors, nve, reference_name, foreign=spec.kind in ("metatomic", "ase"),
+                    crystal=crystal)
     report = AuditReport(
         potential=spec.text, label=spec.label, description=description, reference=reference_name,
         systems=tuple(probes), model_errors=tuple(errors), nve=tuple(nve), nve_drift_ratio=drift_ratio(nve),
-        verdict=tuple(lines), notes=tuple(notes), seconds=time.perf_counter() - started,
+        verdict=tuple(lines), notes=tuple(notes), seconds=time.perf_counter() - started, crystal=tuple(crystal),
     )
     write_json(report, out / "audit.json")
     png = figure_png(report)

@@ -31,7 +31,7 @@ from ..training.evaluate import (
     report_json,
     select_frames,
 )
-from ..training.train import read_labelled
+from ..training.data import read_labelled
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

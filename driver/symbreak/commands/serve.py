@@ -101,7 +101,21 @@ def parallel_potential(potential, spec: str, args):
     return ParallelPotential(potential, connections)
 
 
+def check_socket_arguments(args) -> None:
+    """One line for a socket that cannot exist (a TCP port outside 1-65535, a timeout <= 0), before any model loads."""
+    if not args.unix and not 1 <= args.port <= 65535:
+        raise InputError(f"--port {args.port} is not a TCP port: give one in 1-65535 (i-PI's <port> in its <ffsocket>)")
+    if not args.timeout > 0:
+        raise InputError(f"--timeout must be > 0 seconds, got {args.timeout}")
+
+
+def socket_target(args) -> str:
+    """Where i-PI is expected: the UNIX socket's path or HOST:PORT."""
+    return args.sockets_prefix + args.address if args.unix else f"{args.host or args.address}:{args.port}"
+
+
 def build_service(args) -> ForceService:
+    check_socket_arguments(args)
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     parallel = args.workers > 1 or bool(remote_addresses(args))
@@ -161,14 +175,15 @@ def run(args) -> int:
 
 
 def serve_ipi(service: ForceService, args) -> int:
+    log = (lambda msg: None) if args.quiet else (lambda msg: print(f"symbreak serve: {msg}", file=sys.stderr, flush=True))
+    target = socket_target(args)
+    kind = "UNIX socket" if args.unix else "TCP"
+    log(f"waiting up to {args.timeout:g} s for i-PI at {kind} {target} (start i-PI with that <address>"
+        f"{'' if args.unix else ' and <port>'} in its <ffsocket>; --timeout changes the wait)")
     if args.unix:
-        target = args.sockets_prefix + args.address
         sock = connect_unix(target, timeout=args.timeout)
     else:
-        host = args.host or args.address
-        target = f"{host}:{args.port}"
-        sock = connect_tcp(host, args.port, timeout=args.timeout)
-    log = (lambda msg: None) if args.quiet else (lambda msg: print(f"symbreak serve: {msg}", file=sys.stderr, flush=True))
+        sock = connect_tcp(args.host or args.address, args.port, timeout=args.timeout)
     log(f"connected to {target}; serving {service.potential.name}")
     last = [time.monotonic()]
     state_file = getattr(args, "state", None)

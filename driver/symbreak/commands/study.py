@@ -14,6 +14,11 @@ Parts (``--parts``, default all; see :mod:`symbreak.study.plan`):
   geop     fixed-cell L-BFGS relaxations of several proton-disordered ice cells: the plain model from the built
            cell, 2i from the plain minimum, q-TIP4P/F on its own; relative energies before/after, their
            symmetry error against the reference's spread, and whether 2i keeps the plain ordering
+  polymorphs  the eight ice polymorphs (Ih, Ic, II, III, V, VI, VII, XI; GenIce, two proton patterns of the
+           disordered ones), each relaxed at fixed cell by q-TIP4P/F, the plain model, and 2i from the plain
+           minimum (in-process, L-BFGS): energies relative to Ih, Kendall tau of each model's ranking against
+           q-TIP4P/F, the largest change by averaging, proton-ordering differences and their signs. Quick: one
+           unit cell each (8-28 molecules); full: 48-224 molecules, three patterns
   replay   the liquid plain frames evaluated with plain, i, 2, 2i, 3i and the reference: the convergence table
   pimd     path-integral liquid water (PILE-L, 0.25 fs, 300 K): plain and 2i directly, and q-TIP4P/F, with the
            same beads; full study also path-integral ice Ih (200 K). Centroid-virial kinetic energies K_cv(H),
@@ -76,7 +81,7 @@ import time
 from pathlib import Path
 
 from ..potentials.spec import SPEC_HELP, parse_potential_spec
-from ..study.plan import FULL, PARTS, QUICK, parse_parts, plan_runs, study_plan
+from ..study.plan import FULL, GRID, PARTS, QUICK, parse_parts, plan_runs, study_plan
 
 
 def add_arguments(parser) -> None:
@@ -107,7 +112,8 @@ def run(args) -> int:
     from ..study.execute import execute
     from ..study.frontier_execute import frontiers_of
     from ..study.frontier_report import frontier_figure, frontier_figure_name
-    from ..study.render import ice_relative_figure, summary_text, write_study_report
+    from ..study.polymorph_part import polymorph_part
+    from ..study.render import POLYMORPH_FIGURE, ice_relative_figure, polymorph_figure_of, summary_text, write_study_report
     from ..study.single_points import ice_single_points
     from ..study.summary import StudyResult, summarize, summary_document
 
@@ -142,10 +148,16 @@ def run(args) -> int:
     if plain_cells:
         _log(f"ice: 2i energies of the built cells ({time.monotonic() - start:.0f} s so far)")
         single_points = ice_single_points(out, args.potential, plain_cells)
-    summary = summarize(done, comparisons, single_points, frontiers)
-    ice_png = ice_relative_figure(summary, out / "ice_relative_energies.png")
-    if ice_png is not None:
-        figures.append(ice_png)
+    polymorphs = None
+    if "polymorphs" in parts:
+        _log(f"polymorphs: the eight ice polymorphs with plain, {GRID} and q-TIP4P/F "
+             f"({time.monotonic() - start:.0f} s so far)")
+        polymorphs = polymorph_part(out, args.potential, plan, args.scale, lambda line: _log(f"polymorphs: {line}"))
+    summary = summarize(done, comparisons, single_points, frontiers, polymorphs)
+    for png in (ice_relative_figure(summary, out / "ice_relative_energies.png"),
+                polymorph_figure_of(summary, out / POLYMORPH_FIGURE)):
+        if png is not None:
+            figures.append(png)
     seconds = time.monotonic() - start
     intro = (f"Potential <b>{args.potential}</b>, {'quick' if args.quick else 'full'} study, parts {', '.join(parts)}, "
              f"scale {args.scale:g}; {len(done)} runs; {seconds:.0f} s wall (reused runs cost nothing).")

@@ -23,7 +23,9 @@ import json
 from pathlib import Path
 
 from ..core.errors import InputError, MissingFileError
-from ..training.train import TrainConfig, predict_energies, read_labelled, refit_baseline, train
+from ..training.config import TrainConfig
+from ..training.data import read_labelled
+from ..training.train import predict_energies, refit_baseline, train
 
 # command-line flag -> TrainConfig field; None defaults mean "not given" so that --resume keeps saved values
 _OVERRIDES = {

@@ -22,9 +22,9 @@ from .md_settings import BAROSTAT_THERMOSTAT, MDSettings, Thermostat
 
 @dataclass(frozen=True)
 class SocketSpec:
-    """Usage: SocketSpec("model", "h2o") or SocketSpec("model", "127.0.0.1", "inet", 31415) -> ...
+    """Usage: SocketSpec("model", "h2o") or SocketSpec("model", "127.0.0.1", "inet", 31415) -> an <ffsocket>.
 
-    An <ffsocket>: mode 'unix' (address = socket name) or 'inet' (address = host, with port).
+    Mode 'unix' (address = socket name) or 'inet' (address = host, with port).
     """
 
     name: str
@@ -46,7 +46,7 @@ class SocketSpec:
 
 @dataclass(frozen=True)
 class DirectSpec:
-    """Usage: DirectSpec("model", {"potential": "toy", "strategy": "2i"}) -> ...
+    """Usage: DirectSpec("model", {"potential": "toy", "strategy": "2i"}) -> an in-process <ffdirect> running symbreak's PES (no sockets).
 
     An in-process <ffdirect> running symbreak's PES (no sockets): parameters as for `symbreak serve`.
     """
@@ -68,9 +68,9 @@ class DirectSpec:
 
 @dataclass(frozen=True)
 class RotationsSpec:
-    """Usage: RotationsSpec("model", SocketSpec("inner", "h2o"), "legendre", 2) -> ...
+    """Usage: RotationsSpec("model", SocketSpec("inner", "h2o"), "legendre", 2) -> i-PI's own <ffrotations>.
 
-    I-PI's own <ffrotations> (one request per rotation) around a socket or direct forcefield.
+    One request per rotation, around a socket or direct forcefield.
     """
 
     name: str

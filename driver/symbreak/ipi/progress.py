@@ -41,9 +41,9 @@ class Progress:
         self.read(baseline=True)
 
     def read(self, baseline: bool = False) -> None:
-        """Usage: progress.read() -> ...
+        """Usage: progress.read() -> None; reads the rows written since the last call.
 
-        Reads the rows written since the last call (``baseline``: they were there before this attempt).
+        With ``baseline`` the rows read are taken as there before this attempt.
         """
         try:
             size = os.path.getsize(self.path)
@@ -76,10 +76,7 @@ class Progress:
                 self.origin = (now, step)
 
     def poll(self) -> None:
-        """Usage: progress.poll() -> ...
-
-        Reads new rows, says a progress line if ``every`` seconds passed since the last.
-        """
+        """Usage: progress.poll() -> None; reads new rows and says a progress line if ``every`` seconds passed since the last."""
         self.read()
         if time.monotonic() - self._last_report >= self.every:
             self._last_report = time.monotonic()
@@ -101,10 +98,7 @@ class Progress:
         return (done - self.origin[1]) / seconds if seconds > 0.05 else 0.0  # rows read at once: unknown
 
     def line(self, final: bool = False) -> str:
-        """Usage: progress.line() -> ...
-
-        "step 120/400 1.234 ns/day 12.3 ms/step ETA 30 s" (from the rows read so far).
-        """
+        """Usage: progress.line() -> "step 120/400 1.234 ns/day 12.3 ms/step ETA 30 s", from the rows read so far."""
         done = self.steps_done()
         rate = self._rate(done)
         if rate > 0:
@@ -116,9 +110,9 @@ class Progress:
         return f"step {done}/{self.total}  {speed}  {tail}"
 
     def report(self, final: bool = False) -> None:
-        """Usage: progress.report(final=True) -> ...
+        """Usage: progress.report(final=True) -> None; reads new rows and says the progress line.
 
-        Reads new rows and says the progress line; ``final`` also keeps ``ms_per_step``.
+        ``final`` also keeps ``ms_per_step``.
         """
         self.read()
         rate = self._rate(self.steps_done())

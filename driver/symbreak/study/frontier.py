@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..analysis.results import Observable, RunAnalysis
-from .plan import StudyRun
+from .study_run import StudyRun
 
 FrontierSystem = Literal["gas", "liquid"]
 SYSTEMS: tuple[FrontierSystem, ...] = ("gas", "liquid")

@@ -9,7 +9,9 @@ Parts: gas (one H2O in vacuum, NVE plain / random:1 / 2i, and MTS), liquid
 0.5 fs, the 2i correction every LIQUID_MTS_RATIO inner steps, the cheapest
 averaging the frontier finds as good as direct 2i; its runs are compared with
 the direct ones), ice (NVT plain, 2i), geop (per proton-disordered
-cell: plain from the built cell, 2i from the plain minimum, q-TIP4P/F), replay
+cell: plain from the built cell, 2i from the plain minimum, q-TIP4P/F),
+polymorphs (the eight ice polymorphs built and relaxed with plain, 2i and
+q-TIP4P/F, in-process: no runs here, :mod:`symbreak.study.polymorph_part`), replay
 (the liquid plain frames with plain, i, 2, 2i, 3i and the reference), pimd
 (path-integral liquid water, PILE-L, 0.25 fs: plain, 2i and q-TIP4P/F with the
 same beads; FULL also path-integral ice Ih plain, 2i, q-TIP4P/F), frontier
@@ -45,12 +47,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, get_args
 
 from ..core.errors import InputError
+from .frontier import frontier_runs
+from .study_run import PARTS, Part, StudyRun
 
-Part = Literal["gas", "liquid", "ice", "geop", "replay", "pimd", "frontier"]
-PARTS: tuple[str, ...] = get_args(Part)
 #: the grid the study compares with plain, and the strategies of each part
 GRID = "2i"
 GAS_STRATEGIES = ("plain", "random:1", GRID)
@@ -96,54 +97,36 @@ class Plan:
     frontier_fs: float
     frontier_liquid_fs: float
     frontier_liquid_size: int
+    #: the polymorph part (:mod:`symbreak.study.polymorph_part`, in-process): unit cells per axis of each
+    #: polymorph, the proton patterns of the disordered ones, L-BFGS steps of the reference and plain relaxations
+    #: and of the 2i relaxation from the plain minimum
+    polymorph_repeats: tuple[tuple[str, tuple[int, int, int]], ...] = ()
+    polymorph_seeds: tuple[int, ...] = (1, 2)
+    polymorph_relax_steps: int = 100
+    polymorph_averaged_steps: int = 5
+
+
+#: the polymorph cells of the quick study: one unit cell each (8-28 molecules)
+QUICK_POLYMORPHS = tuple((name, (1, 1, 1)) for name in ("Ih", "Ic", "II", "III", "V", "VI", "VII", "XI"))
+#: the full study's: 48-224 molecules, the repeats of the held-out polymorph data (symbreak.training.dataset)
+FULL_POLYMORPHS = (("Ih", (2, 2, 2)), ("Ic", (3, 2, 2)), ("II", (2, 2, 1)), ("III", (2, 2, 2)), ("V", (2, 1, 2)),
+                   ("VI", (3, 2, 2)), ("VII", (2, 2, 2)), ("XI", (2, 2, 2)))
 
 
 QUICK = Plan(gas_steps=1000, mts_steps=100, liquid_size=32, liquid_steps=800, ice_size=96, ice_steps=40, ice_stride=4,
              geop_steps=100, geop_2i_steps=5, geop_seeds=(1, 2, 3, 4, 5, 6), replay_frames=8,
              pimd_size=32, pimd_beads=4, pimd_steps=40, pimd_reference=True, pimd_stride=4, ice_pimd_beads=8,
              ice_pimd_steps=0,
-             frontier_fs=250.0, frontier_liquid_fs=0.0, frontier_liquid_size=32)
+             frontier_fs=250.0, frontier_liquid_fs=0.0, frontier_liquid_size=32,
+             polymorph_repeats=QUICK_POLYMORPHS, polymorph_seeds=(1, 2), polymorph_relax_steps=100,
+             polymorph_averaged_steps=5)
 FULL = Plan(gas_steps=50000, mts_steps=5000, liquid_size=64, liquid_steps=20000, ice_size=96, ice_steps=10000, ice_stride=10,
             geop_steps=1000, geop_2i_steps=100, geop_seeds=tuple(range(1, 11)), replay_frames=100,
             pimd_size=64, pimd_beads=8, pimd_steps=4000, pimd_reference=True, pimd_stride=10, ice_pimd_beads=8,
             ice_pimd_steps=2000,
-            frontier_fs=2000.0, frontier_liquid_fs=500.0, frontier_liquid_size=64)
-
-
-@dataclass(frozen=True)
-class StudyRun:
-    """One run of the study: its folder name, its part and the RunConfig arguments."""
-
-    name: str
-    part: Part
-    case: str
-    strategy: str = "plain"
-    potential: str | None = None  # None: the study's potential
-    steps: int = 100
-    size: int | None = None
-    seed: int | None = None
-    #: replay: the trajectory whose first ``frames`` (+1) frames are replayed
-    trajectory: str | None = None
-    frames: int | None = None
-    #: start from the last frame of this earlier run of the study (its folder name)
-    init_from: str | None = None
-    #: geop: the proton-disordered cell (its seed)
-    cell: int | None = None
-    #: pimd: path-integral beads (None: the case's default)
-    beads: int | None = None
-    #: MTS cases: inner steps per outer step (None: the case's)
-    mts_ratio: int | None = None
-    #: record the q-TIP4P/F energy at weight 0 (None: the case's default)
-    record_reference: bool | None = None
-    #: processes per model server (None: `--workers auto`)
-    workers: int | None = None
-    #: steps between output rows (None: the case's)
-    stride: int | None = None
-
-    @property
-    def is_reference(self) -> bool:
-        """True for the q-TIP4P/F runs (their potential is fixed, whatever the study's)."""
-        return self.potential == "qtip4pf"
+            frontier_fs=2000.0, frontier_liquid_fs=500.0, frontier_liquid_size=64,
+            polymorph_repeats=FULL_POLYMORPHS, polymorph_seeds=(1, 2, 3), polymorph_relax_steps=500,
+            polymorph_averaged_steps=30)
 
 
 def parse_parts(text: str) -> tuple[Part, ...]:
@@ -219,13 +202,11 @@ def plan_runs(plan: Plan, parts: tuple[Part, ...] | list[str], scale: float, see
             if plan.pimd_reference:
                 runs.append(StudyRun(f"{case}-reference", strategy="plain", potential="qtip4pf", **common))
     if "frontier" in parts:
-        from .frontier import frontier_runs  # frontier builds StudyRuns: imported here, not at the top
-
         runs += frontier_runs("gas", plan.frontier_fs * scale, seed)
         if plan.frontier_liquid_fs:
             runs += frontier_runs("liquid", plan.frontier_liquid_fs * scale, seed, plan.frontier_liquid_size)
     return runs
 
 
-__all__ = ["FULL", "GAS_STRATEGIES", "GRID", "LIQUID_MTS_RATIO", "PARTS", "QUICK", "Part", "Plan", "StudyRun", "parse_parts", "plan_runs",
+__all__ = ["FULL", "FULL_POLYMORPHS", "QUICK_POLYMORPHS", "GAS_STRATEGIES", "GRID", "LIQUID_MTS_RATIO", "PARTS", "QUICK", "Part", "Plan", "StudyRun", "parse_parts", "plan_runs",
            "scaled_steps", "study_plan"]

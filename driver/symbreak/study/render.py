@@ -18,16 +18,20 @@ from ..analysis.findings import findings, sig
 from ..analysis.report import VERDICT_CLASS, Section, Table, not_judged_line, verdict_table, write_report
 from ..analysis.results import Observable
 from .frontier_report import frontier_figure_name, frontier_finding, frontier_section, frontier_text
+from ..analysis.polymorphs import PolymorphComparison, kendall_tau
 from .plan import GRID
+from .polymorph_part import PolymorphSummary
 from .summary import ICE_POTENTIALS, PIMD_OBSERVABLES, PimdGroup, PimdRow, PimdVerdict, StudySummary
 
 #: which part each comparison group belongs to, by the kind of its runs
 PART_OF_KIND = {"gas": "gas", "liquid": "liquid", "pimd": "pimd", "ice": "ice"}
 PART_TITLES = {"gas": "Gas phase: one H2O in vacuum", "liquid": "Liquid water", "ice": "Ice Ih (NVT)",
                "replay": "Replay of liquid frames: convergence with the grid", "geop": "Ice relaxations: relative energies",
-               "pimd": "Path-integral liquid water"}
+               "pimd": "Path-integral liquid water", "polymorphs": "Ice polymorphs: energies relative to Ih"}
 #: the order of the report's sections
-SECTION_ORDER = ("gas", "liquid", "pimd", "ice", "replay", "geop")
+SECTION_ORDER = ("gas", "liquid", "pimd", "ice", "replay", "geop", "polymorphs")
+#: the polymorph figure's file name in the study folder
+POLYMORPH_FIGURE = "ice_polymorphs.png"
 #: how the quantum observables are shown: scale from the analysis' unit, and the unit shown
 PIMD_UNITS = {"kinetic_cv_H": (1e3, "meV"), "kinetic_cv_O": (1e3, "meV"), "rg_H": (1.0, "A"), "rg_O": (1.0, "A")}
 
@@ -55,11 +59,40 @@ def ice_finding(summary: StudySummary) -> str | None:
     else:
         share = f"{sig(100 * ratio)} % of the reference's spread of {sig(1e3 * after.spread)} meV/H2O"
     keeps = "keeps" if after.ordering_grid_vs_plain > 1 - 1e-9 else "changes"  # tau is a float: 0.9999... is 1
-    return (f"Across {after.n_cells} relaxed proton-disordered ice cells {GRID} moves relative energies by "
+    text = (f"Across {after.n_cells} relaxed proton-disordered ice cells {GRID} moves relative energies by "
             f"{sig(1e3 * after.symmetry)} meV/H2O ({share}) and {keeps} the plain ordering (Kendall tau "
             f"{after.ordering_grid_vs_plain:.2f}); the plain model's error of the same energies is "
             f"{sig(1e3 * after.model_plain)} meV/H2O (it ranks the cells against q-TIP4P/F with Kendall tau "
             f"{after.ordering_plain_vs_reference:.2f}).")
+    if after.model_plain > after.spread:
+        text += (f" These proton orderings differ by less ({sig(1e3 * after.spread)} meV/H2O) than the model's own error: "
+                 "no model resolves them, so whether averaging reorders them is not a question this model can answer "
+                 "(the polymorphs below are).")
+    return text
+
+
+def polymorph_finding(p: PolymorphSummary) -> str:
+    """The polymorphs: the plain ranking against q-TIP4P/F, what averaging changes, the proton-ordering signs."""
+    c = p.relaxed
+    phases = list(c.phases)
+    ref = [c.phase_energy[c.reference][ph] for ph in phases]
+    spread = float(_rms([e - sum(ref) / len(ref) for e in ref]))
+    tau_grid_plain = kendall_tau([c.phase_energy[GRID][ph] for ph in phases], [c.phase_energy["plain"][ph] for ph in phases])
+    keeps = "keeps" if tau_grid_plain > 1 - 1e-9 else "changes"
+    flips = sum(1 for o in c.orderings if abs(o.difference[c.reference]) >= c.sign_threshold
+                and (o.difference[GRID] > 0) != (o.difference["plain"] > 0))
+    return (f"Across {len(phases)} ice polymorphs ({len(c.cell_energy[c.reference])} relaxed cells of "
+            f"{min(p.molecules)}-{max(p.molecules)} molecules; q-TIP4P/F spreads their energies relative to Ih by "
+            f"{sig(1e3 * spread)} meV/H2O rms) the plain model ranks the phases with Kendall tau {c.kendall['plain']:.2f} "
+            f"against q-TIP4P/F, its relative energies off by {sig(1e3 * c.rms_error['plain'])} meV/H2O rms; {GRID} moves "
+            f"them by {sig(1e3 * c.symmetry_rms)} meV/H2O rms (at most {sig(1e3 * c.symmetry_max)}) and {keeps} the "
+            f"plain ranking (tau {tau_grid_plain:.2f}); of {c.sign_judged} proton-ordering differences q-TIP4P/F puts at "
+            f">= {sig(1e3 * c.sign_threshold)} meV/H2O, plain gets {c.sign_errors['plain']} signs wrong and {GRID} "
+            f"flips {flips} of plain's.")
+
+
+def _rms(values) -> float:
+    return (sum(v * v for v in values) / max(len(values), 1)) ** 0.5
 
 
 def _join(items: list[str]) -> str:
@@ -178,7 +211,8 @@ def study_findings(summary: StudySummary) -> list[str]:
     lines = findings(summary.analyses, [c for c in summary.comparisons if c.group not in pimd_groups])
     ice = ice_finding(summary)
     pimd = [line for line in (pimd_finding(g) for g in summary.pimd.groups) if line]
-    return lines + ([ice] if ice else []) + pimd + [frontier_finding(f) for f in summary.frontiers]
+    polymorphs = [polymorph_finding(summary.polymorphs)] if summary.polymorphs is not None else []
+    return lines + ([ice] if ice else []) + polymorphs + pimd + [frontier_finding(f) for f in summary.frontiers]
 
 
 def gas_table(summary: StudySummary) -> Table:
@@ -225,6 +259,46 @@ def ice_tables(summary: StudySummary) -> list[Table]:
                              (f"ordering {GRID} vs plain (Kendall tau, 1 = same)", r.ordering_grid_vs_plain),
                              ("ordering plain vs reference (Kendall tau)", r.ordering_plain_vs_reference))))
     return tables
+
+
+def polymorph_tables(p: PolymorphSummary) -> list[Table]:
+    """The phases' energies relative to Ih (built and relaxed), the goals' figures, the proton orderings."""
+    tables = []
+    for when, c in (("relaxed", p.relaxed), ("built", p.built)):
+        methods = [c.reference, "plain", GRID]
+        tables.append(Table(f"Energy relative to Ih, {when} cells (meV/H2O, mean over the phase's cells)",
+                            ("polymorph", *methods),
+                            tuple((ph, *(1e3 * c.phase_energy[m][ph] for m in methods)) for ph in c.phases)))
+    c = p.relaxed
+    tables.append(Table("Relaxed cells: ranking, errors, symmetry (meV/H2O, or as named)", ("quantity", "value"), (
+        ("Kendall tau of the phases, plain vs q-TIP4P/F", c.kendall["plain"]),
+        (f"Kendall tau of the phases, {GRID} vs q-TIP4P/F", c.kendall[GRID]),
+        ("relative-energy error of plain (RMS over cells)", 1e3 * c.rms_error["plain"]),
+        (f"|{GRID} - plain| of relative energies, RMS", 1e3 * c.symmetry_rms),
+        (f"|{GRID} - plain| of relative energies, largest", 1e3 * c.symmetry_max),
+        (f"proton-ordering signs wrong (of {c.sign_judged} >= {sig(1e3 * c.sign_threshold)} meV/H2O), plain",
+         c.sign_errors["plain"]),
+        (f"proton-ordering signs wrong, {GRID}", c.sign_errors[GRID]),
+        (f"largest {GRID} energy drop in its relaxation from the plain minimum", 1e3 * p.grid_relaxation_drop))))
+    if c.orderings:
+        tables.append(Table("Proton orderings of relaxed cells: E(seed b) - E(seed a) (meV/H2O)",
+                            ("polymorph", "seeds", c.reference, "plain", GRID),
+                            tuple((o.polymorph, f"{o.seed_b} - {o.seed_a}",
+                                   *(1e3 * o.difference[m] for m in (c.reference, "plain", GRID))) for o in c.orderings)))
+    return tables
+
+
+def polymorph_text(p: PolymorphSummary) -> list[str]:
+    """The polymorph part as lines of summary.txt."""
+    c: PolymorphComparison = p.relaxed
+    lines = ["", f"ice polymorphs, relaxed cells (meV/H2O above Ih; {c.reference} / plain / {GRID}):"]
+    lines += [f"  {ph:4s} " + " / ".join(f"{1e3 * c.phase_energy[m][ph]:8.2f}" for m in (c.reference, "plain", GRID))
+              for ph in c.phases]
+    lines.append(f"  Kendall tau vs {c.reference}: plain {c.kendall['plain']:.3f}, {GRID} {c.kendall[GRID]:.3f}; "
+                 f"plain error {1e3 * c.rms_error['plain']:.3g} meV/H2O rms; |{GRID} - plain| {1e3 * c.symmetry_rms:.3g} "
+                 f"rms, {1e3 * c.symmetry_max:.3g} max; ordering signs wrong (of {c.sign_judged}): plain "
+                 f"{c.sign_errors['plain']}, {GRID} {c.sign_errors[GRID]}")
+    return lines
 
 
 def pimd_tables(group: PimdGroup) -> list[Table]:
@@ -289,6 +363,9 @@ def study_sections(summary: StudySummary, figures: list[Path]) -> list[Section]:
         if part == "geop":
             tables += ice_tables(summary)
             figure = _figure(by_name, "ice_relative_energies.png")
+        if part == "polymorphs" and summary.polymorphs is not None:
+            tables += polymorph_tables(summary.polymorphs)
+            figure = _figure(by_name, POLYMORPH_FIGURE)
         if part == "pimd":
             for group in summary.pimd.groups:
                 tables += pimd_tables(group)
@@ -346,6 +423,8 @@ def summary_text(summary: StudySummary) -> str:
                      f"{1e3 * r.spread:.4g} meV/H2O, |{GRID} - plain| {1e3 * r.symmetry:.4g} meV/H2O, "
                      f"|plain - reference| {1e3 * r.model_plain:.4g} meV/H2O; ordering {GRID} vs plain: "
                      f"Kendall tau {r.ordering_grid_vs_plain:.3g}, plain vs reference {r.ordering_plain_vs_reference:.3g}")
+    if summary.polymorphs is not None:
+        lines += polymorph_text(summary.polymorphs)
     for f in summary.frontiers:
         lines += ["", frontier_text(f)]
     for c in summary.comparisons:
@@ -359,7 +438,8 @@ def summary_text(summary: StudySummary) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["convergence_table", "gas_table", "ice_finding", "ice_relative_figure", "ice_tables", "pimd_finding", "pimd_tables",
+__all__ = ["POLYMORPH_FIGURE", "convergence_table", "gas_table", "ice_finding", "ice_relative_figure", "ice_tables",
+           "pimd_finding", "pimd_tables", "polymorph_figure_of", "polymorph_finding", "polymorph_tables", "polymorph_text",
            "study_findings", "study_sections", "summary_text", "write_study_report"]
 
 
@@ -375,3 +455,11 @@ def ice_relative_figure(summary: StudySummary, path) -> Path | None:
     titles = {r.when: f"|{GRID} - plain| {1e3 * r.symmetry:.3g}, spread {1e3 * r.spread:.3g} meV/H2O, "
                       f"tau({GRID}, plain) {r.ordering_grid_vs_plain:.2f}" for r in summary.ice.relative}
     return ice_figure([str(c.cell) for c in complete], energies, titles, path)
+
+
+def polymorph_figure_of(summary: StudySummary, path) -> Path | None:
+    """``polymorph_figure_of(summary, "study/ice_polymorphs.png")``: energy per polymorph, three methods, relaxed and built."""
+    from ..analysis.figures import polymorph_figure
+
+    p = summary.polymorphs
+    return None if p is None else polymorph_figure({"relaxed": p.relaxed, "built": p.built}, path)

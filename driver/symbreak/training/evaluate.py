@@ -25,7 +25,7 @@ from ..analysis.errors import Errors, grid_size, largest_grid, model_and_symmetr
 from ..core.errors import InputError
 from ..core.structure import Evaluation
 from ..potentials.base import Potential
-from .train import Labelled
+from .data import Labelled
 
 #: the keys of every strategy's entry in the JSON report, in order
 STRATEGY_KEYS = (
@@ -218,7 +218,7 @@ def angular_orders(potential: Potential, data: Sequence[Labelled], l_max: int = 
             for q in ("energy", "force")}
     for d in data:
         _, _, grids = strategy.compute_with_plain([d.structure], need_plain=False)
-        energies, forces = grids[0]
+        energies, forces, _ = grids[0]
         for quantity, values in (("energy", np.asarray(energies) / d.structure.n_atoms), ("force", np.asarray(forces))):
             power = angular_power(values, strategy.quadrature, l_max)
             total = sums[quantity]

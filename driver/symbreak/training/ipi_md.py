@@ -116,12 +116,4 @@ def bead_trajectories(directory: str, prefix: str = "sim") -> list[str]:
     return sorted(paths, key=lambda p: int(p.rsplit("_", 1)[1].split(".")[0]))
 
 
-def read_properties(path: str):
-    """Usage: read_properties("sim.out") -> dict name -> numpy array (i-PI's own reader)."""
-    from ipi.scripting import read_output
-
-    values, _info = read_output(path)
-    return values
-
-
-__all__ = ["MDResult", "bead_trajectories", "ipi_input_xml", "reference_md_spec", "run_reference_md", "read_properties"]
+__all__ = ["MDResult", "bead_trajectories", "ipi_input_xml", "reference_md_spec", "run_reference_md"]
