@@ -48,6 +48,9 @@ def tiny_pet_model(tmp_path_factory):
 
 _RUNNING: dict = {"item": None}
 _ORIGINALS: list = []
+#: programs a test may start in the fast tier: `file`, which platform.architecture() runs when a package
+#: (metatomic, through torch) asks for the interpreter's architecture at import
+_HARMLESS = frozenset({"file"})
 
 
 def _refuse_unless_slow(what: str) -> None:
@@ -70,6 +73,9 @@ def pytest_configure(config):
     popen_init = subprocess.Popen.__init__
 
     def guarded_popen(self, args, *rest, **kwargs):
+        program = args[0] if isinstance(args, (list, tuple)) and args else args
+        if str(program) in _HARMLESS:
+            return popen_init(self, args, *rest, **kwargs)
         try:
             _refuse_unless_slow(f"starts a process ({' '.join(map(str, args)) if isinstance(args, (list, tuple)) else args})")
         except BaseException:

@@ -54,7 +54,6 @@ def test_run_refuses_a_missing_metatomic_model(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.slow  # importing metatomic runs `file` (platform.architecture)
 def test_run_refuses_a_corrupt_metatomic_model_before_any_process(tmp_path, capsys):
     """A file that is there but is no model fails in the preflight: one line, and no run folder, no process."""
     pytest.importorskip("metatomic.torch", reason="metatomic models need metatomic-torch (pip install 'symbreak[metatomic]')")

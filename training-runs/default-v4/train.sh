@@ -26,9 +26,10 @@ common=(--train "$DATA/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT" --devic
 if [ -f "$OUT/last.pt" ]; then
     "$SYMBREAK" train "${common[@]}" --resume --refit-baseline
 else
-    # energy weight 1000: polymorph energies differ by tens of meV/H2O and must come out right to ~1 meV/H2O,
-    # while with weight 1 the energy term is ~1e-4 of the force term; consistency weight 1000: the rotational
-    # gradient of the energy (the training-side symmetry term) weighs like the forces
-    "$SYMBREAK" train "${common[@]}" --init default --epochs 8 --lr 2e-4 --batch-size 4 --threads 1 --seed 4 \
-        --energy-weight 1000 --consistency-weight 1000 --refit-baseline
+    # energy weight 100: polymorphs are disconnected in the data, so their relative energies (tens of meV/H2O,
+    # wanted to ~1 meV/H2O) are learned from the energy labels alone, which with weight 1 weigh ~1e-4 of the
+    # forces. A first attempt with weight 1000, consistency weight 1000 and lr 2e-4 let the energy term swamp
+    # the forces (valid F MAE 136 meV/A after one epoch against 44.6 before; README.md here)
+    "$SYMBREAK" train "${common[@]}" --init default --epochs 6 --lr 1e-4 --batch-size 4 --threads 1 --seed 4 \
+        --energy-weight 100 --refit-baseline
 fi

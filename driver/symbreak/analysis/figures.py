@@ -215,3 +215,35 @@ def polymorph_figure(comparisons: Mapping[str, PolymorphComparison], path) -> Pa
         ax.title.set_fontsize(8)
         ax.legend(fontsize=7)
     return _save(plt, fig, path)
+
+
+def tolerance_figure(groups: Sequence[str], methods: Sequence[str], lost: Mapping[tuple[str, str], float | None],
+                     tolerances: Sequence[float], path) -> Path | None:
+    """``tolerance_figure(["XI fixed", ...], ["reference", "plain", "2i"], {(group, method): 1e-2}, TOLERANCES, path)``.
+
+    One bar per group and method: the largest spglib tolerance (A) at which
+    the crystal's space group is lost (log scale, smaller is better); a
+    method that keeps it at every tolerance gets a hatched bar below the
+    smallest tolerance.
+    """
+    if not groups or not methods:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(1.4 + 1.1 * len(groups), 3.6))
+    floor = min(tolerances) / 10
+    width = 0.8 / len(methods)
+    for k, method in enumerate(methods):
+        values = [lost.get((g, method)) for g in groups]
+        heights = [floor if v is None else v for v in values]
+        x = np.arange(len(groups)) + (k - (len(methods) - 1) / 2) * width
+        bars = ax.bar(x, heights, width, label=method, color=f"C{k}", bottom=floor / 10)
+        for bar, v in zip(bars, values):
+            if v is None:
+                bar.set_hatch("//")
+    ax.set_yscale("log")
+    ax.set_ylim(floor / 10, max(tolerances) * 3)
+    ax.set(xticks=np.arange(len(groups)), xticklabels=list(groups), ylabel="space group lost at tolerance / A",
+           title="crystal symmetry under relaxation (hatched: kept at every tolerance)")
+    ax.title.set_fontsize(8)
+    ax.legend(fontsize=7)
+    return _save(plt, fig, path)

@@ -19,6 +19,10 @@ Parts (``--parts``, default all; see :mod:`symbreak.study.plan`):
            minimum (in-process, L-BFGS): energies relative to Ih, Kendall tau of each model's ranking against
            q-TIP4P/F, the largest change by averaging, proton-ordering differences and their signs. Quick: one
            unit cell each (8-28 molecules); full: 48-224 molecules, three patterns
+  crystal  proton-ordered ice XI and II relaxed (fixed cell and cell relaxed, ASE BFGS) by q-TIP4P/F, plain,
+           random:1 and 2i from the symmetric crystal: the space group spglib finds at 1e-1..1e-5 A, the largest
+           tolerance at which each method loses the crystal's group, the atoms' distance from symmetry
+           (symbreak audit runs the same probe as its 'crystal' system)
   replay   the liquid plain frames evaluated with plain, i, 2, 2i, 3i and the reference: the convergence table
   pimd     path-integral liquid water (PILE-L, 0.25 fs, 300 K): plain and 2i directly, and q-TIP4P/F, with the
            same beads; full study also path-integral ice Ih (200 K). Centroid-virial kinetic energies K_cv(H),
@@ -113,7 +117,16 @@ def run(args) -> int:
     from ..study.frontier_execute import frontiers_of
     from ..study.frontier_report import frontier_figure, frontier_figure_name
     from ..study.polymorph_part import polymorph_part
-    from ..study.render import POLYMORPH_FIGURE, ice_relative_figure, polymorph_figure_of, summary_text, write_study_report
+    from ..study.crystal_part import crystal_part
+    from ..study.render import (
+        CRYSTAL_FIGURE,
+        POLYMORPH_FIGURE,
+        crystal_figure_of,
+        ice_relative_figure,
+        polymorph_figure_of,
+        summary_text,
+        write_study_report,
+    )
     from ..study.single_points import ice_single_points
     from ..study.summary import StudyResult, summarize, summary_document
 
@@ -153,9 +166,14 @@ def run(args) -> int:
         _log(f"polymorphs: the eight ice polymorphs with plain, {GRID} and q-TIP4P/F "
              f"({time.monotonic() - start:.0f} s so far)")
         polymorphs = polymorph_part(out, args.potential, plan, args.scale, lambda line: _log(f"polymorphs: {line}"))
-    summary = summarize(done, comparisons, single_points, frontiers, polymorphs)
+    crystal = ()
+    if "crystal" in parts:
+        _log(f"crystal: ordered ice XI and II relaxed by q-TIP4P/F, plain, random:1 and {GRID} "
+             f"({time.monotonic() - start:.0f} s so far)")
+        crystal = crystal_part(out, args.potential, plan, args.scale, lambda line: _log(f"crystal: {line}"))
+    summary = summarize(done, comparisons, single_points, frontiers, polymorphs, crystal)
     for png in (ice_relative_figure(summary, out / "ice_relative_energies.png"),
-                polymorph_figure_of(summary, out / POLYMORPH_FIGURE)):
+                polymorph_figure_of(summary, out / POLYMORPH_FIGURE), crystal_figure_of(summary, out / CRYSTAL_FIGURE)):
         if png is not None:
             figures.append(png)
     seconds = time.monotonic() - start

@@ -11,7 +11,9 @@ averaging the frontier finds as good as direct 2i; its runs are compared with
 the direct ones), ice (NVT plain, 2i), geop (per proton-disordered
 cell: plain from the built cell, 2i from the plain minimum, q-TIP4P/F),
 polymorphs (the eight ice polymorphs built and relaxed with plain, 2i and
-q-TIP4P/F, in-process: no runs here, :mod:`symbreak.study.polymorph_part`), replay
+q-TIP4P/F, in-process: no runs here, :mod:`symbreak.study.polymorph_part`),
+crystal (proton-ordered ice XI and II relaxed by q-TIP4P/F, plain, random and
+2i: the space group each keeps, :mod:`symbreak.audit.crystal_symmetry`), replay
 (the liquid plain frames with plain, i, 2, 2i, 3i and the reference), pimd
 (path-integral liquid water, PILE-L, 0.25 fs: plain, 2i and q-TIP4P/F with the
 same beads; FULL also path-integral ice Ih plain, 2i, q-TIP4P/F), frontier
@@ -104,6 +106,8 @@ class Plan:
     polymorph_seeds: tuple[int, ...] = (1, 2)
     polymorph_relax_steps: int = 100
     polymorph_averaged_steps: int = 5
+    #: the crystal part (:mod:`symbreak.audit.crystal_symmetry`): L-BFGS steps of the 2i relaxations of ice XI and II
+    crystal_averaged_steps: int = 40
 
 
 #: the polymorph cells of the quick study: one unit cell each (8-28 molecules)
@@ -126,7 +130,7 @@ FULL = Plan(gas_steps=50000, mts_steps=5000, liquid_size=64, liquid_steps=20000,
             ice_pimd_steps=2000,
             frontier_fs=2000.0, frontier_liquid_fs=500.0, frontier_liquid_size=64,
             polymorph_repeats=FULL_POLYMORPHS, polymorph_seeds=(1, 2, 3), polymorph_relax_steps=500,
-            polymorph_averaged_steps=30)
+            polymorph_averaged_steps=30, crystal_averaged_steps=200)
 
 
 def parse_parts(text: str) -> tuple[Part, ...]:

@@ -19,6 +19,7 @@ from ..analysis.report import VERDICT_CLASS, Section, Table, not_judged_line, ve
 from ..analysis.results import Observable
 from .frontier_report import frontier_figure_name, frontier_finding, frontier_section, frontier_text
 from ..analysis.polymorphs import PolymorphComparison, kendall_tau
+from ..audit.report import crystal_verdict
 from .plan import GRID
 from .polymorph_part import PolymorphSummary
 from .summary import ICE_POTENTIALS, PIMD_OBSERVABLES, PimdGroup, PimdRow, PimdVerdict, StudySummary
@@ -27,11 +28,14 @@ from .summary import ICE_POTENTIALS, PIMD_OBSERVABLES, PimdGroup, PimdRow, PimdV
 PART_OF_KIND = {"gas": "gas", "liquid": "liquid", "pimd": "pimd", "ice": "ice"}
 PART_TITLES = {"gas": "Gas phase: one H2O in vacuum", "liquid": "Liquid water", "ice": "Ice Ih (NVT)",
                "replay": "Replay of liquid frames: convergence with the grid", "geop": "Ice relaxations: relative energies",
-               "pimd": "Path-integral liquid water", "polymorphs": "Ice polymorphs: energies relative to Ih"}
+               "pimd": "Path-integral liquid water", "polymorphs": "Ice polymorphs: energies relative to Ih",
+               "crystal": "Crystal symmetry under relaxation: ordered ice XI and II"}
 #: the order of the report's sections
-SECTION_ORDER = ("gas", "liquid", "pimd", "ice", "replay", "geop", "polymorphs")
+SECTION_ORDER = ("gas", "liquid", "pimd", "ice", "replay", "geop", "polymorphs", "crystal")
 #: the polymorph figure's file name in the study folder
 POLYMORPH_FIGURE = "ice_polymorphs.png"
+#: the crystal part's figure
+CRYSTAL_FIGURE = "crystal_symmetry.png"
 #: how the quantum observables are shown: scale from the analysis' unit, and the unit shown
 PIMD_UNITS = {"kinetic_cv_H": (1e3, "meV"), "kinetic_cv_O": (1e3, "meV"), "rg_H": (1.0, "A"), "rg_O": (1.0, "A")}
 
@@ -87,8 +91,12 @@ def polymorph_finding(p: PolymorphSummary) -> str:
             f"against q-TIP4P/F, its relative energies off by {sig(1e3 * c.rms_error['plain'])} meV/H2O rms; {GRID} moves "
             f"them by {sig(1e3 * c.symmetry_rms)} meV/H2O rms (at most {sig(1e3 * c.symmetry_max)}) and {keeps} the "
             f"plain ranking (tau {tau_grid_plain:.2f}); of {c.sign_judged} proton-ordering differences q-TIP4P/F puts at "
-            f">= {sig(1e3 * c.sign_threshold)} meV/H2O, plain gets {c.sign_errors['plain']} signs wrong and {GRID} "
-            f"flips {flips} of plain's.")
+            f">= {sig(1e3 * c.sign_threshold)} meV/H2O, plain gets {_count(c.sign_errors['plain'], 'sign')} wrong and "
+            f"{GRID} flips {flips} of plain's.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _rms(values) -> float:
@@ -212,7 +220,9 @@ def study_findings(summary: StudySummary) -> list[str]:
     ice = ice_finding(summary)
     pimd = [line for line in (pimd_finding(g) for g in summary.pimd.groups) if line]
     polymorphs = [polymorph_finding(summary.polymorphs)] if summary.polymorphs is not None else []
-    return lines + ([ice] if ice else []) + polymorphs + pimd + [frontier_finding(f) for f in summary.frontiers]
+    crystal = [line for line in (crystal_verdict(summary.crystal),) if line]
+    return (lines + ([ice] if ice else []) + polymorphs + crystal + pimd
+            + [frontier_finding(f) for f in summary.frontiers])
 
 
 def gas_table(summary: StudySummary) -> Table:
@@ -286,6 +296,31 @@ def polymorph_tables(p: PolymorphSummary) -> list[Table]:
                             tuple((o.polymorph, f"{o.seed_b} - {o.seed_a}",
                                    *(1e3 * o.difference[m] for m in (c.reference, "plain", GRID))) for o in c.orderings)))
     return tables
+
+
+def crystal_table(rows) -> Table:
+    """The space group of every relaxed crystal by spglib tolerance, with where the crystal's own is lost."""
+    tolerances = rows[0].scan.tolerances
+    return Table("Space group (spglib) of each method's minimum by tolerance; 'lost at': the largest tolerance at which "
+                 "the built crystal's group is not found; RMS: the atoms' distance from their symmetrized positions",
+                 ("crystal", "cell", "method", *(f"{t:.0e} A" for t in tolerances), "lost at / A", "RMS / A", "steps"),
+                 tuple((r.polymorph, "relaxed" if r.cell_relaxed else "fixed", r.method, *r.scan.symbols,
+                        "kept" if r.lost_at is None else f"{r.lost_at:.0e}", r.scan.rms_displacement,
+                        f"{r.steps}{'' if r.converged else ' (limit)'}") for r in rows))
+
+
+def crystal_figure_of(summary: StudySummary, path) -> Path | None:
+    """``crystal_figure_of(summary, "study/crystal_symmetry.png")``: the tolerance at which each method loses the group."""
+    from ..analysis.figures import tolerance_figure
+
+    rows = summary.crystal
+    if not rows:
+        return None
+    group = lambda r: f"{r.polymorph} {'relaxed' if r.cell_relaxed else 'fixed'}"  # noqa: E731
+    groups = list(dict.fromkeys(group(r) for r in rows))
+    methods = list(dict.fromkeys(r.method for r in rows))
+    return tolerance_figure(groups, methods, {(group(r), r.method): r.lost_at for r in rows}, rows[0].scan.tolerances,
+                            path)
 
 
 def polymorph_text(p: PolymorphSummary) -> list[str]:
@@ -366,6 +401,9 @@ def study_sections(summary: StudySummary, figures: list[Path]) -> list[Section]:
         if part == "polymorphs" and summary.polymorphs is not None:
             tables += polymorph_tables(summary.polymorphs)
             figure = _figure(by_name, POLYMORPH_FIGURE)
+        if part == "crystal" and summary.crystal:
+            tables.append(crystal_table(summary.crystal))
+            figure = _figure(by_name, CRYSTAL_FIGURE)
         if part == "pimd":
             for group in summary.pimd.groups:
                 tables += pimd_tables(group)
@@ -425,6 +463,11 @@ def summary_text(summary: StudySummary) -> str:
                      f"Kendall tau {r.ordering_grid_vs_plain:.3g}, plain vs reference {r.ordering_plain_vs_reference:.3g}")
     if summary.polymorphs is not None:
         lines += polymorph_text(summary.polymorphs)
+    if summary.crystal:
+        lines += ["", "crystal symmetry under relaxation (space group by spglib tolerance):"]
+        lines += [f"  {r.polymorph:3s} {'relaxed' if r.cell_relaxed else 'fixed':7s} {r.method:9s} "
+                  + " ".join(f"{s:>16s}" for s in r.scan.symbols)
+                  + f"  lost at {'-' if r.lost_at is None else format(r.lost_at, '.0e')}" for r in summary.crystal]
     for f in summary.frontiers:
         lines += ["", frontier_text(f)]
     for c in summary.comparisons:
@@ -438,7 +481,7 @@ def summary_text(summary: StudySummary) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["POLYMORPH_FIGURE", "convergence_table", "gas_table", "ice_finding", "ice_relative_figure", "ice_tables",
+__all__ = ["CRYSTAL_FIGURE", "POLYMORPH_FIGURE", "convergence_table", "crystal_figure_of", "crystal_table", "gas_table", "ice_finding", "ice_relative_figure", "ice_tables",
            "pimd_finding", "pimd_tables", "polymorph_figure_of", "polymorph_finding", "polymorph_tables", "polymorph_text",
            "study_findings", "study_sections", "summary_text", "write_study_report"]
 

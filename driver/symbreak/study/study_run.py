@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-Part = Literal["gas", "liquid", "ice", "geop", "polymorphs", "replay", "pimd", "frontier"]
+Part = Literal["gas", "liquid", "ice", "geop", "polymorphs", "crystal", "replay", "pimd", "frontier"]
 PARTS: tuple[str, ...] = get_args(Part)
 
 

@@ -33,6 +33,7 @@ from ..analysis.ice import ranking_agreement, relative_energy_error
 from ..analysis.report import SystemRow, summary_rows
 from ..analysis.results import Comparison, ConvergenceRow, Observable, RunAnalysis
 from .frontier import Frontier
+from ..audit.crystal_symmetry import CrystalSymmetryRow
 from .polymorph_part import PolymorphSummary
 from .frontier_report import frontier_document
 from .plan import GRID, StudyRun
@@ -217,6 +218,8 @@ class StudySummary:
     frontiers: tuple[Frontier, ...] = ()
     #: the ice polymorphs with plain, 2i and q-TIP4P/F (the polymorphs part), None when it did not run
     polymorphs: PolymorphSummary | None = None
+    #: the crystal part: proton-ordered ice relaxed by each method, space groups by tolerance
+    crystal: tuple[CrystalSymmetryRow, ...] = ()
 
     @property
     def analyses(self) -> list[RunAnalysis]:
@@ -354,7 +357,8 @@ def pimd_groups(results: list[StudyResult], comparisons: list[Comparison],
 
 
 def summarize(results: list[StudyResult], comparisons: list[Comparison], single_points: dict[int, float],
-              frontiers: tuple[Frontier, ...] = (), polymorphs: PolymorphSummary | None = None) -> StudySummary:
+              frontiers: tuple[Frontier, ...] = (), polymorphs: PolymorphSummary | None = None,
+              crystal: tuple[CrystalSymmetryRow, ...] = ()) -> StudySummary:
     """``summarize(done, comparisons, single_points)``: the StudySummary of the analysed runs (the frontier's apart)."""
     analyses = [d.analysis for d in results]
     replay = next((r for r in analyses if r.kind == "replay"), None)
@@ -362,7 +366,8 @@ def summarize(results: list[StudyResult], comparisons: list[Comparison], single_
     return StudySummary(tuple(results), tuple(comparisons), tuple(summary_rows(analyses)), tuple(gas_rows(results)),
                         () if replay is None else replay.convergence, None if replay is None else replay.symmetry_reference,
                         IceSummary(tuple(cells), tuple(ice_relative(cells))),
-                        PimdSummary(tuple(pimd_groups(results, comparisons))), tuple(frontiers), polymorphs)
+                        PimdSummary(tuple(pimd_groups(results, comparisons))), tuple(frontiers), polymorphs,
+                        tuple(crystal))
 
 
 def summary_document(summary: StudySummary, settings: dict) -> dict:
@@ -377,6 +382,7 @@ def summary_document(summary: StudySummary, settings: dict) -> dict:
         "pimd": summary.pimd,
         "frontier": [frontier_document(f) for f in summary.frontiers],
         "polymorphs": summary.polymorphs,
+        "crystal": summary.crystal,
         "verdicts": [{"group": c.group, "observables": {o.name: {p: v.verdict for p, v in o.verdicts.items()}
                                                         for o in c.observables.values()},
                       "not_judged": c.not_judged} for c in summary.comparisons],

@@ -65,6 +65,8 @@ from .config import TrainConfig
 from .data import Labelled, as_numpy, fit_baseline, force_scale, make_batch, on_device, species_of, training_batch
 from .loss import model_terms, total_loss
 
+#: seconds between the progress lines inside an epoch
+PROGRESS_SECONDS = 120.0
 #: the columns of log.tsv, in order (consistency: mean |dE/dtheta|^2 / n_atoms, eV^2)
 LOG_COLUMNS = (
     "epoch", "lr", "train_energy_mae_per_atom", "train_force_mae", "valid_energy_mae_per_atom", "valid_force_mae",
@@ -269,7 +271,7 @@ def train(
     started = time.perf_counter()
     with _open_log(out / "log.tsv", start_epoch == 0, history) as log_file:
         for epoch in range(start_epoch, config.epochs):
-            t0 = time.perf_counter()
+            t0 = last_progress = time.perf_counter()
             rng = np.random.default_rng([config.seed, epoch])
             order = rng.permutation(len(train_data))
             model.train()
@@ -290,6 +292,11 @@ def train(
                 e_abs.append(as_numpy(terms["energy_abs"]))
                 f_abs.append(as_numpy(terms["force_abs"]).ravel())
                 cons.append(as_numpy(terms["consistency_each"]))
+                if time.perf_counter() - last_progress > PROGRESS_SECONDS and step + 1 < steps_per_epoch:
+                    last_progress = time.perf_counter()
+                    per_step = (last_progress - t0) / (step + 1)
+                    log(f"epoch {epoch + 1}: step {step + 1}/{steps_per_epoch}, {per_step:.2f} s per step, "
+                        f"epoch done in {per_step * (steps_per_epoch - step - 1) / 60:.1f} min")
             model.eval()
             valid = evaluate_set(model, valid_data, valid_topo, config)
             improved = valid["loss"] < best_loss
