@@ -182,7 +182,7 @@ def test_killed_before_the_first_checkpoint_starts_again_from_step_0(runs, tmp_p
 @pytest.mark.slow
 def test_second_runner_refuses_and_orphans_are_stopped_before_resume(runs, tmp_path):
     out = tmp_path / "r"
-    args = [*GAS, "--steps", "1000", "--quiet"]
+    args = [*GAS, "--steps", "4000", "--quiet"]  # long enough not to finish while the second runner starts
     proc = runs.start(out, *args)
     wait_rows(out, 100, proc)
     second = runs.run(out, *args, timeout=120)
@@ -197,12 +197,12 @@ def test_second_runner_refuses_and_orphans_are_stopped_before_resume(runs, tmp_p
     time.sleep(0.5)
     assert is_alive_as(ipi) and is_alive_as(server), "i-PI and the server should outlive the killed runner"
     os.kill(ipi["pid"], signal.SIGSTOP)  # hold the orphans where they are (a stopped one must be stopped too)
-    assert rows(out) < 1001, "the orphans finished the run before the re-run"
+    assert rows(out) < 4001, "the orphans finished the run before the re-run"
     again = runs.run(out, *args)
     assert again.returncode == 0, again.stderr
     assert "stopping what an earlier runner" in again.stderr and f"PID {ipi['pid']}" in again.stderr
     assert not is_alive_as(ipi) and not is_alive_as(server)
-    table = assert_every_step_once(out, 1000)
+    table = assert_every_step_once(out, 4000)
     assert_conserved_continuous(table, json.loads((out / "manifest.json").read_text())["attempts"][-1]["from_step"])
 
 

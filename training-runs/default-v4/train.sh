@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The fourth default model (issue 21): the third model fine-tuned on the eight ice polymorphs.
 #
-#   bash training-runs/default-v4/train.sh                      # CPU, one thread; resumes run4/ when it exists
+#   bash training-runs/default-v4/train.sh                      # CPU, one thread; resumes run4/ (or the committed
+#                                                                 # training-runs/default-v4/run4/) when it exists
 #   DEVICE=cuda bash training-runs/default-v4/train.sh          # the same run on a GPU
 #   MINUTES=60 DATA=/work/data4 OUT=/work/run4 bash training-runs/default-v4/train.sh
 #
@@ -21,6 +22,11 @@ if [ ! -f "$DATA/train.xyz" ]; then
 fi
 if [ ! -f "$HELDOUT/test.xyz" ]; then
     "$SYMBREAK" dataset -o "$HELDOUT" --set polymorphs-heldout --frames-per-run 12 --stride 40 --split 0 0 1 --gas-frames 1
+fi
+# the committed checkpoint of the last session continues where it stopped (the data regenerates identically: seeded)
+if [ ! -f "$OUT/last.pt" ] && [ -f training-runs/default-v4/run4/last.pt ]; then
+    mkdir -p "$OUT"
+    cp training-runs/default-v4/run4/{best.pt,last.pt,log.tsv,config.json} "$OUT/"
 fi
 common=(--train "$DATA/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT" --device "$DEVICE" --max-minutes "$MINUTES")
 if [ -f "$OUT/last.pt" ]; then
