@@ -94,7 +94,8 @@ def add_arguments(parser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--quick", action="store_true",
                         help="small sizes: about 23 minutes on 2 cores with the shipped model "
-                             "(4 of them the pimd part, 4 the frontier)")
+                             "(4 of them the pimd part, 4 the frontier) before the polymorphs and crystal parts, "
+                             "which add about 3 and 2-4 more")
     parser.add_argument("--potential", default="default", help=f"{SPEC_HELP} (default: default)")
     parser.add_argument("--out", default="study", help="output folder (default: study)")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
@@ -116,8 +117,8 @@ def run(args) -> int:
     from ..study.execute import execute
     from ..study.frontier_execute import frontiers_of
     from ..study.frontier_report import frontier_figure, frontier_figure_name
-    from ..study.polymorph_part import polymorph_part
     from ..study.crystal_part import crystal_part
+    from ..study.polymorph_part import polymorph_part
     from ..study.render import (
         CRYSTAL_FIGURE,
         POLYMORPH_FIGURE,
