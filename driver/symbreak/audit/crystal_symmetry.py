@@ -49,6 +49,14 @@ class CrystalSymmetryRow:
     seconds: float
 
 
+def crystal_row_from_json(data: dict) -> CrystalSymmetryRow:
+    """Usage: crystal_row_from_json(result_json(row)) -> the CrystalSymmetryRow again (audit.json, the study's cache)."""
+    scan = data["scan"]
+    fields = {k: v for k, v in data.items() if k in CrystalSymmetryRow.__dataclass_fields__}
+    return CrystalSymmetryRow(**{**fields, "scan": SpaceGroupScan(tuple(scan["tolerances"]), tuple(scan["numbers"]),
+                                                                 tuple(scan["symbols"]), scan["rms_displacement"])})
+
+
 def _relax(structure: Structure, calculator, cell_relaxed: bool, steps: int, fmax: float) -> tuple[Structure, int, bool, float]:
     from ase.filters import FrechetCellFilter
     from ase.optimize import BFGS
@@ -114,4 +122,4 @@ def crystal_symmetry_table(rows: list[CrystalSymmetryRow]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["METHODS", "CrystalSymmetryRow", "crystal_symmetry_probe", "crystal_symmetry_table"]
+__all__ = ["METHODS", "CrystalSymmetryRow", "crystal_row_from_json", "crystal_symmetry_probe", "crystal_symmetry_table"]

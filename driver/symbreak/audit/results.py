@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..core.errors import InputError
-from ..symmetry.space_group import SpaceGroupScan
-from .crystal_symmetry import CrystalSymmetryRow
+from .crystal_symmetry import CrystalSymmetryRow, crystal_row_from_json
 
 #: bumped whenever a field changes meaning; read_json refuses other versions
 AUDIT_VERSION = 1
@@ -209,10 +208,5 @@ def read_json(path) -> AuditReport:
         "nve": tuple(_build(NVEResult, n) for n in data["nve"]),
         "verdict": tuple(data["verdict"]),
         "notes": tuple(data["notes"]),
-        "crystal": tuple(_build(CrystalSymmetryRow, {**row, "scan": _scan(row["scan"])}) for row in data.get("crystal", ())),
+        "crystal": tuple(crystal_row_from_json(row) for row in data.get("crystal", ())),
     })
-
-
-def _scan(data: dict) -> SpaceGroupScan:
-    return SpaceGroupScan(tuple(data["tolerances"]), tuple(data["numbers"]), tuple(data["symbols"]),
-                          data["rms_displacement"])

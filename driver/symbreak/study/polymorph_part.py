@@ -13,7 +13,6 @@ with the same settings reuses them.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +21,13 @@ from typing import Callable
 import numpy as np
 
 from ..analysis.polymorphs import PolymorphCells, PolymorphComparison, compare_polymorphs
-from ..core.files import atomic_path
+from .part_cache import cached
 from .plan import GRID, Plan, scaled_steps
 from .polymorph_energies import REFERENCE, polymorph_cells, polymorph_energies
 
 CACHE_NAME = "polymorphs.json"
 #: bump when what the cache holds changes meaning
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,6 @@ def _compute(settings: dict, log: Callable[[str], None]) -> dict:
                                 relax_steps=settings["relax_steps"], averaged_steps=settings["averaged_steps"],
                                 progress=log)
     return {
-        "settings": settings,
         "polymorphs": list(cells.polymorphs), "seeds": list(cells.seeds),
         "molecules": [s.n_atoms // 3 for s in structures],
         "built": {m: [float(x) for x in e] for m, e in result.built.items()},
@@ -72,20 +70,7 @@ def polymorph_part(out: Path, potential: str, plan: Plan, scale: float = 1.0,
                    log: Callable[[str], None] = lambda line: None) -> PolymorphSummary:
     """Usage: polymorph_part(out, "default", QUICK) -> PolymorphSummary (computed, or read from out/polymorphs.json)."""
     settings = _settings(potential, plan, scale)
-    path = Path(out) / CACHE_NAME
-    data = None
-    if path.is_file():
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            data = None
-        if data is not None and data.get("settings") != settings:
-            log(f"{path} was made with other settings: computing again")
-            data = None
-    if data is None:
-        data = _compute(settings, log)
-        with atomic_path(path) as tmp:
-            Path(tmp).write_text(json.dumps(data, indent=1) + "\n")
+    data = cached(Path(out) / CACHE_NAME, settings, lambda: _compute(settings, log), log)
     cells = PolymorphCells(tuple(data["polymorphs"]), tuple(int(s) for s in data["seeds"]))
     energies = {stage: {m: np.asarray(e) for m, e in data[stage].items()} for stage in ("built", "relaxed")}
     drop = np.asarray(data["grid_at_plain_minimum"]) - energies["relaxed"][GRID]
