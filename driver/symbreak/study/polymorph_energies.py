@@ -1,7 +1,7 @@
 """Energies of ice polymorph cells with a model (plain and averaged) and q-TIP4P/F, built and relaxed, in-process.
 
-    cells = polymorph_cells({"Ih": (2, 2, 1), "VI": (2, 2, 2)}, seeds=(301, 302))
-    result = polymorph_energies(cells, "default", averaged="2i", relax_steps=300)
+    cells, structures = polymorph_cells({"Ih": (2, 2, 1), "VI": (2, 2, 2)}, seeds=(301, 302))
+    result = polymorph_energies(cells, structures, "default", averaged="2i", relax_steps=300)
     result.built["plain"], result.relaxed["2i"]          # (C,) eV per molecule
     comparison = compare_polymorphs(result.cells, result.relaxed, averaged="2i")
 
@@ -46,7 +46,8 @@ class PolymorphEnergies:
     seconds: Mapping[str, float]
 
 
-def polymorph_cells(repeats: Mapping[str, tuple[int, int, int]], seeds=(1, 2)) -> tuple[PolymorphCells, tuple[Structure, ...]]:
+def polymorph_cells(repeats: Mapping[str, tuple[int, int, int]], seeds=(1, 2)
+                    ) -> tuple[PolymorphCells, tuple[Structure, ...]]:
     """Usage: polymorph_cells({"Ih": (2, 2, 1), "II": (2, 2, 2)}, seeds=(5, 6)) -> (PolymorphCells, structures).
 
     One cell per seed for the proton-disordered phases, one for the ordered ones.
