@@ -230,18 +230,9 @@ def in_process_methods(model_path: str, strategy: str, l_max: int, grid: int, wo
 
     ours_calc = SymbreakCalculator(potential, strategy=strategy)
 
-    def ours_ase(structure):
-        atoms = structure.to_atoms()
-
-        def call():
-            ours_calc.calculate(atoms, ["energy", "forces"], all_changes)  # all_changes: no ASE caching
-            return float(ours_calc.results["energy"]), np.asarray(ours_calc.results["forces"])
-
-        return call
-
     return {
         "symbreak": (ours, n_ours, n_ours, f"parse_strategy('{strategy}', metatomic:MODEL)"),
-        "sb-calc": (ours_ase, n_ours, n_ours, f"SymbreakCalculator(metatomic:MODEL, strategy='{strategy}') in ASE"),
+        "sb-calc": (ase_call(ours_calc), n_ours, n_ours, f"SymbreakCalculator(metatomic:MODEL, strategy='{strategy}') in ASE"),
         "mta-calc": (ase_call(mta_calc), n_calc + 1, n_calc, f"SymmetrizedCalculator(l_max={l_max}, inversion)"),
         "mta-model": (ase_call(mta_model), n_model, n_model, f"SymmetrizedModel(grid={grid}) + MetatomicCalculator"),
         "plain": (plain, 1, 1, "metatomic:MODEL, no averaging"),
