@@ -21,12 +21,19 @@ def test_no_package_imports_one_above_it_and_no_module_cycle(capsys):
     assert "core       -> (nothing)" in out and "cycle" not in out
 
 
-def test_the_check_finds_a_cycle_inside_a_package(tmp_path, monkeypatch, capsys):
+def _fake_package(tmp_path, monkeypatch, init: str = ""):
+    """import_graph pointed at an empty symbreak in tmp_path: one folder per layer, each with ``init``."""
     import_graph = _import_graph()
     monkeypatch.setattr(import_graph, "PACKAGE", tmp_path)
     for pkg in import_graph.LAYERS:
         (tmp_path / pkg).mkdir()
-        (tmp_path / pkg / "__init__.py").write_text("from .plan import x\nfrom .frontier import y\n")
+        (tmp_path / pkg / "__init__.py").write_text(init)
+    return import_graph
+
+
+def test_the_check_finds_a_cycle_inside_a_package(tmp_path, monkeypatch, capsys):
+    # __init__.py re-exports its modules: left out of the cycle check
+    import_graph = _fake_package(tmp_path, monkeypatch, "from .plan import x\nfrom .frontier import y\n")
     (tmp_path / "study" / "plan.py").write_text("def f():\n    from .frontier import frontier_runs\n")
     (tmp_path / "study" / "frontier.py").write_text("from .helpers import z\n")
     (tmp_path / "study" / "helpers.py").write_text("from symbreak.study.plan import StudyRun\n")
@@ -39,11 +46,7 @@ def test_the_check_finds_a_cycle_inside_a_package(tmp_path, monkeypatch, capsys)
 
 
 def test_the_check_finds_an_upward_import(tmp_path, monkeypatch):
-    import_graph = _import_graph()
-    monkeypatch.setattr(import_graph, "PACKAGE", tmp_path)
-    for pkg in import_graph.LAYERS:
-        (tmp_path / pkg).mkdir()
-        (tmp_path / pkg / "__init__.py").write_text("")
+    import_graph = _fake_package(tmp_path, monkeypatch)
     (tmp_path / "core" / "bad.py").write_text("def f():\n    from ..analysis.blocks import block_average\n")
     (tmp_path / "analysis" / "fine.py").write_text("from ..core import errors\nfrom symbreak.ipi import outputs\n")
     bad = import_graph.upward_imports(import_graph.graph())
