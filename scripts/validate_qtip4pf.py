@@ -61,7 +61,7 @@ def rdf_oo(frames, r_max: float = 8.0, bins: int = 160) -> tuple[np.ndarray, np.
     """Usage: rdf_oo(structures) -> (r, g_OO(r)) of frames sharing one composition (symbreak.analysis.rdf)."""
     g = radial_distribution(np.stack([s.positions for s in frames]), frames[0].numbers,
                             np.stack([s.cell for s in frames]), pair="OO", r_max=r_max, n_bins=bins)
-    return g["r"], g["g"]
+    return g.r, g.g
 
 
 def first_peak(r: np.ndarray, g: np.ndarray) -> tuple[float, float]:

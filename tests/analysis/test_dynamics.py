@@ -33,7 +33,9 @@ def test_uniform_spacing():
 
 def test_fft_msd_equals_the_direct_average_over_origins():
     positions, numbers = random_walk(n_mol=3, n_frames=30, seed=1)
-    msd = mean_squared_displacement(positions, numbers, max_lag=10, remove_drift=False)["msd"]
+    curve = mean_squared_displacement(positions, numbers, max_lag=10, remove_drift=False)
+    assert curve.time is None and curve.errors is None  # neither times nor blocks given
+    msd = curve.values
     o = positions[:, 0::3]
     direct = [np.mean(np.sum((o[m:] - o[: len(o) - m]) ** 2, axis=-1)) for m in range(11)]
     np.testing.assert_allclose(msd, direct, rtol=1e-10, atol=1e-12)
@@ -47,9 +49,9 @@ def test_random_walk_msd_is_6_d_t():
     n_mol = len(numbers) // 3
     for remove_drift, factor in [(False, 1.0), (True, 1 - 1 / n_mol)]:
         msd = mean_squared_displacement(positions, numbers, times=times, max_lag=50, remove_drift=remove_drift, n_blocks=5)
-        expected = 6 * diffusion * msd["time"] * factor
-        assert np.all(np.abs(msd["msd"] - expected)[1:] < 5 * msd["msd_err"][1:])
-        assert diffusion_coefficient(msd["time"], msd["msd"]) == pytest.approx(diffusion * factor, rel=0.03)
+        expected = 6 * diffusion * msd.time * factor
+        assert np.all(np.abs(msd.values - expected)[1:] < 5 * msd.errors[1:])
+        assert diffusion_coefficient(msd.time, msd.values) == pytest.approx(diffusion * factor, rel=0.03)
 
 
 def test_wrapped_positions_are_refused():
@@ -77,9 +79,9 @@ def test_rigid_rotor_orientation_correlation_is_cos_omega_t():
         frames.append(np.concatenate([(b * spin).apply(molecule_geometry()) + 10 * k for k, b in enumerate(body)]))
     u = dipole_axes(np.array(frames), np.tile([8, 1, 1], 5))
     c = orientation_autocorrelation(u, times=times, max_lag=150)
-    np.testing.assert_allclose(c["c"], np.cos(omega * c["time"]), atol=1e-10)
+    np.testing.assert_allclose(c.values, np.cos(omega * c.time), atol=1e-10)
     c = orientation_autocorrelation(u, times=times, max_lag=50, n_blocks=4)
-    np.testing.assert_allclose(c["c"], np.cos(omega * c["time"]), atol=1e-10)
+    np.testing.assert_allclose(c.values, np.cos(omega * c.time), atol=1e-10)
     with pytest.raises(ValueError, match="unit vectors"):
         orientation_autocorrelation(np.array(frames))
 
@@ -90,11 +92,11 @@ def test_power_spectrum_of_a_sine_peaks_at_its_frequency():
     wavenumber = 1234.0  # cm^-1
     series = 3.0 + 0.5 * np.sin(2 * np.pi * wavenumber / THZ_TO_CM1 * times)
     s = power_spectrum(times, series, n_segments=8)
-    peak = s["frequency"][np.argmax(s["spectrum"])]
-    assert abs(peak - wavenumber) <= s["resolution"]
+    peak = s.frequency[np.argmax(s.spectrum)]
+    assert abs(peak - wavenumber) <= s.resolution
     # the integral of the one-sided density is the variance (0.5^2 / 2)
-    assert np.trapezoid(s["spectrum"], s["frequency"]) == pytest.approx(0.125, rel=0.02)
+    assert np.trapezoid(s.spectrum, s.frequency) == pytest.approx(0.125, rel=0.02)
     two = power_spectrum(times, np.stack([series, 2 * series], axis=1))
-    np.testing.assert_allclose(two["spectrum"][:, 1], 4 * two["spectrum"][:, 0])
+    np.testing.assert_allclose(two.spectrum[:, 1], 4 * two.spectrum[:, 0])
     with pytest.raises(ValueError, match="series must be"):
         power_spectrum(times, series[:-1])

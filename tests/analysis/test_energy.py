@@ -1,5 +1,7 @@
 """Conserved-quantity drift: a known linear drift under correlated noise, with an honest error bar."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from symbreak.analysis.energy import conserved_drift
@@ -23,20 +25,22 @@ def test_linear_drift_is_recovered_with_its_error_bar():
     for seed in range(20):
         t, e = drifting_series(slope, n_mol, seed)
         d = conserved_drift(t, e, n_molecules=n_mol, n_blocks=20)
-        z.append((d["drift"] - slope) / d["drift_err"])
+        z.append((d.drift - slope) / d.drift_err)
     z = np.array(z)
     assert np.all(np.abs(z) < 4)
     assert 0.5 < np.std(z) < 1.6  # the error bar is neither too small nor too large
-    assert d["fluctuation"] == pytest.approx(0.05 / n_mol, rel=0.2)
-    assert d["duration"] == pytest.approx(t[-1])
-    assert d["intercept"] == pytest.approx(-500.0 / n_mol, abs=1e-3)
+    assert d.fluctuation == pytest.approx(0.05 / n_mol, rel=0.2)
+    assert d.duration == pytest.approx(t[-1])
+    assert d.intercept == pytest.approx(-500.0 / n_mol, abs=1e-3)
 
 
 def test_a_noiseless_line_is_exact():
     t = np.arange(100) * 0.5
     d = conserved_drift(t, 3.0 + 0.2 * t, n_molecules=2)
-    assert d["drift"] == pytest.approx(0.1) and d["drift_err"] < 1e-8
-    assert d["fluctuation"] == pytest.approx(0.0, abs=1e-12)
+    assert d.drift == pytest.approx(0.1) and d.drift_err < 1e-8
+    assert d.fluctuation == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        d.drift = 0.0  # a result, not a workspace
 
 
 def test_bad_inputs_are_refused():

@@ -92,11 +92,11 @@ def test_rotational_decomposition_identity_on_a_legendre_grid():
     reference = rng.standard_normal((n_frames, 4, 3))
     per_rotation = reference[:, None] + 0.1 + 0.05 * rng.standard_normal((n_frames, n_rot, 4, 3))
     d = rotational_decomposition(per_rotation, quad.weights, reference)
-    assert d["mse"] == pytest.approx(d["bias_squared"] + d["variance"], rel=1e-12)
+    assert d.mse == pytest.approx(d.bias_squared + d.variance, rel=1e-12)
     averaged = np.einsum("r,trij->tij", quad.weights, per_rotation) / quad.weights.sum()
-    assert d["bias_squared"] == pytest.approx(np.mean((averaged - reference) ** 2))
+    assert d.bias_squared == pytest.approx(np.mean((averaged - reference) ** 2))
     energies = rotational_decomposition(per_rotation[..., 0, 0], quad.weights, reference[..., 0, 0])
-    assert energies["mse"] == pytest.approx(energies["bias_squared"] + energies["variance"], rel=1e-12)
+    assert energies.mse == pytest.approx(energies.bias_squared + energies.variance, rel=1e-12)
     with pytest.raises(ValueError, match="weights must be"):
         rotational_decomposition(per_rotation, quad.weights[:-1], reference)
     with pytest.raises(ValueError, match="reference must have shape"):

@@ -22,7 +22,7 @@ def test_relative_energies_and_their_errors():
 
 def test_ranking_agreement_of_a_reversed_order():
     r = ranking_agreement([3.0, 2.0, 1.0, 0.0], [0.0, 1.0, 2.0, 3.0])
-    assert r["spearman"] == pytest.approx(-1.0) and r["kendall"] == pytest.approx(-1.0)
+    assert r.spearman == pytest.approx(-1.0) and r.kendall == pytest.approx(-1.0)
 
 
 def test_bad_inputs_are_refused():

@@ -49,15 +49,15 @@ def test_real_spherical_harmonics_are_orthonormal():
 def test_isotropic_orientations_give_flat_free_energy_and_no_anisotropy():
     u = isotropic_axes(200, 500, seed=0)
     fe = orientational_free_energy(u, n_blocks=20, n_cos=20, n_phi=40)
-    z = (fe["P"] - 1.0) / fe["P_err"]
+    z = (fe.P - 1.0) / fe.P_err
     assert np.all(np.abs(z) < 6.0)  # 800 grid points, Student-t with 19 degrees of freedom
     assert 0.6 < np.mean(z**2) < 1.6
-    np.testing.assert_allclose(fe["F_err"], fe["P_err"] / fe["P"])
-    np.testing.assert_allclose(fe["P_cos"], 1.0, atol=5 * fe["P_cos_err"].max())
+    np.testing.assert_allclose(fe.F_err, fe.P_err / fe.P)
+    np.testing.assert_allclose(fe.P_cos, 1.0, atol=5 * fe.P_cos_err.max())
     an = anisotropy(u, n_blocks=20)
-    assert an["z"] < 3.0
+    assert an.z < 3.0
     # A is positive even for an isotropic sample: it sits at its noise floor
-    assert an["dof"] == 24 and 0.5 * an["A_noise"] < an["A"] < 2 * an["A_noise"]
+    assert an.dof == 24 and 0.5 * an.A_noise < an.A < 2 * an.A_noise
 
 
 def smoothed_p2(cos_grid, a, sigma):
@@ -73,25 +73,25 @@ def test_a_p2_distribution_is_recovered():
     a = 0.6
     u = p2_axes(200, 500, a, seed=1)
     fe = orientational_free_energy(u, n_blocks=20, n_cos=20, n_phi=40)
-    expected = -np.log(smoothed_p2(fe["cos_theta"], a, 0.1))
-    assert np.all(np.abs(fe["F_cos"] - expected) < 5 * fe["F_cos_err"])
+    expected = -np.log(smoothed_p2(fe.cos_theta, a, 0.1))
+    assert np.all(np.abs(fe.F_cos - expected) < 5 * fe.F_cos_err)
     # away from the walls the smoothing is a small bias: -ln P follows the analytic curve
-    c = fe["cos_theta"]
+    c = fe.cos_theta
     inner = np.abs(c) < 0.8
     analytic = -np.log(1 + a * 0.5 * (3 * c**2 - 1))
-    assert np.all(np.abs(fe["F_cos"][inner] - analytic[inner]) < 0.03)
+    assert np.all(np.abs(fe.F_cos[inner] - analytic[inner]) < 0.03)
     # and it does not depend on phi
-    assert np.mean(((fe["P"] - fe["P_cos"][:, None]) / fe["P_err"]) ** 2) < 2.0
+    assert np.mean(((fe.P - fe.P_cos[:, None]) / fe.P_err) ** 2) < 2.0
 
     an = anisotropy(u, n_blocks=20)
-    k20 = np.flatnonzero((an["l"] == 2) & (an["m"] == 0))[0]
-    assert abs(an["amplitudes"][k20] - a / np.sqrt(20 * np.pi)) < 4 * an["errors"][k20]
-    others = np.delete(np.arange(len(an["l"])), k20)
-    assert np.mean((an["amplitudes"][others] / an["errors"][others]) ** 2) < 2.5
-    assert abs(an["A"] - a / np.sqrt(5)) < 4 * an["A_err"]
-    assert an["A"] > 10 * an["A_noise"]
-    assert an["z"] > 100
-    assert an["A_l"][1] == pytest.approx(an["A"], rel=0.05)
+    k20 = np.flatnonzero((an.l == 2) & (an.m == 0))[0]
+    assert abs(an.amplitudes[k20] - a / np.sqrt(20 * np.pi)) < 4 * an.errors[k20]
+    others = np.delete(np.arange(len(an.l)), k20)
+    assert np.mean((an.amplitudes[others] / an.errors[others]) ** 2) < 2.5
+    assert abs(an.A - a / np.sqrt(5)) < 4 * an.A_err
+    assert an.A > 10 * an.A_noise
+    assert an.z > 100
+    assert an.A_l[1] == pytest.approx(an.A, rel=0.05)
 
 
 def test_inputs_that_are_not_unit_vectors_are_refused():

@@ -52,9 +52,10 @@ def test_one_bead_gives_the_classical_kinetic_energy_exactly():
     forces = rng.standard_normal((1, 7, 6, 3))
     k = centroid_virial_kinetic_energy(positions, forces, [8, 1, 1, 8, 1, 1], TEMPERATURE)
     kt = units.kB * TEMPERATURE
-    assert k["kinetic"] == {"H": pytest.approx(1.5 * kt, abs=1e-15), "O": pytest.approx(1.5 * kt, abs=1e-15)}
-    assert k["classical"] == pytest.approx(1.5 * kt)
-    assert radius_of_gyration(positions, [8, 1, 1, 8, 1, 1])["rg"] == {"H": 0.0, "O": 0.0}
+    assert k.kinetic == {"H": pytest.approx(1.5 * kt, abs=1e-15), "O": pytest.approx(1.5 * kt, abs=1e-15)}
+    assert k.classical == pytest.approx(1.5 * kt)
+    assert k.n_beads == 1 and k.error is None and k.blocks is None  # no blocks asked for
+    assert radius_of_gyration(positions, [8, 1, 1, 8, 1, 1]).rg == {"H": 0.0, "O": 0.0}
 
 
 def test_harmonic_oscillator_approaches_the_quantum_kinetic_energy():
@@ -67,13 +68,13 @@ def test_harmonic_oscillator_approaches_the_quantum_kinetic_energy():
     for symbol, omega in (("O", omegas[0]), ("H", omegas[1])):
         finite, quantum = exact_kinetic(n_beads, omega)
         assert finite == pytest.approx(quantum, rel=0.01)  # 32 beads converge beta hbar omega = 4 to 1 %
-        assert abs(k["kinetic"][symbol] - finite) < 4 * k["kinetic_err"][symbol]
-    assert k["kinetic"]["H"] > 2 * k["classical"]  # (x/2) coth(x/2) = 2.07 at x = 4: a quantum hydrogen
+        assert abs(k.kinetic[symbol] - finite) < 4 * k.error[symbol]
+    assert k.kinetic["H"] > 2 * k.classical  # (x/2) coth(x/2) = 2.07 at x = 4: a quantum hydrogen
 
     g = radius_of_gyration(positions, [8, 1, 1], n_blocks=10)
     for symbol, mass, omega in (("O", 16.0, omegas[0]), ("H", 1.0, omegas[1])):
         exact = np.sqrt(3 * np.sum(mode_variances(n_beads, mass, omega)[1:]) / n_beads)
-        assert abs(g["rg"][symbol] - exact) < 4 * g["rg_err"][symbol]
+        assert abs(g.rg[symbol] - exact) < 4 * g.error[symbol]
 
 
 def test_rings_wrapped_bead_by_bead_give_the_same_result():
@@ -86,7 +87,7 @@ def test_rings_wrapped_bead_by_bead_give_the_same_result():
     np.testing.assert_allclose(bead_deviations(wrapped, cell), bead_deviations(positions), atol=1e-10)
     a = centroid_virial_kinetic_energy(positions, forces, [8, 1, 1], TEMPERATURE)
     b = centroid_virial_kinetic_energy(wrapped, forces, [8, 1, 1], TEMPERATURE, cells=cell)
-    assert a["kinetic"] == pytest.approx(b["kinetic"])
+    assert a.kinetic == pytest.approx(b.kinetic)
 
 
 def test_bad_inputs_are_refused():
@@ -108,4 +109,4 @@ def test_few_beads_give_the_discretised_value_not_the_quantum_one():
     finite, quantum = exact_kinetic(4, omegas[0])
     assert finite < 0.92 * quantum
     for symbol in ("H", "O"):
-        assert abs(k["kinetic"][symbol] - finite) < 4 * k["kinetic_err"][symbol]
+        assert abs(k.kinetic[symbol] - finite) < 4 * k.error[symbol]

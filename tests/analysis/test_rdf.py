@@ -39,22 +39,23 @@ def test_ideal_gas_in_a_triclinic_cell_gives_one(pair):
     n_mol, n_frames = 60, 40
     positions = rng.random((n_frames, 3 * n_mol, 3)) @ cell + rng.integers(-2, 3, (n_frames, 3 * n_mol, 1)) * cell[0]
     g = radial_distribution(positions, np.tile([8, 1, 1], n_mol), cell, pair=pair, n_bins=15, n_blocks=10)
-    outer = g["r"] > g["r"][-1] / 3  # enough pairs per bin for a reliable error bar
-    assert np.all(np.abs(g["g"][outer] - 1) < 5 * g["g_err"][outer])
-    shells = np.diff(g["edges"] ** 3)
-    assert np.sum(g["g"] * shells) / np.sum(shells) == pytest.approx(1.0, abs=0.03)
+    outer = g.r > g.r[-1] / 3  # enough pairs per bin for a reliable error bar
+    assert np.all(np.abs(g.g[outer] - 1) < 5 * g.g_err[outer])
+    shells = np.diff(g.edges ** 3)
+    assert np.sum(g.g * shells) / np.sum(shells) == pytest.approx(1.0, abs=0.03)
 
 
 def test_simple_cubic_lattice_peaks_at_the_lattice_constant():
     positions, numbers, cell = cubic_lattice(n=4, a=3.0)
     g = radial_distribution(positions, numbers, cell, pair="OO", r_max=4.0, n_bins=70)  # no bin edge at 3.0
-    first = np.flatnonzero(g["g"] > 0)[0]
-    assert g["edges"][first] <= 3.0 < g["edges"][first + 1]
+    assert g.g_err is None  # no blocks asked for
+    first = np.flatnonzero(g.g > 0)[0]
+    assert g.edges[first] <= 3.0 < g.edges[first + 1]
     # six neighbours within 1.1 a: the coordination number from g
     n_mol = len(numbers) // 3
     density = (n_mol - 1) / np.linalg.det(cell)
-    inside = g["edges"][1:] <= 3.3
-    assert np.sum(g["g"][inside] * 4 / 3 * np.pi * np.diff(g["edges"] ** 3)[inside]) * density == pytest.approx(6.0)
+    inside = g.edges[1:] <= 3.3
+    assert np.sum(g.g[inside] * 4 / 3 * np.pi * np.diff(g.edges ** 3)[inside]) * density == pytest.approx(6.0)
 
 
 def test_a_skewed_rotated_basis_of_the_same_lattice_gives_the_same_g():
@@ -66,7 +67,7 @@ def test_a_skewed_rotated_basis_of_the_same_lattice_gives_the_same_g():
     for pair in ("OO", "OH", "HH"):
         ref = radial_distribution(positions, numbers, cell, pair=pair, r_max=4.0, n_bins=35)
         other = radial_distribution(moved, numbers, skewed @ rot.T, pair=pair, r_max=4.0, n_bins=35)
-        np.testing.assert_allclose(other["g"], ref["g"], atol=1e-9)
+        np.testing.assert_allclose(other.g, ref.g, atol=1e-9)
 
 
 def test_bead_resolved_input_averages_over_beads():
@@ -74,19 +75,20 @@ def test_bead_resolved_input_averages_over_beads():
     positions, numbers, cell = cubic_lattice(n=3, a=3.0)
     beads = positions + 0.1 * rng.standard_normal((4, 2) + positions.shape)  # (P, T, N, 3)
     g_beads = radial_distribution(beads, numbers, cell, pair="OH", r_max=4.0, n_bins=20)
-    each = [radial_distribution(b, numbers, cell, pair="OH", r_max=4.0, n_bins=20)["g"] for b in beads]
-    np.testing.assert_allclose(g_beads["g"], np.mean(each, axis=0), atol=1e-12)
+    each = [radial_distribution(b, numbers, cell, pair="OH", r_max=4.0, n_bins=20).g for b in beads]
+    np.testing.assert_allclose(g_beads.g, np.mean(each, axis=0), atol=1e-12)
 
 
 def test_aligned_dipoles_on_a_cubic_lattice():
     positions, numbers, cell = cubic_lattice(n=4, a=3.0)
     c = dipole_correlations(positions, numbers, cell, r_max=4.5, n_bins=35)
-    k = np.flatnonzero(c["counts"])
+    k = np.flatnonzero(c.counts)
     assert len(k) == 2  # neighbours at a and a sqrt(2)
     # at a: 2 of 6 neighbours along z, so c_L = 1/3, c_T = 2/3; at a sqrt(2): 4 of 12 have r_z^2 = 1/2
-    np.testing.assert_allclose(c["c_L"][k], [1 / 3, 1 / 3], atol=1e-12)
-    np.testing.assert_allclose(c["c_T"][k], [2 / 3, 2 / 3], atol=1e-12)
-    assert np.all(np.isnan(np.delete(c["c_L"], k)))
+    np.testing.assert_allclose(c.c_L[k], [1 / 3, 1 / 3], atol=1e-12)
+    np.testing.assert_allclose(c.c_T[k], [2 / 3, 2 / 3], atol=1e-12)
+    assert np.all(np.isnan(np.delete(c.c_L, k)))
+    assert c.c_L_err is None and c.c_T_err is None  # no blocks asked for
 
 
 def test_uncorrelated_dipoles_give_zero_correlations():
@@ -98,8 +100,8 @@ def test_uncorrelated_dipoles_give_zero_correlations():
     hydrogens = oxygens[:, :, None] + np.einsum("tmab,hb->tmha", rot, H_ALONG_Z)
     positions = np.concatenate([oxygens[:, :, None], hydrogens], axis=2).reshape(n_frames, -1, 3)
     c = dipole_correlations(positions, np.tile([8, 1, 1], n_mol), cell, n_bins=5, n_blocks=10)
-    assert np.all(np.abs(c["c_L"][1:]) < 5 * c["c_L_err"][1:])
-    assert np.all(np.abs(c["c_T"][1:]) < 5 * c["c_T_err"][1:])
+    assert np.all(np.abs(c.c_L[1:]) < 5 * c.c_L_err[1:])
+    assert np.all(np.abs(c.c_T[1:]) < 5 * c.c_T_err[1:])
 
 
 def test_bad_inputs_are_refused():
@@ -123,7 +125,7 @@ def test_dense_pair_counting_equals_the_explicit_pair_list(pair, water_box_tricl
     g = radial_distribution(s.positions, s.numbers, cell, pair=pair, r_max=r_max, n_bins=25)
     i, j = pair_indices(len(s.numbers) // 3, pair)
     r = np.linalg.norm(minimum_image((s.positions[j] - s.positions[i])[None], cell[None])[0], axis=1)
-    counts = np.histogram(r, bins=g["edges"])[0]
-    expected = counts * abs(np.linalg.det(cell)) / (len(i) * 4 / 3 * np.pi * np.diff(g["edges"] ** 3))
-    np.testing.assert_allclose(g["g"], expected, rtol=1e-12)
-    assert np.all(g["g"] >= 0)
+    counts = np.histogram(r, bins=g.edges)[0]
+    expected = counts * abs(np.linalg.det(cell)) / (len(i) * 4 / 3 * np.pi * np.diff(g.edges ** 3))
+    np.testing.assert_allclose(g.g, expected, rtol=1e-12)
+    assert np.all(g.g >= 0)

@@ -73,6 +73,10 @@ def test_liquid_and_figures(runs, tmp_path):
     assert {"anisotropy", "conserved_drift", "model_error_mae"} <= set(r.observables)
     assert "spectrum_delta" not in r.curves  # plain extras carry no averaged energy
     assert "F" in r.maps and len(r.maps["F"].z) == len(r.maps["F"].y)
+    # the O-H bond length: declared once (observables.py), computed from the frames for every MD run
+    bond = r.observables["bond_OH"]
+    assert bond.unit == "A" and 0.85 < bond.value < 1.1 and bond.error is not None and bond.blocks is not None
+    assert r.curves["bond_OH_distribution"].x_axis == "r / A" and r.curves["bond_OH_distribution"].y_error is not None
     saved = json.loads((tmp_path / "analysis.json").read_text())
     assert saved["case"] == "liquid-nvt" and saved["observables"]["anisotropy"]["unit"] == ""
     assert read_analysis(tmp_path / "analysis.json") == r  # one writer, one reader: the same result back
@@ -91,6 +95,8 @@ def test_pimd(runs):
     assert k.blocks is not None and len(k.blocks) == len(k.block_times) >= 2
     assert k.value == pytest.approx(sum(k.blocks) / len(k.blocks), rel=1e-12)
     assert list(k.block_times) == sorted(k.block_times) and r.observables["rg_O"].blocks is not None
+    # the bond length of a path-integral run is averaged over every bead
+    assert "bond_OH" in r.observables and "bond_OH_distribution" in r.curves
 
 
 @pytest.mark.slow
@@ -140,6 +146,10 @@ def test_identical_runs_are_the_same_and_a_copy_compares(runs, tmp_path):
     # only observables with error bars get a verdict; the rest are listed with the reason
     assert "anisotropy_noise" in c.not_judged and c.not_judged["anisotropy_noise"] == "no error bar"
     assert "g_OO" in c.observables and "temperature" in c.observables
+    # an observable added by one function and one declaration is compared like the others
+    assert "bond_OH" in c.observables and "bond_OH_distribution" in c.observables
+    # diagnostics of the strategy or integrator are declared compared=False: never judged, never listed
+    assert "conserved" not in c.observables and "conserved" not in c.not_judged
     comparisons, paths = compare_groups(results, tmp_path)
     assert len(comparisons) == 1 and (tmp_path / "comparison.json").exists() and paths
     assert read_comparisons(tmp_path / "comparison.json") == comparisons

@@ -16,6 +16,14 @@ cells are rows of lattice vectors or None, times in ps, eV and Angstrom):
 - ``errors``: model vs symmetry error against the largest grid (one function for the replay, `symbreak evaluate`
   and the tables), grid convergence, error decomposition
 
+- ``bonds``: O-H bond lengths and their distribution
+
+Declared once, written once:
+
+- ``observables``: the registry: every observable's name, unit, run kinds, judged or not, paired or not, display
+- ``collector``: the one writer, which refuses undeclared names; ``trajectory`` and ``frame_observables``: the
+  observables computed from the frames alone (one function and one registry entry each)
+
 Run folders to results (typed, frozen; one JSON writer and reader in ``results``):
 
 - ``run_folder``: a run folder's manifest and i-PI outputs; ``run_analysis``: RunAnalysis of one folder

@@ -25,7 +25,8 @@ Identical runs give "same" by construction.
 bars in every run of the group that mean the same thing in each (the
 temperature of one molecule in vacuum is not a thermodynamic temperature);
 the others are listed in ``not_judged`` with the reason. Diagnostics of the
-strategy itself (``NOT_COMPARED``) are left out.
+strategy itself are left out. Both come from each observable's declaration
+(``compared``, ``not_comparable`` in :mod:`symbreak.analysis.observables`).
 """
 
 from __future__ import annotations
@@ -37,20 +38,29 @@ from scipy import stats
 
 from ..campaign.cases import comparable_case
 from ..core.errors import InputError
+from .observables import find_spec
 from .results import Comparison, Curve, Observable, ObservableComparison, RunAnalysis, Verdict
 
 N_SIGMA = 2.0
 #: the fewest blocks for a paired error bar (3 degrees of freedom), and how far apart (in blocks) paired blocks may lie
 MIN_PAIRED_BLOCKS = 4
 PAIRED_TIME_TOLERANCE = 0.25
-#: observables that are diagnostics of the strategy itself, not physics to compare between strategies
-NOT_COMPARED = {"symmetry_error_extras", "energy_spread", "force_symmetry_error_rms", "nyquist", "delta_power_above_2000",
-                "spectrum_V_plain", "spectrum_delta", "conserved", "model_error", "L_x", "L_y", "L_z", "torque",
-                "L_direction", "L_change", "energy", "kinetic_classical"}
-#: per kind: observables that have error bars but no common meaning between runs, and why
-NOT_COMPARABLE = {
-    "gas": {"temperature": "one molecule: not a thermodynamic temperature"},
-}
+
+
+def judgement(kind: str, name: str, run_kind: str) -> str | None:
+    """Why runs of ``run_kind`` are not judged on this observable (None: they are).
+
+    From its declaration (:mod:`symbreak.analysis.observables`): a diagnostic of
+    the strategy or the integrator (``compared=False``) is left out silently
+    (returns ""), one with no common meaning in this kind of run gets the
+    declared reason, an undeclared one (an older analysis.json) says so.
+    """
+    spec = find_spec(kind, name)
+    if spec is None:
+        return "not a declared observable"
+    if not spec.compared:
+        return ""
+    return spec.not_comparable.get(run_kind)
 
 
 def _same_values(a, b) -> bool:
@@ -149,14 +159,15 @@ def compare_runs(results: list[RunAnalysis], n_sigma: float = N_SIGMA, group: st
     names = run_names(results)
     pairs = list(combinations(range(len(results)), 2))
     pair_names = tuple(f"{names[i]}|{names[j]}" for i, j in pairs)
-    not_comparable = NOT_COMPARABLE.get(results[0].kind, {})
     observables, not_judged = {}, {}
     for kind in ("scalar", "curve"):
         items = [r.observables if kind == "scalar" else r.curves for r in results]
-        shared = set.intersection(*(set(i) for i in items)) - NOT_COMPARED
+        shared = set.intersection(*(set(i) for i in items))
         for name in sorted(shared):
-            if name in not_comparable:
-                not_judged[name] = not_comparable[name]
+            reason = judgement(kind, name, results[0].kind)
+            if reason is not None:
+                if reason:
+                    not_judged[name] = reason
                 continue
             if not all(_has_error(i[name]) for i in items):
                 not_judged[name] = "no error bar"

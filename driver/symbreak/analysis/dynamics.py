@@ -1,10 +1,12 @@
 """Dynamics along a trajectory: MSD of O, dipole-axis autocorrelation, power spectra.
 
     dt = uniform_spacing(times)                                   # ps; ValueError on gaps or repeats
-    msd = mean_squared_displacement(positions, numbers, cells, times=times, n_blocks=5)
-    D = diffusion_coefficient(msd["time"], msd["msd"], t_min=2.0, t_max=10.0)   # A^2/ps
+    msd = mean_squared_displacement(positions, numbers, cells, times=times, n_blocks=5)   # LagCurve, A^2
+    D = diffusion_coefficient(msd.time, msd.values, t_min=2.0, t_max=10.0)   # A^2/ps
     c = orientation_autocorrelation(dipole_axes(positions, numbers, cells), times=times)
-    s = power_spectrum(times, delta_energy, n_segments=8)         # s["frequency"] in cm^-1
+    c.time, c.values, c.errors                                    # ps, c_uu(t), None without n_blocks
+    s = power_spectrum(times, delta_energy, n_segments=8)
+    s.frequency, s.spectrum, s.resolution                         # cm^-1, units^2 per cm^-1, cm^-1
 
 All averages over time origins use FFTs (O(T log T)). Times are in ps.
 The MSD needs unwrapped positions (i-PI with pbc='false' writes them): a
@@ -12,6 +14,8 @@ jump of more than half a cell between consecutive frames is refused.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,6 +25,25 @@ from .molecules import as_cells, as_frames, water_molecules
 
 #: 1/ps (THz) to cm^-1: 1e12 / c(cm/s)
 THZ_TO_CM1 = 1e12 / 2.99792458e10
+
+
+@dataclass(frozen=True)
+class LagCurve:
+    """A function of the lag between frames, averaged over time origins (MSD in A^2, c_uu dimensionless)."""
+
+    lag: np.ndarray  # (L,) lags in frames, 0..max_lag
+    time: np.ndarray | None  # (L,) lags in ps; None without frame times
+    values: np.ndarray  # (L,) the curve
+    errors: np.ndarray | None  # (L,) block standard errors; None without n_blocks
+
+
+@dataclass(frozen=True)
+class PowerSpectrum:
+    """One-sided power spectral density (Welch) whose integral over frequency is the variance."""
+
+    frequency: np.ndarray  # (F,) cm^-1
+    spectrum: np.ndarray  # (F,) or (F, k): series units^2 per cm^-1
+    resolution: float  # cm^-1, the frequency resolution of one segment
 
 
 def uniform_spacing(times, name: str = "times", rtol: float = 1e-2) -> float:
@@ -88,15 +111,16 @@ def check_unwrapped(positions: np.ndarray, cells: np.ndarray | None) -> None:
 
 def mean_squared_displacement(
     positions, numbers, cells=None, times=None, max_lag: int | None = None, remove_drift: bool = True, n_blocks: int | None = None
-) -> dict:
+) -> LagCurve:
     """``msd = mean_squared_displacement(positions, numbers, cells, times=times)``: MSD of O atoms (A^2).
 
     ``positions`` (T, N, 3) unwrapped, all atoms (the centre of mass of the
     whole system, from standard masses, is removed frame by frame when
     ``remove_drift``); ``cells`` only serve the check for wrapped positions.
-    Returns ``lag`` (frames), ``time`` (ps, if ``times`` given), ``msd`` and,
-    with ``n_blocks``, ``msd_err``: the MSD is then computed within each block
-    of frames (lags up to ``max_lag``, default half a block).
+    Returns a :class:`LagCurve`: ``msd.lag`` (frames), ``msd.time`` (ps, if
+    ``times`` given), ``msd.values`` (A^2) and, with ``n_blocks``,
+    ``msd.errors``: the MSD is then computed within each block of frames (lags
+    up to ``max_lag``, default half a block).
     """
     positions = as_frames(positions)
     water_molecules(numbers, positions.shape[1])
@@ -113,10 +137,10 @@ def mean_squared_displacement(
         masses = atomic_masses[np.asarray(numbers)]
         com = np.einsum("i,tij->tj", masses, positions) / masses.sum()
         oxygens = oxygens - (com - com[0])[:, None, :]
-    return _lag_function(_msd_fft, oxygens, "msd", times, dt, max_lag, n_blocks)
+    return _lag_function(_msd_fft, oxygens, times, dt, max_lag, n_blocks)
 
 
-def _lag_function(function, data, key: str, times, dt, max_lag, n_blocks) -> dict:
+def _lag_function(function, data, times, dt, max_lag, n_blocks) -> LagCurve:
     """``function(data)`` (a curve over lags) up to ``max_lag``, whole or per block of frames with errors."""
     n_frames = len(data)
     span = n_frames if n_blocks is None else n_frames // max(int(n_blocks), 1)
@@ -129,18 +153,15 @@ def _lag_function(function, data, key: str, times, dt, max_lag, n_blocks) -> dic
         return function(x)[: max_lag + 1]
 
     lag = np.arange(max_lag + 1)
-    out = {"lag": lag}
-    if times is not None:
-        out["time"] = lag * dt
     if n_blocks is None:
-        out[key] = curve(data)
+        values, errors = curve(data), None
     else:
-        out[key], out[f"{key}_err"], _ = block_apply(curve, data, n_blocks=n_blocks)
-    return out
+        values, errors, _ = block_apply(curve, data, n_blocks=n_blocks)
+    return LagCurve(lag=lag, time=None if times is None else lag * dt, values=values, errors=errors)
 
 
 def diffusion_coefficient(time, msd, t_min: float | None = None, t_max: float | None = None) -> float:
-    """``D = diffusion_coefficient(msd["time"], msd["msd"], t_min=2.0, t_max=10.0)``: slope / 6 of a linear fit (A^2/ps)."""
+    """``D = diffusion_coefficient(msd.time, msd.values, t_min=2.0, t_max=10.0)``: slope / 6 of a linear fit (A^2/ps)."""
     time = np.asarray(time, dtype=float)
     msd = np.asarray(msd, dtype=float)
     if time.shape != msd.shape or time.ndim != 1:
@@ -153,11 +174,12 @@ def diffusion_coefficient(time, msd, t_min: float | None = None, t_max: float | 
     return float(np.polyfit(time[window], msd[window], 1)[0] / 6.0)
 
 
-def orientation_autocorrelation(u, times=None, max_lag: int | None = None, n_blocks: int | None = None) -> dict:
+def orientation_autocorrelation(u, times=None, max_lag: int | None = None, n_blocks: int | None = None) -> LagCurve:
     """``c = orientation_autocorrelation(u, times=times)``: c_uu(t) = <u(t0 + t) . u(t0)> over origins and molecules.
 
     ``u`` is (T, M, 3) unit vectors (:func:`symbreak.analysis.molecules.dipole_axes`).
-    Returns ``lag``, ``time`` (with ``times``), ``c`` and, with ``n_blocks``, ``c_err``.
+    Returns a :class:`LagCurve`: ``c.lag``, ``c.time`` (ps, with ``times``),
+    ``c.values`` (c_uu, dimensionless) and, with ``n_blocks``, ``c.errors``.
     """
     u = np.asarray(u, dtype=float)
     if u.ndim != 3 or u.shape[-1] != 3:
@@ -167,17 +189,18 @@ def orientation_autocorrelation(u, times=None, max_lag: int | None = None, n_blo
         raise InputError("u must be finite unit vectors: pass dipole_axes(...), not positions")
     n_frames = len(u)
     times, dt = _frame_times(times, n_frames)
-    return _lag_function(lambda x: _autocorrelation(x) / x.shape[1], u, "c", times, dt, max_lag, n_blocks)
+    return _lag_function(lambda x: _autocorrelation(x) / x.shape[1], u, times, dt, max_lag, n_blocks)
 
 
-def power_spectrum(times, series, n_segments: int = 8, window: str = "hann") -> dict:
+def power_spectrum(times, series, n_segments: int = 8, window: str = "hann") -> PowerSpectrum:
     """``s = power_spectrum(times_ps, series, n_segments=8)``: one-sided spectrum vs frequency in cm^-1.
 
     ``series`` (T,) or (T, k) sampled at uniform ``times`` (ps), e.g. V_plain
     or Delta = V_avg - V_plain. Welch's method: ``n_segments`` windowed
     segments overlapping by half, mean removed, periodograms averaged.
-    Returns ``frequency`` (cm^-1) and ``spectrum`` in series units^2 per cm^-1,
-    normalised so that its integral over frequency is the variance.
+    Returns a :class:`PowerSpectrum`: ``s.frequency`` (cm^-1), ``s.spectrum`` in
+    series units^2 per cm^-1, normalised so that its integral over frequency is
+    the variance, and ``s.resolution`` (cm^-1).
     """
     from scipy.signal import welch
 
@@ -195,4 +218,4 @@ def power_spectrum(times, series, n_segments: int = 8, window: str = "hann") -> 
     if nperseg < 8:
         raise InputError(f"{len(x)} frames are too few for {n_segments} segments of at least 8 frames")
     freq, spectrum = welch(x, fs=1.0 / dt, window=window, nperseg=nperseg, noverlap=nperseg // 2, detrend="constant", axis=0)
-    return {"frequency": freq * THZ_TO_CM1, "spectrum": spectrum / THZ_TO_CM1, "resolution": THZ_TO_CM1 / (nperseg * dt)}
+    return PowerSpectrum(frequency=freq * THZ_TO_CM1, spectrum=spectrum / THZ_TO_CM1, resolution=THZ_TO_CM1 / (nperseg * dt))

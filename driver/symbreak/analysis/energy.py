@@ -2,8 +2,8 @@
 
     props = read_properties("runs/liquid/simulation.out")
     d = conserved_drift(props["time"], props["conserved"], n_molecules=512, n_blocks=10)
-    d["drift"], d["drift_err"]          # eV per molecule per ps
-    d["fluctuation"]                    # eV per molecule, std about the linear fit
+    d.drift, d.drift_err                # eV per molecule per ps
+    d.fluctuation                       # eV per molecule, std about the linear fit
 
 The drift is the slope of a straight line through the block means of the
 conserved quantity (its error from their scatter about the line, so that
@@ -15,6 +15,8 @@ bookkeeping (i-PI's ``conserved`` does).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import stats
 
@@ -23,11 +25,24 @@ from .blocks import block_means
 from .dynamics import uniform_spacing
 
 
-def conserved_drift(times, conserved, n_molecules: int, n_blocks: int = 10) -> dict:
+@dataclass(frozen=True)
+class ConservedDrift:
+    """The conserved quantity per molecule: a line through its block means, and the scatter of frames about it."""
+
+    drift: float  # eV per molecule per ps, the slope
+    drift_err: float  # eV per molecule per ps, from the block means' scatter about the line
+    intercept: float  # eV per molecule, the line at t = 0
+    fluctuation: float  # eV per molecule, standard deviation of every frame about the line
+    duration: float  # ps, last time minus first
+    n_blocks: int
+
+
+def conserved_drift(times, conserved, n_molecules: int, n_blocks: int = 10) -> ConservedDrift:
     """``d = conserved_drift(times_ps, conserved_eV, n_molecules, n_blocks=10)``: slope with error, fluctuation.
 
-    Returns ``drift`` and ``drift_err`` (eV per molecule per ps), ``intercept``
-    (eV per molecule), ``fluctuation`` (eV per molecule) and ``duration`` (ps).
+    Returns a :class:`ConservedDrift`: ``d.drift`` and ``d.drift_err`` (eV per
+    molecule per ps), ``d.intercept`` (eV per molecule), ``d.fluctuation`` (eV
+    per molecule) and ``d.duration`` (ps).
     Needs uniformly spaced ``times`` (ps) and at least 3 blocks.
     """
     t = np.asarray(times, dtype=float)
@@ -44,11 +59,11 @@ def conserved_drift(times, conserved, n_molecules: int, n_blocks: int = 10) -> d
     e = e / n_molecules
     fit = stats.linregress(block_means(t, n_blocks), block_means(e, n_blocks))
     residual = e - (fit.intercept + fit.slope * t)
-    return {
-        "drift": float(fit.slope),
-        "drift_err": float(fit.stderr),
-        "intercept": float(fit.intercept),
-        "fluctuation": float(residual.std()),
-        "duration": float(t[-1] - t[0]),
-        "n_blocks": int(n_blocks),
-    }
+    return ConservedDrift(
+        drift=float(fit.slope),
+        drift_err=float(fit.stderr),
+        intercept=float(fit.intercept),
+        fluctuation=float(residual.std()),
+        duration=float(t[-1] - t[0]),
+        n_blocks=int(n_blocks),
+    )

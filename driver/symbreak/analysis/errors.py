@@ -5,7 +5,7 @@
     table.symmetry_reference, table.row("plain").symmetry.energy_mae
     print(format_error_table(table))     # label, evaluations, model error vs reference, symmetry error vs 3i
     d = rotational_decomposition(E_per_rotation, weights, E_ref)   # (T, R) and (R,) and (T,)
-    d["mse"] == d["bias_squared"] + d["variance"]
+    d.mse == d.bias_squared + d.variance                          # RotationalDecomposition, squared units
 
 The model error compares a strategy with the exactly invariant reference
 (q-TIP4P/F replayed with weight 0, or the labels of a data set); the symmetry
@@ -222,15 +222,25 @@ def format_error_table(table: ErrorTable, scale: float = 1000.0, unit: str = "me
     return "\n".join(lines)
 
 
-def rotational_decomposition(values_per_rotation, weights, reference) -> dict:
+@dataclass(frozen=True)
+class RotationalDecomposition:
+    """Frame-averaged mse = bias_squared + variance, in the squared units of the values (eV^2, (eV/A)^2)."""
+
+    mse: float  # squared error of a single rotation, weighted mean over the grid: the plain model, randomly oriented
+    bias_squared: float  # squared error of the grid-averaged model
+    variance: float  # weighted variance over the rotations
+
+
+def rotational_decomposition(values_per_rotation, weights, reference) -> RotationalDecomposition:
     """``d = rotational_decomposition(E_R, w, E_ref)``: frame-averaged MSE_plain = MSE_avg + rotational variance.
 
     ``values_per_rotation`` is (T, R, ...) (energies, or forces rotated back),
     ``weights`` (R,) the grid's weights, ``reference`` (T, ...). Per frame,
     the weighted mean over rotations of the squared error of a single
-    rotation (``mse``: the plain model in a random orientation) splits into
-    the squared error of the averaged model (``bias_squared``) plus the
-    rotational ``variance``; all three are averaged over frames and components.
+    rotation (``d.mse``: the plain model in a random orientation) splits into
+    the squared error of the averaged model (``d.bias_squared``) plus the
+    rotational ``d.variance``; all three are averaged over frames and
+    components, in a :class:`RotationalDecomposition`.
     """
     v = np.asarray(values_per_rotation, dtype=float)
     w = np.asarray(weights, dtype=float)
@@ -242,4 +252,7 @@ def rotational_decomposition(values_per_rotation, weights, reference) -> dict:
     if ref.shape != (v.shape[0],) + v.shape[2:]:
         raise InputError(f"reference must have shape {(v.shape[0],) + v.shape[2:]}, got {ref.shape}")
     parts = [error_decomposition(v[t], w, ref[t]) for t in range(len(v))]
-    return {key: float(np.mean([p[key] for p in parts])) for key in ("mse", "bias_squared", "variance")}
+    # error_decomposition (symmetry.metrics) still answers a dict keyed by these names
+    return RotationalDecomposition(mse=float(np.mean([p["mse"] for p in parts])),
+                                   bias_squared=float(np.mean([p["bias_squared"] for p in parts])),
+                                   variance=float(np.mean([p["variance"] for p in parts])))

@@ -2,7 +2,7 @@
 
     rel = relative_energies(e_plain)                 # (C,) per molecule minus the mean over the configurations
     relative_energy_error(e_plain, e_ref)            # mean |rel_plain - rel_ref|: model + symmetry error
-    ranking_agreement(e_plain, e_ref)["kendall"]     # 1: the same order
+    ranking_agreement(e_plain, e_ref).kendall        # 1: the same order
 
 Relative energies are each potential's energies minus their mean over the
 configurations: the proton-pattern energetics (~1 meV/H2O) that an
@@ -12,10 +12,20 @@ orientation bias could reorder. Energies come per molecule, in any unit
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import stats
 
 from ..core.errors import InputError
+
+
+@dataclass(frozen=True)
+class RankingAgreement:
+    """Rank correlations of two energy orderings: 1 the same order, -1 reversed, NaN if undefined."""
+
+    spearman: float  # Spearman rho
+    kendall: float  # Kendall tau
 
 
 def _as_energies(values, name: str) -> np.ndarray:
@@ -41,9 +51,9 @@ def relative_energy_error(energies, reference) -> float:
     return float(np.mean(np.abs((e - e.mean()) - (ref - ref.mean()))))
 
 
-def ranking_agreement(energies, reference) -> dict:
-    """``ranking_agreement(e_plain, e_ref)``: Spearman rho and Kendall tau of the energy orderings (1 = same order)."""
+def ranking_agreement(energies, reference) -> RankingAgreement:
+    """``r = ranking_agreement(e_plain, e_ref)``: ``r.spearman`` and ``r.kendall`` of the energy orderings (1 = same order)."""
     e, ref = _as_energies(energies, "energies"), _as_energies(reference, "reference")
     if e.shape != ref.shape:
         raise InputError(f"energies and reference cover different configurations: {e.shape} vs {ref.shape}")
-    return {"spearman": float(stats.spearmanr(e, ref).statistic), "kendall": float(stats.kendalltau(e, ref).statistic)}
+    return RankingAgreement(spearman=float(stats.spearmanr(e, ref).statistic), kendall=float(stats.kendalltau(e, ref).statistic))

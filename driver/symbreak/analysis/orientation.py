@@ -2,9 +2,9 @@
 
     u = dipole_axes(positions, numbers, cells)                   # (T, M, 3), see molecules.py
     fe = orientational_free_energy(u, n_blocks=10, width=0.1)   # F(cos theta, phi)/kT = -ln P
-    fe["F"], fe["F_err"], fe["cos_theta"], fe["phi"]
+    fe.F, fe.F_err, fe.cos_theta, fe.phi                         # (n_cos, n_phi) and its grid
     an = anisotropy(u, l_max=4, n_blocks=10)                     # <Y_lm(u)>, A, its error, a z-score
-    an["A"], an["A_err"], an["z"]
+    an.A, an.A_err, an.z
 
 P is the probability density of u per unit solid angle times 4 pi, so an
 isotropic distribution has P = 1 and F = 0 everywhere. The density is a
@@ -17,6 +17,7 @@ is broken symmetry (or too short a run).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import factorial
 
 import numpy as np
@@ -68,14 +69,36 @@ def _kernel_matrices(cos_grid, phi_grid, sigma_c, sigma_phi):
     return k_c, k_p
 
 
-def orientational_free_energy(u, n_blocks: int = 10, width=0.1, n_cos: int = 40, n_phi: int = 80) -> dict:
+@dataclass(frozen=True)
+class OrientationalFreeEnergy:
+    """P(cos theta, phi) of the axes (isotropic = 1) and F/kT = -ln P on a grid, with block errors; F in kT."""
+
+    cos_theta: np.ndarray  # (n_cos,) grid centres in (-1, 1)
+    phi: np.ndarray  # (n_phi,) grid centres in [-pi, pi), rad
+    P: np.ndarray  # (n_cos, n_phi) density per unit solid angle times 4 pi
+    P_err: np.ndarray  # (n_cos, n_phi) block standard error of P
+    F: np.ndarray  # (n_cos, n_phi) -ln P, kT
+    F_err: np.ndarray  # (n_cos, n_phi) P_err / P, kT
+    P_cos: np.ndarray  # (n_cos,) marginal over phi
+    P_cos_err: np.ndarray  # (n_cos,)
+    F_cos: np.ndarray  # (n_cos,) -ln P_cos, kT
+    F_cos_err: np.ndarray  # (n_cos,) P_cos_err / P_cos, kT
+    n_samples: int  # frames x molecules
+    n_blocks: int
+    width: tuple[float, float]  # kernel widths in cos theta and in phi (rad)
+
+
+def orientational_free_energy(
+    u, n_blocks: int = 10, width=0.1, n_cos: int = 40, n_phi: int = 80
+) -> OrientationalFreeEnergy:
     """``fe = orientational_free_energy(u, n_blocks=10, width=0.1)``: F(cos theta, phi)/kT = -ln P with block errors.
 
     ``u`` is (T, M, 3) unit vectors; ``width`` the kernel width in cos theta
-    and in phi (radians), one number or a pair. Returns the grid
-    (``cos_theta`` (n_cos,), ``phi`` (n_phi,) in [-pi, pi)), ``P`` and
-    ``P_err`` (n_cos, n_phi), ``F = -ln P`` and ``F_err = P_err / P``, and the
-    marginal over phi ``P_cos``, ``P_cos_err``, ``F_cos``, ``F_cos_err``.
+    and in phi (radians), one number or a pair. Returns an
+    :class:`OrientationalFreeEnergy`: the grid (``fe.cos_theta`` (n_cos,),
+    ``fe.phi`` (n_phi,) in [-pi, pi)), ``fe.P`` and ``fe.P_err`` (n_cos, n_phi),
+    ``fe.F = -ln P`` and ``fe.F_err = P_err / P``, and the marginal over phi
+    ``fe.P_cos``, ``fe.P_cos_err``, ``fe.F_cos``, ``fe.F_cos_err``.
     Blocks are consecutive frames; P is the mean of the blocks' estimates.
     """
     u = _check_unit_vectors(u)
@@ -98,21 +121,21 @@ def orientational_free_energy(u, n_blocks: int = 10, width=0.1, n_cos: int = 40,
     P, P_err, per_block = block_apply(density, u, n_blocks=n_blocks)
     P_cos, P_cos_err = per_block.mean(axis=2).mean(axis=0), per_block.mean(axis=2).std(axis=0, ddof=1) / np.sqrt(n_blocks)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return {
-            "cos_theta": cos_grid,
-            "phi": phi_grid,
-            "P": P,
-            "P_err": P_err,
-            "F": -np.log(P),
-            "F_err": P_err / P,
-            "P_cos": P_cos,
-            "P_cos_err": P_cos_err,
-            "F_cos": -np.log(P_cos),
-            "F_cos_err": P_cos_err / P_cos,
-            "n_samples": int(u.shape[0] * u.shape[1]),
-            "n_blocks": int(n_blocks),
-            "width": (sigma_c, sigma_phi),
-        }
+        return OrientationalFreeEnergy(
+            cos_theta=cos_grid,
+            phi=phi_grid,
+            P=P,
+            P_err=P_err,
+            F=-np.log(P),
+            F_err=P_err / P,
+            P_cos=P_cos,
+            P_cos_err=P_cos_err,
+            F_cos=-np.log(P_cos),
+            F_cos_err=P_cos_err / P_cos,
+            n_samples=int(u.shape[0] * u.shape[1]),
+            n_blocks=int(n_blocks),
+            width=(sigma_c, sigma_phi),
+        )
 
 
 def harmonic_indices(l_max: int, l_min: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -149,19 +172,41 @@ def real_spherical_harmonics(u, l_max: int = 4, l_min: int = 1) -> np.ndarray:
     return np.stack(out, axis=-1)
 
 
-def anisotropy(u, l_max: int = 4, n_blocks: int = 10) -> dict:
+@dataclass(frozen=True)
+class Anisotropy:
+    """Low-l harmonic amplitudes <Y_lm(u)> of an orientational distribution, their total A and its significance.
+
+    All amplitudes are dimensionless; A = 0 for an isotropic distribution.
+    """
+
+    l: np.ndarray  # (n_lm,) degree of each amplitude, 1..l_max
+    m: np.ndarray  # (n_lm,) order of each amplitude, -l..l
+    amplitudes: np.ndarray  # (n_lm,) <Y_lm(u)> over molecules and frames
+    errors: np.ndarray  # (n_lm,) block standard errors of the amplitudes
+    A: float  # sqrt(4 pi sum <Y_lm>^2)
+    A_err: float  # block errors propagated linearly to A
+    A_l: np.ndarray  # (l_max,) A of each l = 1..l_max alone
+    A_noise: float  # sqrt(4 pi sum err^2): about the A of an isotropic sample of the same size
+    chi2: float  # sum (<Y_lm> / err)^2
+    dof: int  # number of amplitudes in chi2
+    z: float  # chi2's deviation from the isotropic expectation, in its standard deviations
+    n_blocks: int
+
+
+def anisotropy(u, l_max: int = 4, n_blocks: int = 10) -> Anisotropy:
     """``an = anisotropy(u, l_max=4, n_blocks=10)``: low-l harmonic amplitudes of the distribution of u.
 
-    ``amplitudes`` (n_lm,) are <Y_lm(u)> over molecules and frames for
-    l = 1..l_max (``l``, ``m`` name them), ``errors`` their block standard
-    errors. The total anisotropy A = sqrt(4 pi sum <Y_lm>^2) is 0 for an
-    isotropic distribution (and a/sqrt(5) for a density 1 + a P_2(cos theta));
-    ``A_err`` propagates the block errors linearly. ``A_l`` is the same per l.
-    Noise makes the estimate of A positive: ``A_noise`` = sqrt(4 pi sum err^2)
-    is about what an isotropic sample of the same size gives.
-    ``chi2`` = sum (<Y_lm>/err)^2 and ``z`` its deviation from the isotropic
-    expectation in units of its standard deviation (each term is the square of
-    a Student-t with n_blocks - 1 degrees of freedom): z > 3 means anisotropic.
+    Returns an :class:`Anisotropy`: ``an.amplitudes`` (n_lm,) are <Y_lm(u)>
+    over molecules and frames for l = 1..l_max (``an.l``, ``an.m`` name them),
+    ``an.errors`` their block standard errors. The total anisotropy
+    A = sqrt(4 pi sum <Y_lm>^2) is 0 for an isotropic distribution (and
+    a/sqrt(5) for a density 1 + a P_2(cos theta)); ``an.A_err`` propagates the
+    block errors linearly. ``an.A_l`` is the same per l. Noise makes the
+    estimate of A positive: ``an.A_noise`` = sqrt(4 pi sum err^2) is about what
+    an isotropic sample of the same size gives. ``an.chi2`` = sum
+    (<Y_lm>/err)^2 and ``an.z`` its deviation from the isotropic expectation in
+    units of its standard deviation (each term is the square of a Student-t
+    with n_blocks - 1 degrees of freedom): z > 3 means anisotropic.
     """
     u = _check_unit_vectors(u)
     if n_blocks < 6:
@@ -183,17 +228,17 @@ def anisotropy(u, l_max: int = 4, n_blocks: int = 10) -> dict:
     term_var = 2.0 * nu**2 * (nu - 1.0) / ((nu - 2.0) ** 2 * (nu - 4.0))
     n_terms = len(mean)
     z = (chi2 - n_terms * term_mean) / np.sqrt(n_terms * term_var)
-    return {
-        "l": l,
-        "m": m,
-        "amplitudes": mean,
-        "errors": err,
-        "A": A,
-        "A_err": A_err,
-        "A_l": A_l,
-        "A_noise": float(np.sqrt(4.0 * np.pi * np.sum(err**2))),
-        "chi2": chi2,
-        "dof": n_terms,
-        "z": float(z),
-        "n_blocks": int(n_blocks),
-    }
+    return Anisotropy(
+        l=l,
+        m=m,
+        amplitudes=mean,
+        errors=err,
+        A=A,
+        A_err=A_err,
+        A_l=A_l,
+        A_noise=float(np.sqrt(4.0 * np.pi * np.sum(err**2))),
+        chi2=chi2,
+        dof=n_terms,
+        z=float(z),
+        n_blocks=int(n_blocks),
+    )

@@ -1,9 +1,9 @@
 """Path-integral observables from bead positions and forces: centroid-virial kinetic energy, ring-polymer size.
 
     k = centroid_virial_kinetic_energy(bead_positions, bead_forces, numbers, temperature=300.0, n_blocks=10)
-    k["kinetic"]["H"], k["kinetic_err"]["H"]       # eV per atom
+    k.kinetic["H"], k.error["H"], k.classical      # eV per atom
     g = radius_of_gyration(bead_positions, numbers, n_blocks=10)
-    g["rg"]["H"]                                    # A
+    g.rg["H"], g.error["H"]                         # A
 
 Beads come first: positions and forces are (P, T, N, 3) (or (P, N, 3) for one
 frame), in Angstrom and eV/Angstrom, the forces being the physical forces on
@@ -17,11 +17,35 @@ bead by bead).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Mapping
+
 import numpy as np
 
 from ..core.errors import InputError
 from .blocks import block_average, block_means
 from .molecules import as_cells, minimum_image
+
+
+@dataclass(frozen=True)
+class KineticEnergy:
+    """Centroid-virial kinetic energy per atom, by species symbol ("H", "O"), in eV per atom."""
+
+    kinetic: Mapping[str, float]  # symbol -> mean over its atoms and the frames, eV
+    error: Mapping[str, float] | None  # symbol -> block standard error over frames, eV; None without n_blocks
+    blocks: Mapping[str, np.ndarray] | None  # symbol -> (n_blocks,) block means, eV; None without n_blocks
+    classical: float  # 3/2 kT, eV
+    n_beads: int
+
+
+@dataclass(frozen=True)
+class RingPolymerSize:
+    """Ring-polymer radius of gyration sqrt(<1/P sum_k |r_k - r_c|^2>), by species symbol, in Angstrom."""
+
+    rg: Mapping[str, float]  # symbol -> root of the mean squared radius over its atoms and the frames, A
+    error: Mapping[str, float] | None  # symbol -> block error propagated to the root, A; None without n_blocks
+    blocks: Mapping[str, np.ndarray] | None  # symbol -> (n_blocks,) root of each block's mean square, A
+    n_beads: int
 
 
 def _as_beads(array, name: str) -> np.ndarray:
@@ -67,12 +91,15 @@ def _per_species(values: np.ndarray, species: dict, n_blocks) -> tuple[dict, dic
     return mean, err, blocks
 
 
-def centroid_virial_kinetic_energy(positions, forces, numbers, temperature: float, cells=None, n_blocks: int | None = None) -> dict:
+def centroid_virial_kinetic_energy(
+    positions, forces, numbers, temperature: float, cells=None, n_blocks: int | None = None
+) -> KineticEnergy:
     """``k = centroid_virial_kinetic_energy(positions, forces, numbers, temperature=300.0)``: eV per atom by species.
 
-    Returns ``kinetic`` (symbol -> mean over atoms and frames), with
-    ``n_blocks`` also ``kinetic_err`` (block standard errors over frames) and
-    ``kinetic_blocks`` (symbol -> the block means), and ``classical`` = 3/2 kT.
+    Returns a :class:`KineticEnergy`: ``k.kinetic`` (symbol -> mean over atoms
+    and frames), with ``n_blocks`` also ``k.error`` (block standard errors over
+    frames) and ``k.blocks`` (symbol -> the block means), and ``k.classical`` =
+    3/2 kT.
     """
     from ase.units import kB
 
@@ -87,25 +114,26 @@ def centroid_virial_kinetic_energy(positions, forces, numbers, temperature: floa
     virial = 0.5 * np.einsum("ptnj,ptnj->tn", deviations, -f) / x.shape[0]
     classical = 1.5 * kB * temperature
     mean, err, blocks = _per_species(classical + virial, species, n_blocks)
-    out = {"kinetic": mean, "classical": classical, "n_beads": x.shape[0]}
-    if n_blocks is not None:
-        out["kinetic_err"], out["kinetic_blocks"] = err, blocks
-    return out
+    blocked = n_blocks is not None
+    return KineticEnergy(kinetic=mean, error=err if blocked else None, blocks=blocks if blocked else None,
+                         classical=classical, n_beads=x.shape[0])
 
 
-def radius_of_gyration(positions, numbers, cells=None, n_blocks: int | None = None) -> dict:
+def radius_of_gyration(positions, numbers, cells=None, n_blocks: int | None = None) -> RingPolymerSize:
     """``g = radius_of_gyration(bead_positions, numbers)``: ring-polymer size sqrt(<1/P sum_k |r_k - r_c|^2>) (A).
 
-    Returns ``rg`` (symbol -> root of the mean squared radius over atoms and
-    frames) and, with ``n_blocks``, ``rg_err`` (block error propagated to the root) and ``rg_blocks`` (the
-    root of each block's mean square).
+    Returns a :class:`RingPolymerSize`: ``g.rg`` (symbol -> root of the mean
+    squared radius over atoms and frames) and, with ``n_blocks``, ``g.error``
+    (block error propagated to the root) and ``g.blocks`` (the root of each
+    block's mean square).
     """
     x = _as_beads(positions, "positions")
     species = _species(numbers, x.shape[2])
     squared = np.mean(np.sum(bead_deviations(x, cells) ** 2, axis=-1), axis=0)
     mean, err, blocks = _per_species(squared, species, n_blocks)
-    out = {"rg": {s: float(np.sqrt(v)) for s, v in mean.items()}, "n_beads": x.shape[0]}
-    if n_blocks is not None:
-        out["rg_err"] = {s: float(err[s] / (2.0 * np.sqrt(mean[s]))) if mean[s] > 0 else 0.0 for s in mean}
-        out["rg_blocks"] = {s: np.sqrt(np.maximum(b, 0.0)) for s, b in blocks.items()}
-    return out
+    rg = {s: float(np.sqrt(v)) for s, v in mean.items()}
+    if n_blocks is None:
+        return RingPolymerSize(rg=rg, error=None, blocks=None, n_beads=x.shape[0])
+    error = {s: float(err[s] / (2.0 * np.sqrt(mean[s]))) if mean[s] > 0 else 0.0 for s in mean}
+    return RingPolymerSize(rg=rg, error=error, blocks={s: np.sqrt(np.maximum(b, 0.0)) for s, b in blocks.items()},
+                           n_beads=x.shape[0])

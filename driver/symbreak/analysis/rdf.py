@@ -1,10 +1,10 @@
 """Radial distribution functions and dipole correlations of water, any periodic cell.
 
     g = radial_distribution(positions, numbers, cells, pair="OO", r_max=6.0, n_bins=120, n_blocks=10)
-    g["r"], g["g"], g["g_err"]
+    g.r, g.g, g.g_err                   # A, g(r), block errors (None without n_blocks)
     g = radial_distribution(bead_positions, numbers, cells, pair="OH")   # (P, T, N, 3): averaged over beads
     c = dipole_correlations(positions, numbers, cells, r_max=6.0, n_bins=60)
-    c["r"], c["c_L"], c["c_T"]
+    c.r, c.c_L, c.c_T                   # A, then NaN in bins with no pair
 
 g(r) is normalised by the number of pairs counted, so that an ideal gas
 (uncorrelated uniform positions) gives g = 1 at every r; intramolecular O-H
@@ -17,6 +17,8 @@ c_L(r) = <(r^.u_i)(r^.u_j)> and c_T(r) = <u_i.u_j - (r^.u_i)(r^.u_j)>.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..core.errors import InputError
@@ -24,6 +26,29 @@ from .blocks import block_apply
 from .molecules import as_cells, as_frames, dipole_axes, perpendicular_widths, water_molecules
 
 PAIRS = ("OO", "OH", "HH")
+
+
+@dataclass(frozen=True)
+class RadialDistribution:
+    """g(r) of one pair of species, normalised so that an ideal gas gives 1; r in Angstrom."""
+
+    r: np.ndarray  # (n_bins,) bin centres, A
+    edges: np.ndarray  # (n_bins + 1,) bin edges, A
+    g: np.ndarray  # (n_bins,) dimensionless
+    g_err: np.ndarray | None  # (n_bins,) block standard error over frames; None without n_blocks
+
+
+@dataclass(frozen=True)
+class DipoleCorrelations:
+    """c_L(r) and c_T(r) of the dipole axes binned by O-O distance (dimensionless, NaN in empty bins); r in A."""
+
+    r: np.ndarray  # (n_bins,) bin centres, A
+    edges: np.ndarray  # (n_bins + 1,) bin edges, A
+    counts: np.ndarray  # (n_bins,) pairs per bin summed over frames
+    c_L: np.ndarray  # (n_bins,) <(r^.u_i)(r^.u_j)>
+    c_T: np.ndarray  # (n_bins,) <u_i.u_j - (r^.u_i)(r^.u_j)>
+    c_L_err: np.ndarray | None  # (n_bins,) block standard errors over frames; None without n_blocks
+    c_T_err: np.ndarray | None
 
 
 def pair_indices(n_molecules: int, pair: str) -> tuple[np.ndarray, np.ndarray]:
@@ -109,14 +134,15 @@ def _pair_counts(frac: np.ndarray, cell: np.ndarray, pair: str, r_max: float, n_
 
 def radial_distribution(
     positions, numbers, cells, pair: str = "OO", r_max: float | None = None, n_bins: int = 200, n_blocks: int | None = None
-) -> dict:
+) -> RadialDistribution:
     """``g = radial_distribution(positions, numbers, cells, pair="OO", r_max=6.0)``: g(r) with ideal gas = 1.
 
     ``positions`` (T, N, 3), or (P, T, N, 3) for all beads of a path-integral
     run (each bead's pairs counted within that bead, then averaged); ``cells``
     (3, 3) or (T, 3, 3), rows as lattice vectors. ``r_max`` defaults to half
-    the smallest perpendicular width. Returns ``r`` (bin centres), ``edges``,
-    ``g`` and, with ``n_blocks``, ``g_err`` (block standard error over frames).
+    the smallest perpendicular width. Returns a :class:`RadialDistribution`:
+    ``g.r`` (bin centres), ``g.edges``, ``g.g`` and, with ``n_blocks``,
+    ``g.g_err`` (block standard error over frames).
     """
     positions, n_mol, cells, r_max, n_bins = _check_inputs(positions, numbers, cells, r_max, n_bins, beads=True)
     if positions.ndim == 3:
@@ -135,22 +161,22 @@ def radial_distribution(
             counts = _pair_counts(positions[k, t] @ inverse[t], cells[t], pair, r_max, n_bins)
             g_frames[t] += counts * volumes[t] / (n_pairs * shells)
     g_frames /= n_beads
-    out = {"r": 0.5 * (edges[1:] + edges[:-1]), "edges": edges}
     if n_blocks is None:
-        out["g"] = g_frames.mean(axis=0)
+        g, g_err = g_frames.mean(axis=0), None
     else:
-        out["g"], out["g_err"], _ = block_apply(lambda g: g.mean(axis=0), g_frames, n_blocks=n_blocks)
-    return out
+        g, g_err, _ = block_apply(lambda frames: frames.mean(axis=0), g_frames, n_blocks=n_blocks)
+    return RadialDistribution(r=0.5 * (edges[1:] + edges[:-1]), edges=edges, g=g, g_err=g_err)
 
 
 def dipole_correlations(
     positions, numbers, cells, r_max: float | None = None, n_bins: int = 60, n_blocks: int | None = None
-) -> dict:
+) -> DipoleCorrelations:
     """``c = dipole_correlations(positions, numbers, cells, r_max=6.0)``: c_L(r), c_T(r) binned by O-O distance.
 
-    Returns ``r``, ``edges``, ``c_L``, ``c_T`` (NaN in bins with no pair),
-    ``counts`` (pairs per bin over all frames) and, with ``n_blocks``,
-    ``c_L_err`` and ``c_T_err`` (block standard errors over frames).
+    Returns a :class:`DipoleCorrelations`: ``c.r``, ``c.edges``, ``c.c_L``,
+    ``c.c_T`` (NaN in bins with no pair), ``c.counts`` (pairs per bin over all
+    frames) and, with ``n_blocks``, ``c.c_L_err`` and ``c.c_T_err`` (block
+    standard errors over frames).
     """
     positions, n_mol, cells, r_max, n_bins = _check_inputs(positions, numbers, cells, r_max, n_bins, beads=False)
     u = dipole_axes(positions, numbers, cells)
@@ -184,9 +210,9 @@ def dipole_correlations(
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.stack([np.where(total > 0, sl.sum(axis=0) / total, np.nan), np.where(total > 0, st.sum(axis=0) / total, np.nan)])
 
-    out = {"r": 0.5 * (edges[1:] + edges[:-1]), "edges": edges, "counts": counts.sum(axis=0)}
-    out["c_L"], out["c_T"] = ratios(counts, sum_l, sum_t)
+    c_L, c_T = ratios(counts, sum_l, sum_t)
+    c_L_err = c_T_err = None
     if n_blocks is not None:
-        _, err, _ = block_apply(ratios, counts, sum_l, sum_t, n_blocks=n_blocks)
-        out["c_L_err"], out["c_T_err"] = err
-    return out
+        _, (c_L_err, c_T_err), _ = block_apply(ratios, counts, sum_l, sum_t, n_blocks=n_blocks)
+    return DipoleCorrelations(r=0.5 * (edges[1:] + edges[:-1]), edges=edges, counts=counts.sum(axis=0),
+                              c_L=c_L, c_T=c_T, c_L_err=c_L_err, c_T_err=c_T_err)

@@ -9,7 +9,8 @@
 Frozen dataclasses, read by attribute: a misspelt attribute is an AttributeError
 and a misspelt observable name given to :meth:`RunAnalysis.value` an
 :class:`UnknownObservable`, never a silent None. Numbers that are NaN or
-infinite are stored as None. The JSON layout is ``asdict`` of these types
+infinite are stored as None. Which names exist, with their units, is
+declared once in :mod:`symbreak.analysis.observables`. The JSON layout is ``asdict`` of these types
 (one writer, :func:`result_json`, one reader per top-level type).
 """
 
@@ -19,42 +20,15 @@ import json
 import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal, Mapping, get_args
+from typing import Literal, Mapping
 
 import numpy as np
 
 from ..core.errors import InputError
+from .observables import RUN_KINDS, RunKind, UnknownObservable, check_name
 
-#: which analysis fits a run
-#: what a run is, as the analysis sees it (RunFolder.kind)
-RunKind = Literal["gas", "liquid", "ice", "pimd", "geop", "replay"]
-RUN_KINDS: tuple[str, ...] = get_args(RunKind)
 #: the outcome of comparing one observable between two runs
 VerdictKind = Literal["same", "different", "no error bar", "no value", "incomparable"]
-ObservableKind = Literal["scalar", "curve"]
-
-#: the names analyze_run gives scalar observables (and the prefixes of the per-element and per-strategy ones)
-OBSERVABLE_NAMES = frozenset({
-    "conserved_drift", "conserved_fluctuation", "temperature", "potential", "volume", "pressure_md",
-    "model_error_mae", "model_error_mean", "model_error_std", "symmetry_error_extras", "energy_spread",
-    "force_symmetry_error_rms", "nyquist", "delta_power_above_2000", "anisotropy", "anisotropy_noise", "anisotropy_z",
-    "torque_rms", "net_force_rms", "L0", "L_max_change", "L_final_change", "L_direction_change", "L_precession_rate",
-    "kinetic_classical", "kinetic_cv_ipi", "energy_before", "energy_after", "relaxation_energy", "optimizer_steps",
-    "rms_displacement", "final_force_max", "final_force_rms", "reference_before", "reference_after",
-    "model_error_before", "model_error_after",
-})
-OBSERVABLE_PREFIXES = ("kinetic_cv_", "rg_", "symmetry_error_", "model_error_")
-
-
-class UnknownObservable(InputError, KeyError):
-    """A name that no analysis produces (a typo): raised instead of returning None."""
-
-
-def check_name(name: str) -> str:
-    """``check_name("torque_rms")``: the name if analyze_run can produce it, else UnknownObservable."""
-    if name in OBSERVABLE_NAMES or name.startswith(OBSERVABLE_PREFIXES):
-        return name
-    raise UnknownObservable(f"no analysis produces an observable named {name!r}")
 
 
 def number(v) -> float | None:
@@ -210,7 +184,7 @@ class RunAnalysis:
 
     def observable(self, name: str) -> Observable | None:
         """``r.observable("torque_rms")``: the Observable, None if this run lacks it; UnknownObservable for a typo."""
-        return self.observables.get(check_name(name))
+        return self.observables.get(check_name(name, "scalar"))
 
     def value(self, name: str, scale: float = 1.0) -> float | None:
         """``r.value("torque_rms", 1e3)``: the value times ``scale``, None when absent; UnknownObservable for a typo."""
@@ -257,7 +231,7 @@ class ObservableComparison:
     """Verdicts of one observable over every pair of runs of a group ("a|b" -> Verdict)."""
 
     name: str
-    kind: ObservableKind
+    kind: Literal["scalar", "curve"]
     unit: str
     verdicts: Mapping[str, Verdict]
 

@@ -66,6 +66,7 @@ from ..core.errors import InputError
 from ..ipi.description import RunDescription, TrajectoryOutput
 from ..ipi.input_reader import read_description
 from ..ipi.isolation import looks_isolated
+from ..symmetry import extras_keys as keys
 from ..ipi.outputs import (
     MissingOutput,
     OutputError,
@@ -75,7 +76,8 @@ from ..ipi.outputs import (
     stacked,
     strip_nul_tail,
 )
-from .results import RunKind
+from .results import RunKind, Timing
+from .results import number as finite_or_none
 
 _EXTRAS_HEADER = re.compile(r"Step:\s*(\d+)\s+Bead:\s*(\d+)")
 
@@ -326,26 +328,26 @@ class RunFolder:
         if output is None:
             return None
         record = first_extras(self.path / output.path(0))
-        strategy = None if record is None else record.get("strategy", [None])[0]
+        strategy = None if record is None else record.get(keys.STRATEGY, [None])[0]
         return strategy if isinstance(strategy, str) else None
 
     def component(self, role: str) -> int | None:
         """Index k of the first forcefield with this role (model, inner, outer, replay, reference)."""
         return component_with_role(self.forcefields, role)
 
-    def cost(self) -> dict:
-        """Wall seconds, steps and ms per step from the manifest (NaN or None when unknown: unfinished or foreign runs).
+    def cost(self) -> Timing:
+        """Wall seconds, steps and ms per step from the manifest (None when unknown: unfinished or foreign runs).
 
         ms per step is the runner's steady-state figure (start-up excluded) when
         the run recorded it, else wall time over steps.
         """
         if self.manifest is None:
             steps = self.properties.get("step")
-            return {"wall_seconds": None, "steps": int(steps[-1]) if steps is not None else 0, "ms_per_step": float("nan")}
+            return Timing(None, int(steps[-1]) if steps is not None and len(steps) else 0, None)
         wall = self.manifest.wall_seconds
         steps = int(self.manifest.steps or 0)
-        ms = self.manifest.ms_per_step or (1e3 * wall / steps if wall and steps else float("nan"))
-        return {"wall_seconds": wall, "steps": steps, "ms_per_step": ms}
+        ms = self.manifest.ms_per_step or (1e3 * wall / steps if wall and steps else None)
+        return Timing(finite_or_none(wall), steps, finite_or_none(ms))
 
     # --- outputs
     def column(self, name: str) -> np.ndarray:

@@ -38,7 +38,7 @@ def _result(strategy: str, steps: int, folder: Path) -> NVEResult:
         L_max_change_hbar=gas.L_max_change,
         L_direction_change_deg=gas.L_direction_change,
         torque_rms_eV=gas.torque_rms,
-        ms_per_step=float(run.cost().get("ms_per_step") or float("nan")),
+        ms_per_step=float(run.cost().ms_per_step or float("nan")),
         run=str(folder),
     )
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..analysis.figures import safe_name
 from ..analysis.findings import findings, sig
 from ..analysis.report import VERDICT_CLASS, Section, Table, not_judged_line, verdict_table, write_report
+from ..analysis.observables import observable_spec
 from ..analysis.results import Observable
 from .frontier_report import frontier_figure_name, frontier_finding, frontier_section, frontier_text
 from ..analysis.polymorphs import PolymorphComparison, kendall_tau
@@ -37,7 +38,8 @@ POLYMORPH_FIGURE = "ice_polymorphs.png"
 #: the crystal part's figure
 CRYSTAL_FIGURE = "crystal_symmetry.png"
 #: how the quantum observables are shown: scale from the analysis' unit, and the unit shown
-PIMD_UNITS = {"kinetic_cv_H": (1e3, "meV"), "kinetic_cv_O": (1e3, "meV"), "rg_H": (1.0, "A"), "rg_O": (1.0, "A")}
+PIMD_UNITS = {name: (observable_spec("scalar", name).scale, observable_spec("scalar", name).shown_units)
+              for name in PIMD_OBSERVABLES}
 
 
 def _milli(value: float | None) -> float | None:

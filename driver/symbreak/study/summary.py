@@ -29,6 +29,7 @@ from typing import Literal, Mapping
 
 import numpy as np
 
+from ..analysis.observables import observable_spec
 from ..analysis.ice import ranking_agreement, relative_energy_error
 from ..analysis.report import SystemRow, summary_rows
 from ..analysis.results import Comparison, ConvergenceRow, Observable, RunAnalysis
@@ -41,7 +42,8 @@ from .plan import GRID, StudyRun
 #: the three potentials of each ice cell, in table order
 ICE_POTENTIALS = ("plain", GRID, "reference")
 #: the quantum observables of a path-integral run (analysis names) and how the report names them
-PIMD_OBSERVABLES = {"kinetic_cv_H": "K_cv(H)", "kinetic_cv_O": "K_cv(O)", "rg_H": "Rg(H)", "rg_O": "Rg(O)"}
+PIMD_OBSERVABLES = {name: observable_spec("scalar", name).shown_label
+                    for name in ("kinetic_cv_H", "kinetic_cv_O", "rg_H", "rg_O")}
 #: the bead g(r)s of a path-integral run (curves; judged by the chi-squared test)
 PIMD_CURVES = ("g_OO", "g_OH", "g_HH")
 #: "same" counts only when the error bar of the difference (2 sigma) is narrower than this fraction of the value:
@@ -281,8 +283,8 @@ def ice_relative(cells: list[IceCell]) -> list[IceRelative]:
         symmetry = relative_energy_error(e[GRID], e["plain"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # rank correlations of 2 cells may be undefined
-            grid_plain = ranking_agreement(e[GRID], e["plain"])["kendall"]
-            plain_ref = ranking_agreement(e["plain"], e["reference"])["kendall"]
+            grid_plain = ranking_agreement(e[GRID], e["plain"]).kendall
+            plain_ref = ranking_agreement(e["plain"], e["reference"]).kendall
         out.append(IceRelative(when, len(complete), spread, symmetry, symmetry / spread if spread > 0 else None,
                                relative_energy_error(e["plain"], e["reference"]),
                                relative_energy_error(e[GRID], e["reference"]), grid_plain, plain_ref))

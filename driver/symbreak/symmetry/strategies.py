@@ -3,7 +3,7 @@
     from symbreak.symmetry import parse_strategy
     averaged = parse_strategy("2i", potential)       # legendre:2 + inversion, 36 rotations
     result = averaged.compute([structure])          # batched, chunked, one call
-    result.extras[0]["energy_spread"]
+    result.extras[0][keys.ENERGY_SPREAD]              # the diagnostics' keys: symmetry.extras_keys
     turned = parse_strategy("2i+random:7+notorque", potential)   # a randomly turned 2i, torque-free
 
 The strategy strings and their parser are in :mod:`symbreak.symmetry.strategy_spec`
@@ -20,6 +20,7 @@ import numpy as np
 from ..core.errors import InputError
 from ..core.structure import Evaluation, Structure, split_batch
 from ..potentials.base import Potential
+from . import extras_keys as keys
 from .metrics import (
     net_force,
     net_torque,
@@ -74,9 +75,9 @@ def evaluate_chunked(potential: Potential, structures: Sequence[Structure], chun
 def plain_diagnostics(structure: Structure, energy: float, forces: np.ndarray) -> dict:
     """Net force and torque (about the centre of mass) of one evaluation."""
     return {
-        "energy_plain": float(energy),
-        "net_force_plain": net_force(forces).tolist(),
-        "net_torque_plain": net_torque(structure.positions, forces, structure.numbers).tolist(),
+        keys.ENERGY_PLAIN: float(energy),
+        keys.NET_FORCE_PLAIN: net_force(forces).tolist(),
+        keys.NET_TORQUE_PLAIN: net_torque(structure.positions, forces, structure.numbers).tolist(),
     }
 
 
@@ -107,7 +108,7 @@ class PlainStrategy(Strategy):
         out = evaluate_chunked(self.base, structures, self.chunk_size)
         if self.diagnostics:
             out.extras = [
-                {"strategy": "plain", **plain_diagnostics(s, e, f)}
+                {keys.STRATEGY: "plain", **plain_diagnostics(s, e, f)}
                 for s, e, f in zip(structures, out.energies, out.forces)
             ]
         return out
@@ -177,12 +178,12 @@ class RandomRotationStrategy(RandomStream, Strategy):
             for s, f, r in zip(structures, forces, rotations):
                 extras.append(
                     {
-                        "strategy": self.spec.label,
-                        "seed": self.seed,
-                        "call": self.calls,
-                        "improper": bool(np.linalg.det(r) < 0),
-                        "net_force": net_force(f).tolist(),
-                        "net_torque": net_torque(s.positions, f, s.numbers).tolist(),
+                        keys.STRATEGY: self.spec.label,
+                        keys.SEED: self.seed,
+                        keys.CALL: self.calls,
+                        keys.IMPROPER: bool(np.linalg.det(r) < 0),
+                        keys.NET_FORCE: net_force(f).tolist(),
+                        keys.NET_TORQUE: net_torque(s.positions, f, s.numbers).tolist(),
                     }
                 )
         return Evaluation(out.energies.copy(), forces, virials, extras)
@@ -275,17 +276,17 @@ class GridAverageStrategy(Strategy):
         for b, s in enumerate(structures):
             e_grid, f_grid, _ = grids[b]
             d = {
-                "strategy": self.spec.label,
-                "n_rotations": len(quad),
-                "energy_averaged": float(averaged.energies[b]),
-                "energy_spread": float(weighted_std(e_grid, quad.weights)),
-                "force_spread": rms_spread(f_grid, quad.weights),
+                keys.STRATEGY: self.spec.label,
+                keys.N_ROTATIONS: len(quad),
+                keys.ENERGY_AVERAGED: float(averaged.energies[b]),
+                keys.ENERGY_SPREAD: float(weighted_std(e_grid, quad.weights)),
+                keys.FORCE_SPREAD: rms_spread(f_grid, quad.weights),
             }
             if plain is not None:
                 d.update(plain_diagnostics(s, plain.energies[b], plain.forces[b]))
-                d["energy_plain_minus_averaged"] = float(plain.energies[b] - averaged.energies[b])
+                d[keys.ENERGY_PLAIN_MINUS_AVERAGED] = float(plain.energies[b] - averaged.energies[b])
                 diff = plain.forces[b] - averaged.forces[b]
-                d["force_plain_minus_averaged_rms"] = float(np.sqrt(np.mean(diff**2)))
+                d[keys.FORCE_PLAIN_MINUS_AVERAGED_RMS] = float(np.sqrt(np.mean(diff**2)))
             extras.append(d)
         return extras
 
@@ -394,10 +395,10 @@ class NetCorrectionStrategy(Strategy):
         if self.diagnostics:
             for b, (s, f) in enumerate(zip(structures, out.forces)):
                 inner = out.extras[b] if b < len(out.extras) else {}
-                d = {"strategy": self.spec.label, **{k: v for k, v in inner.items() if k != "strategy"}}
-                d["net_force_removed"] = net_force(f).tolist()
+                d = {keys.STRATEGY: self.spec.label, **{k: v for k, v in inner.items() if k != keys.STRATEGY}}
+                d[keys.NET_FORCE_REMOVED] = net_force(f).tolist()
                 if self.spec.net == "torque":
-                    d["net_torque_removed"] = net_torque(s.positions, f, s.numbers).tolist()
+                    d[keys.NET_TORQUE_REMOVED] = net_torque(s.positions, f, s.numbers).tolist()
                 extras.append(d)
         return Evaluation(out.energies.copy(), forces, virials, extras)
 

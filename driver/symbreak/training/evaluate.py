@@ -25,6 +25,7 @@ from ..analysis.errors import Errors, grid_size, largest_grid, model_and_symmetr
 from ..core.errors import InputError
 from ..core.structure import Evaluation
 from ..potentials.base import Potential
+from ..symmetry import extras_keys as keys
 from .data import Labelled
 
 #: the keys of every strategy's entry in the JSON report, in order
@@ -92,10 +93,10 @@ def rotational_spread(evaluation: Evaluation, n_atoms: np.ndarray) -> dict | Non
     in each structure's extras); None when the wrapper does not provide them.
     """
     extras = evaluation.extras or []
-    if len(extras) != len(evaluation) or not all("energy_spread" in x and "force_spread" in x for x in extras):
+    if len(extras) != len(evaluation) or not all(keys.ENERGY_SPREAD in x and keys.FORCE_SPREAD in x for x in extras):
         return None
-    e = np.array([x["energy_spread"] for x in extras])
-    f = np.array([x["force_spread"] for x in extras])
+    e = np.array([x[keys.ENERGY_SPREAD] for x in extras])
+    f = np.array([x[keys.FORCE_SPREAD] for x in extras])
     return {
         "energy": float(e.mean()),
         "energy_per_atom": float(np.mean(e / n_atoms)),
