@@ -90,20 +90,20 @@ def test_error_decomposition_identity(shape):
     weights = rng.uniform(0.05, 2.0, shape[0])
     reference = rng.standard_normal(shape[1:]) if len(shape) > 1 else 0.1
     d = error_decomposition(values, weights, reference)
-    assert d["mse"] == pytest.approx(d["bias_squared"] + d["variance"], rel=1e-12)
+    assert d.mse == pytest.approx(d.bias_squared + d.variance, rel=1e-12)
     # each term against its definition
     w = weights / weights.sum()
     mean = np.tensordot(w, values, axes=(0, 0))
-    assert d["bias_squared"] == pytest.approx(np.mean((mean - reference) ** 2), rel=1e-12)
-    assert d["mse"] == pytest.approx(np.mean(np.tensordot(w, (values - reference) ** 2, axes=(0, 0))), rel=1e-12)
-    assert d["bias_squared"] > 0 and d["variance"] > 0
+    assert d.bias_squared == pytest.approx(np.mean((mean - reference) ** 2), rel=1e-12)
+    assert d.mse == pytest.approx(np.mean(np.tensordot(w, (values - reference) ** 2, axes=(0, 0))), rel=1e-12)
+    assert d.bias_squared > 0 and d.variance > 0
 
 
 def test_error_decomposition_limits():
     weights = np.ones(10)
     constant = error_decomposition(np.full(10, 2.0), weights, 1.5)
-    assert constant["variance"] == pytest.approx(0.0, abs=1e-15)
-    assert constant["mse"] == pytest.approx(0.25) and constant["bias_squared"] == pytest.approx(0.25)
+    assert constant.variance == pytest.approx(0.0, abs=1e-15)
+    assert constant.mse == pytest.approx(0.25) and constant.bias_squared == pytest.approx(0.25)
     centred = error_decomposition(np.array([1.0, -1.0] * 5), weights, 0.0)
-    assert centred["bias_squared"] == pytest.approx(0.0, abs=1e-15)
-    assert centred["mse"] == pytest.approx(1.0) and centred["variance"] == pytest.approx(1.0)
+    assert centred.bias_squared == pytest.approx(0.0, abs=1e-15)
+    assert centred.mse == pytest.approx(1.0) and centred.variance == pytest.approx(1.0)

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..core.errors import InputError
-from ..symmetry.metrics import error_decomposition
+from ..symmetry.metrics import RotationalDecomposition, error_decomposition
 from ..symmetry.strategies import parse_strategy_spec
 
 
@@ -222,15 +222,6 @@ def format_error_table(table: ErrorTable, scale: float = 1000.0, unit: str = "me
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class RotationalDecomposition:
-    """Frame-averaged mse = bias_squared + variance, in the squared units of the values (eV^2, (eV/A)^2)."""
-
-    mse: float  # squared error of a single rotation, weighted mean over the grid: the plain model, randomly oriented
-    bias_squared: float  # squared error of the grid-averaged model
-    variance: float  # weighted variance over the rotations
-
-
 def rotational_decomposition(values_per_rotation, weights, reference) -> RotationalDecomposition:
     """``d = rotational_decomposition(E_R, w, E_ref)``: frame-averaged MSE_plain = MSE_avg + rotational variance.
 
@@ -252,7 +243,6 @@ def rotational_decomposition(values_per_rotation, weights, reference) -> Rotatio
     if ref.shape != (v.shape[0],) + v.shape[2:]:
         raise InputError(f"reference must have shape {(v.shape[0],) + v.shape[2:]}, got {ref.shape}")
     parts = [error_decomposition(v[t], w, ref[t]) for t in range(len(v))]
-    # error_decomposition (symmetry.metrics) still answers a dict keyed by these names
-    return RotationalDecomposition(mse=float(np.mean([p["mse"] for p in parts])),
-                                   bias_squared=float(np.mean([p["bias_squared"] for p in parts])),
-                                   variance=float(np.mean([p["variance"] for p in parts])))
+    return RotationalDecomposition(mse=float(np.mean([p.mse for p in parts])),
+                                   bias_squared=float(np.mean([p.bias_squared for p in parts])),
+                                   variance=float(np.mean([p.variance for p in parts])))

@@ -3,13 +3,15 @@
     tau = net_torque(positions, forces, numbers)     # about the centre of mass, eV
     fixed = remove_net_force_and_torque(positions, forces)   # least-squares: zero net force and torque
     d = error_decomposition(energies_on_grid, weights, reference_energy)
-    d["mse"] == d["bias_squared"] + d["variance"]
+    d.mse == d.bias_squared + d.variance                 # RotationalDecomposition
 
 An exactly invariant (and translation-invariant) potential has zero net force
 and zero net torque on an isolated system; a non-invariant model does not.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -90,7 +92,16 @@ def rms_spread(values: np.ndarray, weights: np.ndarray) -> float:
     return float(np.sqrt(np.mean(std**2)))
 
 
-def error_decomposition(values_on_grid: np.ndarray, weights: np.ndarray, reference) -> dict:
+@dataclass(frozen=True)
+class RotationalDecomposition:
+    """mse = bias_squared + variance, in the squared units of the values (eV^2, (eV/A)^2)."""
+
+    mse: float  # squared error of a single rotation, weighted mean over the grid: the plain model, randomly oriented
+    bias_squared: float  # squared error of the grid-averaged model
+    variance: float  # weighted variance over the rotations
+
+
+def error_decomposition(values_on_grid: np.ndarray, weights: np.ndarray, reference) -> RotationalDecomposition:
     """<(X_R - X_ref)^2>_R split into (X_avg - X_ref)^2 + Var_R(X_R), averaged over components.
 
     ``values_on_grid`` is (N, ...) over the rotations (back-rotated for forces);
@@ -103,4 +114,4 @@ def error_decomposition(values_on_grid: np.ndarray, weights: np.ndarray, referen
     mse = float(np.mean(weighted_mean((values - reference) ** 2, weights)))
     bias2 = float(np.mean((mean - reference) ** 2))
     var = float(np.mean(weighted_mean((values - mean) ** 2, weights)))
-    return {"mse": mse, "bias_squared": bias2, "variance": var}
+    return RotationalDecomposition(mse, bias2, var)
