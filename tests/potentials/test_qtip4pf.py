@@ -302,3 +302,18 @@ def test_dimer_matches_the_published_definition(pot):
     e_lammps = pot.compute_one(Structure(dimer, np.array([8, 1, 1, 8, 1, 1]), None))[0]
     assert e_lammps == pytest.approx(_independent_dimer_energy(dimer), abs=2e-7)
     assert abs(_independent_dimer_energy(dimer, gamma=0.7362) - e_lammps) > 1e-6  # the test resolves gamma
+
+
+def test_reference_client_waits_for_the_socket(tmp_path):
+    """fix ipi tries to connect once: the client waits for i-PI's UNIX socket first, and says when it never comes."""
+    import threading
+
+    from symbreak.commands.reference import wait_for_unix_socket
+    from symbreak.core.errors import DeadlineError
+
+    path = tmp_path / "ipi_socket"
+    threading.Timer(0.2, path.touch).start()
+    wait_for_unix_socket(str(path), timeout=30)
+    assert path.exists()
+    with pytest.raises(DeadlineError, match="no i-PI socket"):
+        wait_for_unix_socket(str(tmp_path / "never"), timeout=0.1)

@@ -14,7 +14,6 @@ block is longer than the correlation time of the series.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from ..core.errors import InputError
 
@@ -54,6 +53,8 @@ def auto_block_size(series, confidence: float = 0.99) -> int:
     the largest block size over its columns.
     """
     x = np.asarray(series, dtype=float)
+    from scipy import stats  # here: importing scipy.stats costs a second, and most users of blocks never need it
+
     if x.ndim == 0 or len(x) < 4:
         raise InputError(f"auto_block_size needs a series of at least 4 frames, got shape {x.shape}")
     if not np.all(np.isfinite(x)):

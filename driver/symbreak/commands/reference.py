@@ -21,10 +21,11 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 
 import numpy as np
 
-from ..core.errors import InputError, PeerError
+from ..core.errors import DeadlineError, InputError, PeerError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lj-tail", action="store_true", help="add the Lennard-Jones tail correction (energy, pressure)")
     parser.add_argument("--reset-kspace", action="store_true", help="re-initialise PPPM at every step (variable cell)")
     parser.add_argument("--log", default=None, help="LAMMPS log file (default: none)")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds to wait for i-PI's UNIX socket to appear (default: 60): LAMMPS tries only once")
 
 
 def lammps_script(structure, data_path: str, args) -> list[str]:
@@ -76,6 +79,15 @@ def lammps_script(structure, data_path: str, args) -> list[str]:
     return cmds + ["timestep 0.5", "thermo 100000000", fix, "run 2000000000"]
 
 
+def wait_for_unix_socket(path: str, timeout: float) -> None:
+    """Return once ``path`` exists; DeadlineError after ``timeout`` s (fix ipi gives up at once if it is missing)."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise DeadlineError(f"no i-PI socket at {path} after {timeout:g} s: is i-PI running with this address?")
+        time.sleep(0.02)
+
+
 def run(args) -> int:
     from ..potentials.lammps_env import new_lammps
     from ..potentials.qtip4pf_setup import check_water
@@ -87,11 +99,15 @@ def run(args) -> int:
         raise InputError(f"--port must be in 1025..65535, got {args.port}")
     structure = read_structures(args.structure)[0]
     check_water(structure.numbers, structure.positions, structure.cell)
+    if not args.timeout > 0:
+        raise InputError(f"--timeout must be > 0 seconds, got {args.timeout}")
     lmp = new_lammps(log=args.log)
     where = f"/tmp/ipi_{args.address}" if args.unix else f"{args.host or args.address}:{args.port}"
     print(f"symbreak reference: q-TIP4P/F for {len(structure.numbers) // 3} molecules, connecting to {where}",
           file=sys.stderr, flush=True)
     try:
+        if args.unix:
+            wait_for_unix_socket(where, args.timeout)
         with tempfile.TemporaryDirectory(prefix="symbreak-ref-") as tmp:
             for cmd in lammps_script(structure, os.path.join(tmp, "data.lmp"), args):
                 try:
