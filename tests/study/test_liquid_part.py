@@ -18,8 +18,18 @@ def test_the_liquid_averaged_run_is_mts_over_the_same_time():
     assert mts.steps * LIQUID_MTS_RATIO == runs["liquid-nvt-plain"].steps  # the same simulated time
 
 
+def test_the_ice_averaged_run_is_mts_over_the_same_time_with_frames_at_the_same_times():
+    runs = {r.name: r for r in plan_runs(QUICK, parse_parts("ice"), 1.0, 7, Path("out"))}
+    assert list(runs) == ["ice-nvt-plain", "ice-mts-2i"]
+    plain, mts = runs["ice-nvt-plain"], runs["ice-mts-2i"]
+    assert mts.case == "ice-mts" and mts.mts_ratio == LIQUID_MTS_RATIO and mts.strategy == "2i"
+    assert mts.steps * LIQUID_MTS_RATIO == plain.steps  # the same simulated time
+    assert plain.stride == LIQUID_MTS_RATIO * mts.stride  # a frame every 2 fs in both: their blocks pair
+
+
 def test_mts_cases_compare_with_their_direct_case():
     assert comparable_case("liquid-mts") == "liquid-nvt" and comparable_case("gas-mts-nve") == "gas-nve"
+    assert comparable_case("ice-mts") == "ice-nvt"
     assert comparable_case("gas-mts") == "gas-nvt" and comparable_case("ice-nvt") == "ice-nvt"
     assert comparable_case("ipi-nvt-mts") == "ipi-nvt-mts"  # a foreign run's case is its own
 

@@ -161,6 +161,9 @@ CASES = {
              md=MDSettings(**_LIQUID_MD, **_PILE, steps=40), **_LIQUID),
         Case("ice-nvt", "proton-disordered ice Ih (96 H2O; --size 128..768), 200 K, NVT (SVR)",
              md=MDSettings(**_ICE_MD, steps=100), **_ICE),
+        # frames every outer step (5 fs; 2 fs with the study's --mts-ratio 4)
+        Case("ice-mts", "proton-disordered ice Ih NVT with MTS: plain every 0.5 fs, averaged-minus-plain every 5 fs",
+             md=MDSettings(**{**_ICE_MD, "stride": 1}, **_MTS, steps=10), same_physics_as="ice-nvt", **_ICE),
         Case("ice-npt", "proton-disordered ice Ih, 200 K, 1 bar, NPT (isotropic barostat, tau 200 fs)",
              md=MDSettings(**_ICE_MD, ensemble="npt", steps=100), **_ICE),
         Case("ice-pimd", "proton-disordered ice Ih, 200 K, 8 beads PILE-L, 0.25 fs",

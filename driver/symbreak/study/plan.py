@@ -8,7 +8,9 @@ Parts: gas (one H2O in vacuum, NVE plain / random:1 / 2i, and MTS), liquid
 (NVT plain, q-TIP4P/F, and 2i by multiple time stepping: the plain model every
 0.5 fs, the 2i correction every LIQUID_MTS_RATIO inner steps, the cheapest
 averaging the frontier finds as good as direct 2i; its runs are compared with
-the direct ones), ice (NVT plain, 2i), geop (per proton-disordered
+the direct ones), ice (NVT plain, and 2i by MTS in the same way; QUICK's
+ice_stride equals LIQUID_MTS_RATIO, so that both runs store a frame every 2
+fs and their few blocks pair), geop (per proton-disordered
 cell: plain from the built cell, 2i from the plain minimum, q-TIP4P/F),
 polymorphs (the eight ice polymorphs built and relaxed with plain, 2i and
 q-TIP4P/F, in-process: no runs here, :mod:`symbreak.study.polymorph_part`),
@@ -176,9 +178,12 @@ def plan_runs(plan: Plan, parts: tuple[Part, ...] | list[str], scale: float, see
                              seed=seed, mts_ratio=LIQUID_MTS_RATIO))
         runs.append(StudyRun("liquid-nvt-reference", "liquid", strategy="plain", potential="qtip4pf", **liquid))
     if "ice" in parts:
-        for strategy in ("plain", GRID):
-            runs.append(StudyRun(f"ice-nvt-{strategy}", "ice", "ice-nvt", strategy, steps=scaled_steps(plan.ice_steps, scale, 30),
-                                 size=plan.ice_size, seed=seed, stride=plan.ice_stride))
+        # plain directly, 2i by MTS over the same time (frames every outer step = every ice_stride inner steps)
+        steps = scaled_steps(plan.ice_steps, scale, 30)
+        runs.append(StudyRun("ice-nvt-plain", "ice", "ice-nvt", "plain", steps=steps, size=plan.ice_size, seed=seed,
+                             stride=plan.ice_stride))
+        runs.append(StudyRun(f"ice-mts-{GRID}", "ice", "ice-mts", GRID, steps=max(6, steps // LIQUID_MTS_RATIO),
+                             size=plan.ice_size, seed=seed, mts_ratio=LIQUID_MTS_RATIO, stride=1))
     if "geop" in parts:
         # each cell: the plain model relaxes from the built cell, 2i continues from the plain minimum (the two
         # minima differ by the symmetry error only), q-TIP4P/F relaxes from the built cell on its own surface
