@@ -129,19 +129,22 @@ def test_plan_has_the_pimd_runs():
     assert "pimd" in PARTS  # in the default --parts
     runs = plan_runs(QUICK, parse_parts("pimd"), 1.0, 7, Path("out"))
     assert [(r.name, r.case, r.strategy, r.potential) for r in runs] == [
-        ("liquid-pimd-plain", "liquid-pimd", "plain", None), ("liquid-pimd-2i", "liquid-pimd", "2i", None),
+        ("liquid-pimd-plain", "liquid-pimd", "plain", None), ("liquid-pimd-mts-2i", "liquid-pimd-mts", "2i", None),
         ("liquid-pimd-reference", "liquid-pimd", "plain", "qtip4pf")]
-    assert {(r.part, r.beads, r.size, r.steps, r.seed) for r in runs} == {("pimd", QUICK.pimd_beads, QUICK.pimd_size,
-                                                                           QUICK.pimd_steps, 7)}
+    assert {(r.part, r.beads, r.size, r.seed) for r in runs} == {("pimd", QUICK.pimd_beads, QUICK.pimd_size, 7)}
+    # 2i by MTS over the same time, a frame every outer step: the same frame times as the direct runs' stride
+    plain, mts = runs[0], runs[1]
+    assert plain.steps == runs[2].steps == QUICK.pimd_steps and mts.steps * mts.mts_ratio == plain.steps
+    assert plain.stride == mts.mts_ratio * mts.stride
     assert runs[2].is_reference and QUICK.ice_pimd_steps == 0  # no ice PIMD in the quick study
     full = plan_runs(FULL, parse_parts("pimd,liquid"), 1.0, 7, Path("out"))
     pimd = [r for r in full if r.part == "pimd"]
-    assert [r.name for r in pimd] == ["liquid-pimd-plain", "liquid-pimd-2i", "liquid-pimd-reference",
-                                      "ice-pimd-plain", "ice-pimd-2i", "ice-pimd-reference"]
+    assert [r.name for r in pimd] == ["liquid-pimd-plain", "liquid-pimd-mts-2i", "liquid-pimd-reference",
+                                      "ice-pimd-plain", "ice-pimd-mts-2i", "ice-pimd-reference"]
     assert all(r.beads == 8 for r in pimd) and {r.size for r in pimd if r.case == "ice-pimd"} == {FULL.ice_size}
     assert all(r.beads is None for r in full if r.part != "pimd")
     # --scale shortens, but keeps enough steps for error bars (frames every 10 steps)
-    assert {r.steps for r in plan_runs(QUICK, ["pimd"], 0.01, 7, Path("out"))} == {30}
+    assert [r.steps for r in plan_runs(QUICK, ["pimd"], 0.01, 7, Path("out"))] == [30, 7, 30]
 
 
 def pimd_analysis(label: str, k_h: float, err: float, case: str = "liquid-pimd", duration_ps: float = 0.01,
@@ -162,13 +165,13 @@ def pimd_analysis(label: str, k_h: float, err: float, case: str = "liquid-pimd",
                        Timing(10.0, 40, 250.0), duration_ps, obs, curves)
 
 
-def pimd_summary(k_plain, k_grid, k_ref, err, case="liquid-pimd", rg_err=None):
+def pimd_summary(k_plain, k_grid, k_ref, err, case="liquid-pimd", rg_err=None, averaged="2i"):
     from symbreak.analysis.compare import compare_runs
     from symbreak.study.plan import StudyRun
     from symbreak.study.summary import StudyResult, summarize
 
     analyses = [pimd_analysis(label, k, err, case, rg_err=rg_err)
-                for label, k in (("plain", k_plain), ("2i", k_grid), ("reference", k_ref))]
+                for label, k in (("plain", k_plain), (averaged, k_grid), ("reference", k_ref))]
     done = [StudyResult(StudyRun(a.name, "pimd", case, a.strategy, beads=4), a) for a in analyses]
     return summarize(done, [compare_runs(analyses)], {})
 
@@ -233,6 +236,12 @@ def test_pimd_finding_says_undecided_when_the_error_bars_are_too_wide():
     assert line.startswith("In path-integral ice (ice-pimd, 32 H2O")
     assert "2i changes K_cv(H) by +26 ± 5.5 meV (z 4.7) relative to plain" in line
     assert "K_cv(O), Rg(H) and Rg(O) undecided" in line and "2i differs in K_cv(H) (+25 ± 5.6 meV)" in line
+    # the study's averaged run is integrated by MTS: a difference then measures the integrator as well, and says so
+    (group,) = pimd_summary(0.0840, 0.1100, 0.0850, 0.04, averaged="mts:2i").pimd.groups
+    assert group.averaged_label == "mts:2i"
+    line = pimd_finding(group)
+    assert "mts:2i changes K_cv(H) by +26 ± 5.5 meV (z 4.7) relative to plain" in line
+    assert "also differs in the integrator, multiple time stepping with the same inner step" in line
 
 
 def test_pimd_verdicts_use_paired_blocks_when_the_runs_share_their_noise():
@@ -293,15 +302,18 @@ def test_tiny_study_pimd(tmp_path, monkeypatch, capsys):
     out = tmp_path / "study"
     assert main(["study", "--quick", "--potential", "toy", "--parts", "pimd", "--scale", "0.01", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert [r["name"] for r in summary["runs"]] == ["liquid-pimd-plain", "liquid-pimd-2i", "liquid-pimd-reference"]
+    assert [r["name"] for r in summary["runs"]] == ["liquid-pimd-plain", "liquid-pimd-mts-2i", "liquid-pimd-reference"]
     (group,) = summary["pimd"]["groups"]
-    assert group["group"] == "liquid-pimd size 16" and [r["label"] for r in group["rows"]] == ["plain", "2i", "reference"]
-    for row in group["rows"]:
-        assert row["beads"] == 2 and row["n_molecules"] == 16 and row["steps"] == 30 and row["frames"] == 8
+    assert group["group"] == "liquid-pimd size 16" and [r["label"] for r in group["rows"]] == ["plain", "mts:2i", "reference"]
+    for row in group["rows"]:  # 2i by MTS: 7 outer steps of 1 fs, a frame each, at the direct runs' frame times
+        assert row["beads"] == 2 and row["n_molecules"] == 16 and row["steps"] == (7 if row["label"] == "mts:2i" else 30)
+        assert row["frames"] == 8
         # two beads already delocalise the protons: K_cv(H) above 3/2 kT
         assert row["kinetic_cv_H"]["value"] > row["kinetic_classical"] and row["kinetic_cv_H"]["error"] > 0
         assert all(row[name]["error"] is not None for name in ("kinetic_cv_O", "rg_H", "rg_O"))
-    assert {v["pair"] for v in group["verdicts"]} == {"plain|2i", "plain|reference", "2i|reference"}
+    assert {v["pair"] for v in group["verdicts"]} == {"plain|mts:2i", "plain|reference", "mts:2i|reference"}
+    # paired blocks: the MTS run's frames fall at the direct runs' times
+    assert any(v["paired"] for v in group["verdicts"] if v["pair"] == "plain|mts:2i")
     assert {v["verdict"] for v in group["verdicts"]} <= {"same", "different", "undecided"}
     text = (out / "summary.txt").read_text()
     assert text.startswith("In the path-integral liquid (liquid-pimd, 16 H2O, 2 beads, runs of 7 fs (30 steps, 8 frames)) ")

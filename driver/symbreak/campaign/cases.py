@@ -140,6 +140,8 @@ _ICE_MD = dict(temperature_k=200.0, stride=10)
 _LANGEVIN = dict(thermostat="langevin", thermostat_tau_fs=100.0)
 _PILE = dict(thermostat="pile_l", thermostat_tau_fs=100.0, timestep_fs=0.25, beads=8)
 _MTS = dict(timestep_fs=5.0, mts_ratio=MTS_RATIO)
+#: path integrals with MTS: the inner step stays PILE's 0.25 fs, the outer one is MTS_RATIO of them
+_PILE_MTS = dict(**{**_PILE, "timestep_fs": 0.25 * MTS_RATIO}, mts_ratio=MTS_RATIO)
 
 CASES = {
     c.name: c
@@ -159,6 +161,10 @@ CASES = {
              md=MDSettings(**{**_LIQUID_MD, "stride": 1}, **_MTS, steps=10), same_physics_as="liquid-nvt", **_LIQUID),
         Case("liquid-pimd", "liquid water, 300 K, 8 beads PILE-L (tau 100 fs), 0.25 fs",
              md=MDSettings(**_LIQUID_MD, **_PILE, steps=40), **_LIQUID),
+        # frames every outer step (2.5 fs; 1 fs with the study's --mts-ratio 4)
+        Case("liquid-pimd-mts", "liquid water, 300 K, 8 beads PILE-L, MTS: plain every 0.25 fs, averaged-minus-plain "
+             "every 2.5 fs on every bead", md=MDSettings(**{**_LIQUID_MD, "stride": 1}, **_PILE_MTS, steps=4),
+             same_physics_as="liquid-pimd", **_LIQUID),
         Case("ice-nvt", "proton-disordered ice Ih (96 H2O; --size 128..768), 200 K, NVT (SVR)",
              md=MDSettings(**_ICE_MD, steps=100), **_ICE),
         # frames every outer step (5 fs; 2 fs with the study's --mts-ratio 4)
@@ -168,6 +174,9 @@ CASES = {
              md=MDSettings(**_ICE_MD, ensemble="npt", steps=100), **_ICE),
         Case("ice-pimd", "proton-disordered ice Ih, 200 K, 8 beads PILE-L, 0.25 fs",
              md=MDSettings(**_ICE_MD, **_PILE, steps=40), **_ICE),
+        Case("ice-pimd-mts", "proton-disordered ice Ih, 200 K, 8 beads PILE-L, MTS: plain every 0.25 fs, "
+             "averaged-minus-plain every 2.5 fs on every bead", md=MDSettings(**{**_ICE_MD, "stride": 1}, **_PILE_MTS, steps=4),
+             same_physics_as="ice-pimd", **_ICE),
         Case("ice-geop", "fixed-cell L-BFGS relaxation of one proton-disordered ice Ih cell (--seed picks it)",
              md=MDSettings(**_ICE_MD, motion="minimize", steps=200), reference=False, **_ICE),
         Case("replay", "evaluate a saved trajectory (--trajectory) with plain, i, 2, 2i, 3i and the reference",

@@ -17,8 +17,9 @@ q-TIP4P/F, in-process: no runs here, :mod:`symbreak.study.polymorph_part`),
 crystal (proton-ordered ice XI and II relaxed by q-TIP4P/F, plain, random and
 2i: the space group each keeps, :mod:`symbreak.audit.crystal_symmetry`), replay
 (the liquid plain frames with plain, i, 2, 2i, 3i and the reference), pimd
-(path-integral liquid water, PILE-L, 0.25 fs: plain, 2i and q-TIP4P/F with the
-same beads; FULL also path-integral ice Ih plain, 2i, q-TIP4P/F), frontier
+(path-integral liquid water, PILE-L, 0.25 fs: plain and q-TIP4P/F directly, 2i
+by MTS with the correction on every bead every LIQUID_MTS_RATIO steps, all with
+the same beads; FULL also path-integral ice Ih the same way), frontier
 (every way of fixing the symmetry, at every step or by MTS, for the same
 simulated time: cost against error, :mod:`symbreak.study.frontier`; the
 liquid frontier in FULL only). An ice
@@ -32,10 +33,13 @@ beads (P T ~ 10^4 K; see :mod:`symbreak.campaign.cases`). The study compares
 plain, 2i and q-TIP4P/F at the same beads, so that bead error is common to
 the three runs and cancels in the comparison; for absolute K_cv run
 ``symbreak run liquid-pimd --beads 32``. QUICK runs 4 beads of 32 molecules
-for 40 steps (10 fs): the 2i run costs 36 model evaluations per bead and step
-(~1.2 s per bead with the shipped model on one core), and 4 beads keep the
-whole part near 4 minutes of one core. 40 steps give 11 frames (every 4
-steps, ``Plan.pimd_stride``), 5 blocks of 2 for the error bars, and the first
+for 40 steps (10 fs): 2i costs 36 model evaluations per bead (~1.2 s per bead
+with the shipped model on one core), paid every 4th step by MTS (10 outer
+steps of 1 fs, every bead corrected, so that the correction's own virial
+enters K_cv; ring-polymer contraction to the centroid would drop it).
+40 steps give 11 frames (every 4
+steps, ``Plan.pimd_stride``, and every outer step of the MTS run: the same
+times), 5 blocks of 2 for the error bars, and the first
 frame, where the beads have not yet spread (K_cv = 3/2 kT exactly), falls
 outside the blocks. 10 fs is a check of the machinery and a comparison of the
 three runs over the same early relaxation of the ring polymers (K_cv(H) ~84
@@ -199,7 +203,7 @@ def plan_runs(plan: Plan, parts: tuple[Part, ...] | list[str], scale: float, see
         runs.append(StudyRun("replay-liquid", "replay", "replay", "plain", steps=n, seed=seed, frames=n,
                              trajectory=str(out / "liquid-nvt-plain" / "simulation.positions_0.xyz")))
     if "pimd" in parts:
-        # plain and 2i directly (no MTS), and q-TIP4P/F itself, all with the same beads, size and seed: one group
+        # plain directly, 2i by MTS, and q-TIP4P/F itself, all with the same beads, size and seed: one group
         systems = [("liquid-pimd", plan.pimd_size, plan.pimd_beads, plan.pimd_steps)]
         if plan.ice_pimd_steps:
             systems.append(("ice-pimd", plan.ice_size, plan.ice_pimd_beads, plan.ice_pimd_steps))
@@ -207,7 +211,10 @@ def plan_runs(plan: Plan, parts: tuple[Part, ...] | list[str], scale: float, see
             common = dict(part="pimd", case=case, steps=scaled_steps(steps, scale, 30), size=size, beads=beads, seed=seed,
                           stride=plan.pimd_stride)
             runs.append(StudyRun(f"{case}-plain", strategy="plain", **common))
-            runs.append(StudyRun(f"{case}-{GRID}", strategy=GRID, **common))
+            # 2i by MTS on every bead: the correction every LIQUID_MTS_RATIO inner steps of 0.25 fs, the same time
+            runs.append(StudyRun(f"{case}-mts-{GRID}", strategy=GRID, **{
+                **common, "case": f"{case}-mts", "steps": max(6, common["steps"] // LIQUID_MTS_RATIO), "stride": 1,
+                "mts_ratio": LIQUID_MTS_RATIO}))
             if plan.pimd_reference:
                 runs.append(StudyRun(f"{case}-reference", strategy="plain", potential="qtip4pf", **common))
     if "frontier" in parts:

@@ -147,6 +147,14 @@ def _versus_reference(group: PimdGroup, label: str) -> str | None:
     return f"{label} " + _join(parts)
 
 
+def _integrator_note(label: str) -> str:
+    """What a plain-vs-averaged difference measures when the averaged run is also integrated differently (MTS)."""
+    if not label.startswith("mts:"):
+        return ""
+    return (" (the averaged run also differs in the integrator, multiple time stepping with the same inner step, "
+            "so such a difference measures both)")
+
+
 def pimd_finding(group: PimdGroup) -> str | None:
     """Whether 2i changes a quantum observable relative to plain (same, different, undecided and why), and the reference.
 
@@ -155,7 +163,8 @@ def pimd_finding(group: PimdGroup) -> str | None:
     beyond 2 sigma of any of them, or of a bead g(r), is a change; otherwise
     the sentence says "undecided", with the error bars' width and the runs' length.
     """
-    plain, grid, ref = group.row("plain"), group.row(GRID), group.row("reference")
+    averaged = group.averaged_label
+    plain, grid, ref = group.row("plain"), group.row(averaged), group.row("reference")
     first = plain or grid
     if first is None or (grid is None and plain is not None and ref is None) or (plain is None and ref is None):
         return None  # nothing compared: neither plain with 2i nor a model run with the reference
@@ -163,17 +172,18 @@ def pimd_finding(group: PimdGroup) -> str | None:
     text = f"{place} ({group.case}, {first.n_molecules} H2O, {first.beads} beads, runs of {_length(first)})"
     clauses = []
     if plain is not None and grid is not None:
-        verdicts = [v for v in (group.verdict(name, "plain", GRID) for name in PIMD_OBSERVABLES) if v is not None]
+        verdicts = [v for v in (group.verdict(name, "plain", averaged) for name in PIMD_OBSERVABLES) if v is not None]
         different = [v for v in verdicts if v.verdict == "different"]
         undecided = [v for v in verdicts if v.verdict == "undecided"]
         same = [v for v in verdicts if v.verdict == "same"]
-        curves = [name for name, v in group.curve_verdicts("plain", GRID).items() if v == "different"]
+        curves = [name for name, v in group.curve_verdicts("plain", averaged).items() if v == "different"]
         resolution = f"{100 * group.resolution:g} %"
         if different or curves:
             items = [f"{PIMD_OBSERVABLES[v.observable]} by {_difference(v)}"
                      + ("" if v.z is None else f" ({'paired ' if v.paired else ''}z {v.z:.2g})") for v in different]
             items += [f"the bead {name}(r) (chi-squared test)" for name in curves]
-            clause = f"{GRID} changes {_join(items)} relative to plain, beyond the error bars of the difference (2 sigma)"
+            clause = (f"{averaged} changes {_join(items)} relative to plain, beyond the error bars of the difference (2 sigma)"
+                      + _integrator_note(averaged))
             if undecided:
                 clause += f"; {_join([PIMD_OBSERVABLES[v.observable] for v in undecided])} undecided"
         elif undecided:
@@ -187,22 +197,22 @@ def pimd_finding(group: PimdGroup) -> str | None:
                 why.append(f"{_join([PIMD_OBSERVABLES[v.observable] for v in bare])} without error bars "
                            f"({'; '.join(sorted({v.reason for v in bare}))})")
             fs = "?" if plain.duration_ps is None else sig(1e3 * plain.duration_ps, 3)
-            clause = (f"whether {GRID} changes a quantum observable relative to plain is undecided: no difference beyond "
+            clause = (f"whether {averaged} changes a quantum observable relative to plain is undecided: no difference beyond "
                       f"error bars, but the error bars are {'; '.join(why)}, because the runs are only {fs} fs long")
             if same:
                 clause += (f"; {_join([PIMD_OBSERVABLES[v.observable] for v in same])} "
                            f"{'agrees' if len(same) == 1 else 'agree'} within error bars that resolve {resolution}")
         else:
             widths = [v.width for v in same if v.width is not None]
-            clause = (f"{GRID} changes no quantum observable relative to plain: "
+            clause = (f"{averaged} changes no quantum observable relative to plain: "
                       f"{_join([PIMD_OBSERVABLES[v.observable] for v in same])} agree within error bars of the difference "
                       + (f"(2 sigma) of at most {sig(100 * max(widths))} % of their values" if widths else "(identical)"))
-            verdicts_g = list(group.curve_verdicts("plain", GRID).values())
+            verdicts_g = list(group.curve_verdicts("plain", averaged).values())
             if verdicts_g and all(v == "same" for v in verdicts_g):
                 clause += ", and the bead g(r)s agree within theirs"
         clauses.append(clause)
     if ref is not None:
-        against = [t for t in (_versus_reference(group, label) for label in ("plain", GRID)) if t]
+        against = [t for t in (_versus_reference(group, label) for label in ("plain", averaged)) if t]
         if against:
             k = ref.of("kinetic_cv_H")
             value = "" if k is None or k.value is None else \

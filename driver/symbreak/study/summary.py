@@ -190,6 +190,11 @@ class PimdGroup:
     def row(self, label: str) -> PimdRow | None:
         return next((r for r in self.rows if r.label == label), None)
 
+    @property
+    def averaged_label(self) -> str:
+        """The label of the averaged run: ``2i`` run directly, or ``mts:2i`` (the study's, by multiple time stepping)."""
+        return GRID if self.row(GRID) is not None or self.row(f"mts:{GRID}") is None else f"mts:{GRID}"
+
     def verdict(self, observable: str, a: str, b: str) -> PimdVerdict | None:
         """``group.verdict("kinetic_cv_H", "plain", "2i")``: the verdict of that pair (either order), None if absent."""
         return next((v for v in self.verdicts if v.observable == observable and v.pair in (f"{a}|{b}", f"{b}|{a}")), None)
