@@ -124,12 +124,12 @@ FULL_POLYMORPHS = (("Ih", (2, 2, 2)), ("Ic", (3, 2, 2)), ("II", (2, 2, 1)), ("II
 
 
 QUICK = Plan(gas_steps=1000, mts_steps=100, liquid_size=32, liquid_steps=800, ice_size=96, ice_steps=40, ice_stride=4,
-             geop_steps=100, geop_2i_steps=5, geop_seeds=(1, 2, 3, 4, 5, 6), replay_frames=8,
+             geop_steps=100, geop_2i_steps=5, geop_seeds=(1, 2, 3, 4), replay_frames=8,
              pimd_size=32, pimd_beads=4, pimd_steps=40, pimd_reference=True, pimd_stride=4, ice_pimd_beads=8,
              ice_pimd_steps=0,
              frontier_fs=250.0, frontier_liquid_fs=0.0, frontier_liquid_size=32,
              polymorph_repeats=QUICK_POLYMORPHS, polymorph_seeds=(1, 2), polymorph_relax_steps=100,
-             polymorph_averaged_steps=5)
+             polymorph_averaged_steps=5, crystal_averaged_steps=20)
 FULL = Plan(gas_steps=50000, mts_steps=5000, liquid_size=64, liquid_steps=20000, ice_size=96, ice_steps=10000, ice_stride=10,
             geop_steps=1000, geop_2i_steps=100, geop_seeds=tuple(range(1, 11)), replay_frames=100,
             pimd_size=64, pimd_beads=8, pimd_steps=4000, pimd_reference=True, pimd_stride=10, ice_pimd_beads=8,
