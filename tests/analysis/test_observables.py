@@ -76,3 +76,15 @@ def test_every_name_the_package_reads_is_declared():
             assert find_spec("scalar", name) is not None or find_spec("curve", name) is not None, \
                 f"{path.relative_to(PACKAGE)}:{line}: {method}({name!r}) is not a declared observable"
     assert {"L_max_change", "torque_rms", "reference_after"} <= set(read)  # the scan sees the study's reads
+
+
+def test_the_report_shows_what_the_declaration_says():
+    from symbreak.analysis.report import verdict_table
+    from symbreak.analysis.results import Comparison, ObservableComparison, Verdict
+
+    judged = {name: ObservableComparison(name, "scalar", "A", {"a|b": Verdict("same", 0.3)})
+              for name in ("bond_OH", "old_name")}
+    table = verdict_table(Comparison("liquid-nvt size 8", "liquid-nvt", ("a", "b"), ("a|b",), judged))
+    assert table.headers[:3] == ("observable", "what", "unit")
+    assert table.rows[0][:3] == ("bond_OH", observable_spec("scalar", "bond_OH").help, "A")
+    assert table.rows[1][1] == ""  # a name an older symbreak wrote: shown, without a declaration

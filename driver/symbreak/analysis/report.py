@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .findings import sig
+from .observables import find_spec
 from .results import Comparison, Observable, RunAnalysis
 
 #: the table cell class of a verdict (the report colours same and different)
@@ -151,10 +152,11 @@ def not_judged_line(comparison: Comparison) -> str:
 
 
 def verdict_table(comparison: Comparison) -> Table:
-    """One row per judged observable, one column per pair of runs, coloured same/different; not judged below."""
+    """One row per judged observable (what it is and its unit from its declaration), a column per pair of runs."""
     rows, classes = [], []
     for o in comparison.observables.values():
-        row, cls = [o.name, o.kind], ["", ""]
+        spec = find_spec(o.kind, o.name)  # None for a name an older symbreak wrote
+        row, cls = [o.name, "" if spec is None else spec.help, o.unit], ["", "", ""]
         for pair in comparison.pairs:
             v = o.verdicts.get(pair)
             row.append("-" if v is None else v.text())
@@ -163,7 +165,7 @@ def verdict_table(comparison: Comparison) -> Table:
         classes.append(tuple(cls))
     line = not_judged_line(comparison)
     return Table(f"{comparison.group}: difference within its error bar (2 sigma; 'paired': from blockwise differences)?",
-                 ("observable", "kind", *comparison.pairs), tuple(rows), tuple(classes),
+                 ("observable", "what", "unit", *comparison.pairs), tuple(rows), tuple(classes),
                  f"not judged: {line}" if line else "")
 
 
