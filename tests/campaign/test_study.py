@@ -129,13 +129,10 @@ def test_plan_has_the_pimd_runs():
     assert "pimd" in PARTS  # in the default --parts
     runs = plan_runs(QUICK, parse_parts("pimd"), 1.0, 7, Path("out"))
     assert [(r.name, r.case, r.strategy, r.potential) for r in runs] == [
-        ("liquid-pimd-plain", "liquid-pimd", "plain", None), ("liquid-pimd-mts-2i", "liquid-pimd-mts", "2i", None),
+        ("liquid-pimd-plain", "liquid-pimd", "plain", None), ("liquid-pimd-2i", "liquid-pimd", "2i", None),
         ("liquid-pimd-reference", "liquid-pimd", "plain", "qtip4pf")]
-    assert {(r.part, r.beads, r.size, r.seed) for r in runs} == {("pimd", QUICK.pimd_beads, QUICK.pimd_size, 7)}
-    # 2i by MTS over the same time, a frame every outer step: the same frame times as the direct runs' stride
-    plain, mts = runs[0], runs[1]
-    assert plain.steps == runs[2].steps == QUICK.pimd_steps and mts.steps * mts.mts_ratio == plain.steps
-    assert plain.stride == mts.mts_ratio * mts.stride
+    assert {(r.part, r.beads, r.size, r.steps, r.seed) for r in runs} == {("pimd", QUICK.pimd_beads, QUICK.pimd_size,
+                                                                           QUICK.pimd_steps, 7)}
     assert runs[2].is_reference and QUICK.ice_pimd_steps == 0  # no ice PIMD in the quick study
     full = plan_runs(FULL, parse_parts("pimd,liquid"), 1.0, 7, Path("out"))
     pimd = [r for r in full if r.part == "pimd"]
@@ -144,7 +141,7 @@ def test_plan_has_the_pimd_runs():
     assert all(r.beads == 8 for r in pimd) and {r.size for r in pimd if r.case == "ice-pimd"} == {FULL.ice_size}
     assert all(r.beads is None for r in full if r.part != "pimd")
     # --scale shortens, but keeps enough steps for error bars (frames every 10 steps)
-    assert [r.steps for r in plan_runs(QUICK, ["pimd"], 0.01, 7, Path("out"))] == [30, 7, 30]
+    assert {r.steps for r in plan_runs(QUICK, ["pimd"], 0.01, 7, Path("out"))} == {30}
 
 
 def pimd_analysis(label: str, k_h: float, err: float, case: str = "liquid-pimd", duration_ps: float = 0.01,
@@ -302,18 +299,15 @@ def test_tiny_study_pimd(tmp_path, monkeypatch, capsys):
     out = tmp_path / "study"
     assert main(["study", "--quick", "--potential", "toy", "--parts", "pimd", "--scale", "0.01", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert [r["name"] for r in summary["runs"]] == ["liquid-pimd-plain", "liquid-pimd-mts-2i", "liquid-pimd-reference"]
+    assert [r["name"] for r in summary["runs"]] == ["liquid-pimd-plain", "liquid-pimd-2i", "liquid-pimd-reference"]
     (group,) = summary["pimd"]["groups"]
-    assert group["group"] == "liquid-pimd size 16" and [r["label"] for r in group["rows"]] == ["plain", "mts:2i", "reference"]
-    for row in group["rows"]:  # 2i by MTS: 7 outer steps of 1 fs, a frame each, at the direct runs' frame times
-        assert row["beads"] == 2 and row["n_molecules"] == 16 and row["steps"] == (7 if row["label"] == "mts:2i" else 30)
-        assert row["frames"] == 8
+    assert group["group"] == "liquid-pimd size 16" and [r["label"] for r in group["rows"]] == ["plain", "2i", "reference"]
+    for row in group["rows"]:
+        assert row["beads"] == 2 and row["n_molecules"] == 16 and row["steps"] == 30 and row["frames"] == 8
         # two beads already delocalise the protons: K_cv(H) above 3/2 kT
         assert row["kinetic_cv_H"]["value"] > row["kinetic_classical"] and row["kinetic_cv_H"]["error"] > 0
         assert all(row[name]["error"] is not None for name in ("kinetic_cv_O", "rg_H", "rg_O"))
-    assert {v["pair"] for v in group["verdicts"]} == {"plain|mts:2i", "plain|reference", "mts:2i|reference"}
-    # paired blocks: the MTS run's frames fall at the direct runs' times
-    assert any(v["paired"] for v in group["verdicts"] if v["pair"] == "plain|mts:2i")
+    assert {v["pair"] for v in group["verdicts"]} == {"plain|2i", "plain|reference", "2i|reference"}
     assert {v["verdict"] for v in group["verdicts"]} <= {"same", "different", "undecided"}
     text = (out / "summary.txt").read_text()
     assert text.startswith("In the path-integral liquid (liquid-pimd, 16 H2O, 2 beads, runs of 7 fs (30 steps, 8 frames)) ")
@@ -321,3 +315,25 @@ def test_tiny_study_pimd(tmp_path, monkeypatch, capsys):
     html = (out / "report.html").read_text()
     assert "<h2>Path-integral liquid water</h2>" in html and "compare_liquid-pimd_size_16.png" in html
     assert "K_cv(H) / meV" in html
+
+
+
+@pytest.mark.slow
+def test_tiny_study_pimd_by_mts(tmp_path, monkeypatch):
+    """The full study's path-integral 2i: MTS on every bead (liquid-pimd-mts), its frames at the direct runs' times."""
+    from dataclasses import replace
+
+    import symbreak.study.plan as plan
+    from symbreak.cli import main
+
+    monkeypatch.setattr(plan, "QUICK", replace(QUICK, pimd_size=16, pimd_beads=2, pimd_reference=False, box_mts=True))
+    out = tmp_path / "study"
+    assert main(["study", "--quick", "--potential", "toy", "--parts", "pimd", "--scale", "0.01", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert [r["name"] for r in summary["runs"]] == ["liquid-pimd-plain", "liquid-pimd-mts-2i"]
+    (group,) = summary["pimd"]["groups"]
+    rows = {r["label"]: r for r in group["rows"]}
+    assert rows["mts:2i"]["steps"] == 7 and rows["plain"]["steps"] == 30  # 7 outer steps of 1 fs: the same time
+    assert rows["mts:2i"]["frames"] == rows["plain"]["frames"] == 8
+    assert {v["pair"] for v in group["verdicts"]} == {"plain|mts:2i"}
+    assert "mts:2i" in (out / "summary.txt").read_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from symbreak.campaign.cases import comparable_case
-from symbreak.study.plan import LIQUID_MTS_RATIO, QUICK, parse_parts, plan_runs
+from symbreak.study.plan import FULL, LIQUID_MTS_RATIO, QUICK, parse_parts, plan_runs
 
 
 def test_the_liquid_averaged_run_is_mts_over_the_same_time():
@@ -18,13 +18,17 @@ def test_the_liquid_averaged_run_is_mts_over_the_same_time():
     assert mts.steps * LIQUID_MTS_RATIO == runs["liquid-nvt-plain"].steps  # the same simulated time
 
 
-def test_the_ice_averaged_run_is_mts_over_the_same_time_with_frames_at_the_same_times():
-    runs = {r.name: r for r in plan_runs(QUICK, parse_parts("ice"), 1.0, 7, Path("out"))}
-    assert list(runs) == ["ice-nvt-plain", "ice-mts-2i"]
-    plain, mts = runs["ice-nvt-plain"], runs["ice-mts-2i"]
-    assert mts.case == "ice-mts" and mts.mts_ratio == LIQUID_MTS_RATIO and mts.strategy == "2i"
-    assert mts.steps * LIQUID_MTS_RATIO == plain.steps  # the same simulated time
-    assert plain.stride == LIQUID_MTS_RATIO * mts.stride  # a frame every 2 fs in both: their blocks pair
+def test_ice_and_pimd_average_directly_in_quick_and_by_mts_in_full():
+    """Short runs keep the direct 2i, whose shared thermostat noise pairs them with plain; long runs use MTS."""
+    quick = {r.name: r for r in plan_runs(QUICK, parse_parts("ice,pimd"), 1.0, 7, Path("out"))}
+    assert not QUICK.box_mts and {"ice-nvt-2i", "liquid-pimd-2i"} <= set(quick)
+    assert quick["ice-nvt-2i"].steps == quick["ice-nvt-plain"].steps and quick["ice-nvt-2i"].mts_ratio is None
+    full = {r.name: r for r in plan_runs(FULL, parse_parts("ice,pimd"), 1.0, 7, Path("out"))}
+    assert FULL.box_mts and {"ice-mts-2i", "liquid-pimd-mts-2i", "ice-pimd-mts-2i"} <= set(full)
+    for direct, mts in (("ice-nvt-plain", "ice-mts-2i"), ("liquid-pimd-plain", "liquid-pimd-mts-2i")):
+        assert full[mts].mts_ratio == LIQUID_MTS_RATIO and full[mts].strategy == "2i"
+        assert full[mts].steps * LIQUID_MTS_RATIO == full[direct].steps  # the same simulated time
+        assert full[mts].case == full[direct].case.replace("-nvt", "") + "-mts"
 
 
 def test_mts_cases_compare_with_their_direct_case():
