@@ -20,10 +20,11 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "driver" / "symbreak"
 
-#: bottom first: shared types, then structures and models, the symmetry wrappers, the ASE calculator, the socket server, i-PI
-#: plumbing, the runs, their analysis, training, the audit, the study, the subcommands
-LAYERS = ("core", "structures", "potentials", "symmetry", "ase", "server", "ipi", "campaign", "analysis", "training",
-          "audit", "study", "commands")
+#: bottom first: shared types, then structures and models, the symmetry wrappers, the ranks of a torch.distributed
+#: launch, the ASE calculator, the socket server, i-PI plumbing, the runs, their analysis, training, the audit, the
+#: study, the subcommands
+LAYERS = ("core", "structures", "potentials", "symmetry", "distributed", "ase", "server", "ipi", "campaign", "analysis",
+          "training", "audit", "study", "commands")
 
 
 def imported_modules(path: Path) -> list[tuple[tuple[str, ...], int]]:

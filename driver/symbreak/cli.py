@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 
 from .core.errors import SymbreakError
@@ -22,7 +21,6 @@ COMMANDS = {
     "analyze": ("symbreak.commands.analyze", "analyse run folders: observables with error bars, figures, verdicts between runs"),
     "run": ("symbreak.commands.run", "run a named simulation case (i-PI + servers) into an output folder"),
     "serve": ("symbreak.commands.serve", "serve a potential to i-PI over a socket, wrapped in a symmetrization strategy"),
-    "worker": ("symbreak.commands.worker", "evaluate shares of a coordinating server's calls (parallel averaging)"),
     "reference": ("symbreak.commands.reference", "run the LAMMPS q-TIP4P/F reference as an i-PI client (fix ipi)"),
     "label": ("symbreak.commands.label", "label structures with reference energies, forces and stress"),
     "build": ("symbreak.commands.build", "build water structures: molecule, liquid box, proton-disordered ice"),
@@ -30,24 +28,38 @@ COMMANDS = {
     "train": ("symbreak.commands.train", "train the PET-style model on extxyz data"),
     "evaluate": ("symbreak.commands.evaluate", "model and symmetry errors of a model on labelled data"),
 }
+#: commands that are gone -> the one line that says what replaces them
+RETIRED = {
+    "worker": "`symbreak worker` is gone: ranks on other machines run `symbreak serve` under torchrun or srun "
+              "(README, 'Parallel averaging and scale-out'); `symbreak serve --workers K` starts K ranks here",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported for its arguments (None: none, the list of commands).
+
+    Importing every subcommand costs seconds (torch, scipy, matplotlib): a
+    `symbreak serve` that i-PI waits for, started three times per run, must
+    not pay for `symbreak study`.
+    """
     from . import __version__
 
     parser = argparse.ArgumentParser(prog="symbreak", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"symbreak {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
-        if importlib.util.find_spec(module) is None:
-            continue
         p = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(module).add_arguments(p)
+        if name == command:
+            importlib.import_module(module).add_arguments(p)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    if words and words[0] in RETIRED:
+        print(f"symbreak {words[0]}: error: {RETIRED[words[0]]}", file=sys.stderr)
+        return 2
+    parser = build_parser(next((w for w in words if not w.startswith("-")), None))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -1,4 +1,4 @@
-"""scripts/bench_averaging.py at smoke size: the toy molecule, four configurations, the table and its ratios."""
+"""scripts/bench_averaging.py at smoke size: the toy molecule, five configurations, the table and its ratios."""
 
 import os
 import re
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_averaging.py"
-CONFIGS = ["server", "ffrotations-1", "ffrotations-batched-2", "in-process"]
+CONFIGS = ["server", "server-workers2", "ffrotations-1", "ffrotations-batched-2", "in-process"]
 
 
 @pytest.mark.slow
@@ -29,8 +29,10 @@ def test_bench_averaging_prints_the_table_and_the_ratios(tmp_path):
     assert len(times) == len(CONFIGS) and all(t > 0 for t in times), row
     number = r"\d+\.\d\dx"
     best = r"best ffrotations \(ffrotations-[\w-]+\) / server-workers2"
-    assert re.search(rf"{best} = n/a \(server-workers2 not run\)", out), out
-    assert re.search(r"server / server-workers2 = n/a", out)
+    assert re.search(rf"{best} = {number}", out), out
+    assert re.search(rf"server / server-workers2 = {number}", out), out
+    assert re.search(r"server-threads2 / server-workers2 = n/a \(server-threads2 not run\)", out), out
+    assert re.search(r"server / server-torchrun2 = n/a \(server-torchrun2 not run\)", out), out
     assert re.search(r"server / server-threads2 = n/a", out)
     assert re.search(rf"in-process / server = {number}", out), out
     assert re.search(rf"ffrotations-1 / server = {number}", out), out

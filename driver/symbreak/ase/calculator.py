@@ -94,7 +94,7 @@ class SymbreakCalculator(Calculator):
         self.results = results
 
     def close(self) -> None:
-        """Release what the potential holds (a LAMMPS instance, worker processes)."""
+        """Release what the potential holds (a LAMMPS instance, the other ranks of a distributed potential)."""
         self.potential.close()
 
 

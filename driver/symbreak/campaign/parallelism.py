@@ -3,12 +3,13 @@
     workers = auto_workers(config, get_case("liquid-nvt"))     # 2 on a 2-core machine for 2i with the default model
 
 Parallel averaging (``symbreak serve --workers K``) shares each call's rotated
-copies between K processes. It pays when a call holds many expensive model
-evaluations: a grid strategy (2: 18 rotations, 2i: 36, ...) with a torch
-model, in a box (64 H2O, 2i: 2.0x faster with 2 workers on 2 cores) and even
-for one molecule (1.4x). It does not for one or two evaluations per call
-(plain, random, i), nor for the cheap analytic potentials (toy, q-TIP4P/F),
-where the fixed cost of a share exceeds the work (scripts/bench_averaging.py
+copies between K torch.distributed ranks. It pays when a call holds many expensive
+model evaluations: a grid strategy (2: 18 rotations, 2i: 36, ...) with a torch
+model, in a box (2i on 2 cores, 2 ranks: 64 H2O 1.7x, 216 H2O 2.0x faster); for one
+molecule it measured 0.94x (2 ranks) to 1.13x (torchrun), about even, so an
+isolated molecule gets one process. It does not pay
+for one or two evaluations per call (plain, random, i), nor for the cheap analytic
+potentials (toy, q-TIP4P/F), where the fixed cost of a share exceeds the work (scripts/bench_averaging.py
 measures all of these side by side).
 """
 
@@ -43,8 +44,8 @@ def auto_workers(config: RunConfig, case: Case, cores: int | None = None) -> int
         evaluations = parse_strategy_spec(config.strategy).evaluations
     except (PotentialError, ValueError):
         return 1  # preflight names the bad option
-    if kind in CHEAP_POTENTIALS or evaluations < MIN_EVALUATIONS or case.motion == "replay":
-        return 1
+    if kind in CHEAP_POTENTIALS or evaluations < MIN_EVALUATIONS or case.motion == "replay" or case.vacuum:
+        return 1  # one molecule: a 2i call of 108 atoms is too small to share (2 ranks: 0.94-1.13x)
     return max(1, cores // max(1, config.servers))
 
 

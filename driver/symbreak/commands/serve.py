@@ -5,14 +5,18 @@
     symbreak serve --potential metatomic:model.pt --strategy 2i -u -a driver
     symbreak serve -u -a driver -m metatomic -o template=init.xyz,model=model.pt --strategy 2i   # i-PI's flags
     symbreak serve --potential toy --strategy random:7 -u -a h2o --state model0.random.json   # resumable stream
-    symbreak serve --potential default --strategy 2i -u -a liquid --workers 2 --remote-workers node2:40000
+    symbreak serve --potential default --strategy 2i -u -a liquid --workers 2      # 2 ranks on this machine
+    torchrun --nnodes 2 --nproc-per-node 4 --rdzv-backend c10d --rdzv-endpoint node1:29500 \
+        -m symbreak serve --potential default --strategy 2i --host node1 --port 31415   # 8 ranks on 2 machines
 
 Each force call returns diagnostics as i-PI extras (JSON, eV and Angstrom):
 the plain and averaged energies, the spread of E and F over the grid, the
 plain model's net force and torque, the strategy label and the seed.
-With --workers K (and --remote-workers), K processes here (and `symbreak
-worker` processes elsewhere) share every call's rotated copies; the results
-equal the serial server's (symbreak.server.workers).
+With --workers K, K ranks on this machine (this process and K-1 children),
+and under torchrun or srun every rank of the launch, share every call's
+rotated copies over torch.distributed; rank 0 talks to i-PI and keeps the
+strategy, the other ranks only evaluate shares. The results equal the serial
+server's (symbreak.distributed).
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ import sys
 import time
 
 from ..core.errors import InputError
+from ..distributed import RankOptions, join_launch, start_local_ranks, this_layout
+from ..distributed.follower import run_rank
+from ..distributed.options import BACKENDS
 from ..potentials.registry import load_potential
 from ..potentials.spec import SPEC_HELP, PotentialError
 from ..server.driver_flags import DRIVER_MODES, spec_from_driver_flags
 from ..server.protocol import HANDSHAKE_TIMEOUT, IPIClient, connect_tcp, connect_unix
 from ..server.service import ForceService
-from ..server.workers import ParallelPotential, connect_worker, spawn_local_workers
 from ..structures.io import read_numbers
 from ..symmetry.strategies import STRATEGY_HELP, parse_strategy, parse_strategy_spec
 
@@ -56,12 +62,19 @@ def add_arguments(parser) -> None:
                         help="seconds to wait, once connected, for the peer's first message: a peer that stays silent "
                              "is not i-PI (i-PI speaks when it first needs this server's forces; default: %(default)g)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads in each process (default: torch's choice; 1 with --workers or --remote-workers)")
+                        help="torch threads in each process (default: torch's choice; 1 with several ranks)")
     parser.add_argument("--workers", type=int, default=1,
-                        help="processes on this machine sharing every call's rotated copies and beads: this server and "
-                             "K-1 `symbreak worker` children (default: 1; see the README's scale-out section)")
-    parser.add_argument("--remote-workers", default="", metavar="ADDR[,ADDR...]",
-                        help="`symbreak worker` processes on other machines (HOST:PORT or unix:PATH) that take shares too")
+                        help="ranks on this machine sharing every call's rotated copies and beads: this server and "
+                             "K-1 children, over torch.distributed (default: 1; under torchrun or srun the launcher "
+                             "starts the ranks; see the README's scale-out section)")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="torch.distributed backend between ranks: gloo (CPU), nccl (a GPU per rank) or auto "
+                             "(nccl when the potential runs on CUDA, else gloo; default)")
+    parser.add_argument("--rank-timeout", type=float, default=300.0, metavar="SECONDS",
+                        help="seconds every rank may take to load its potential and join, and the least time a rank "
+                             "may take to answer a call (the limit grows to 10x this server's own share for slow "
+                             "models); a rank silent for longer ends the run, named (default: %(default)g)")
+    parser.add_argument("--remote-workers", default="", help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--state", default=None, metavar="FILE",
                         help="random strategies: continue the rotation stream from FILE if it exists, and keep FILE "
@@ -83,22 +96,32 @@ def potential_arguments(args) -> tuple[str, str | None]:
     return spec, template or args.structure
 
 
-def remote_addresses(args) -> list[str]:
-    return [a.strip() for a in args.remote_workers.split(",") if a.strip()]
+def rank_options(args) -> RankOptions:
+    return RankOptions(backend=args.backend, join_timeout=args.rank_timeout, answer_timeout=args.rank_timeout)
 
 
-def parallel_potential(potential, spec: str, args):
-    """With --workers K / --remote-workers: a ParallelPotential over ``potential`` and K-1 + remote workers."""
-    if args.chunk_size:
-        potential.chunk_size = args.chunk_size  # each process chunks its own share
-    connections = spawn_local_workers(spec, args.workers - 1, threads=args.threads or 1, chunk_size=args.chunk_size)
-    try:
-        connections += [connect_worker(address, spec, timeout=args.timeout) for address in remote_addresses(args)]
-    except BaseException:
-        for connection in connections:
-            connection.close(grace=2.0)
-        raise
-    return ParallelPotential(potential, connections)
+def launch_layout(args):
+    """This process's place in a torchrun/srun launch of more than one rank, or None (one-line errors for misuse)."""
+    if args.remote_workers:
+        raise InputError("--remote-workers is gone: start the ranks on every machine with torchrun or srun "
+                         "(README, 'Parallel averaging and scale-out')")
+    if not args.rank_timeout > 0:
+        raise InputError(f"--rank-timeout must be > 0 seconds, got {args.rank_timeout}")
+    layout = this_layout()
+    if layout is None or layout.world_size == 1:
+        return None
+    if args.workers > 1:
+        raise InputError(f"--workers {args.workers} under a launcher of {layout.world_size} ranks ({layout.launcher}): "
+                         "the launcher starts the ranks; drop --workers")
+    return layout
+
+
+def set_threads(args, parallel: bool) -> None:
+    threads = args.threads or (1 if parallel else None)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def check_socket_arguments(args) -> None:
@@ -118,17 +141,18 @@ def build_service(args) -> ForceService:
     check_socket_arguments(args)
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
-    parallel = args.workers > 1 or bool(remote_addresses(args))
-    threads = args.threads or (1 if parallel else None)
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+    layout = launch_layout(args)
+    parallel = args.workers > 1 or layout is not None
+    set_threads(args, parallel)
     spec, structure = potential_arguments(args)
-    parse_strategy_spec(args.strategy)  # a bad strategy fails before any worker starts
-    potential = load_potential(spec)
-    if parallel:
-        potential = parallel_potential(potential, spec, args)
+    parse_strategy_spec(args.strategy)  # a bad strategy fails before any rank starts
+    if layout is not None:
+        potential = join_launch(spec, layout=layout, options=rank_options(args), chunk_size=args.chunk_size)
+    elif parallel:
+        potential = start_local_ranks(spec, args.workers, options=rank_options(args), threads=args.threads or 1,
+                                      chunk_size=args.chunk_size)
+    else:
+        potential = load_potential(spec)
     try:
         strategy = parse_strategy(args.strategy, potential, chunk_size=None if parallel else args.chunk_size,
                                   diagnostics=not args.no_diagnostics)
@@ -137,8 +161,16 @@ def build_service(args) -> ForceService:
             load_stream_state(strategy, args.state)
         return ForceService(strategy, numbers, vacuum=args.vacuum)
     except BaseException:
-        potential.close()  # stops the workers
+        potential.close()  # stops the other ranks
         raise
+
+
+def serve_as_rank(args, layout) -> int:
+    """A rank other than 0 of a launch: evaluate shares for rank 0 (which talks to i-PI) until it quits."""
+    log = (lambda msg: None) if args.quiet else (lambda msg: print(f"symbreak serve: {msg}", file=sys.stderr, flush=True))
+    set_threads(args, parallel=True)
+    spec, _ = potential_arguments(args)
+    return run_rank(spec, layout, rank_options(args), args.chunk_size, log)
 
 
 def load_stream_state(strategy, path: str) -> None:
@@ -167,6 +199,9 @@ def save_stream_state(strategy, path: str) -> None:
 
 
 def run(args) -> int:
+    layout = launch_layout(args)
+    if layout is not None and not layout.is_root:
+        return serve_as_rank(args, layout)
     service = build_service(args)
     try:
         return serve_ipi(service, args)

@@ -73,7 +73,7 @@ would take ~11 h; ice 5 ps (10000 steps) ~5 h for 2i, which is still direct;
 ice ~9 h, both direct; the frontier (2000 fs in vacuum, 500 fs of 64-molecule
 liquid) ~5 h: about two days on 2 cores in all, most of it the direct 2i of
 PIMD and ice. Use ``--parts`` and more machines (``symbreak run --servers``,
-``symbreak serve --remote-workers``), or shorter runs with ``--scale``.
+``symbreak serve`` under torchrun or srun), or shorter runs with ``--scale``.
 """
 
 from __future__ import annotations

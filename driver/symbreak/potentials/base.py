@@ -62,7 +62,7 @@ class Potential(ABC):
         return self.name
 
     def close(self) -> None:
-        """Release what the potential holds beyond memory (worker processes, connections); a no-op here."""
+        """Release what the potential holds beyond memory (other ranks, connections); a no-op here."""
 
 
 __all__ = ["Evaluation", "Potential", "Structure", "minimum_image", "split_batch"]
