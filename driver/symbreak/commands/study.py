@@ -1,6 +1,6 @@
 """`symbreak study`: the main job. Runs the study's cases for several strategies with one model, analyses, reports.
 
-    symbreak study --quick --out study                  # ~23 minutes on 2 cores with the shipped model
+    symbreak study --quick --out study                  # ~20 minutes on 2 cores with the shipped model
     symbreak study --potential toy --quick --out study-toy
     symbreak study --parts gas,replay --scale 0.1       # a subset, shorter
 
@@ -10,7 +10,8 @@ Parts (``--parts``, default all; see :mod:`symbreak.study.plan`):
            every 4 inner steps: as good as direct 2i in the liquid frontier, at half the cost of every 2 and a
            fifth of direct 2i's); the MTS run is compared
            with the direct ones (an MTS case groups with the direct case it samples)
-  ice      proton-disordered ice Ih NVT: plain, 2i
+  ice      proton-disordered ice Ih NVT: plain, 2i (directly in --quick: 20 fs runs that share their start and
+           noise are compared block by block; by MTS in the full study, 5 ps, where independent error bars decide)
   geop     fixed-cell L-BFGS relaxations of several proton-disordered ice cells: the plain model from the built
            cell, 2i from the plain minimum, q-TIP4P/F on its own; relative energies before/after, their
            symmetry error against the reference's spread, and whether 2i keeps the plain ordering
@@ -24,7 +25,8 @@ Parts (``--parts``, default all; see :mod:`symbreak.study.plan`):
            tolerance at which each method loses the crystal's group, the atoms' distance from symmetry
            (symbreak audit runs the same probe as its 'crystal' system)
   replay   the liquid plain frames evaluated with plain, i, 2, 2i, 3i and the reference: the convergence table
-  pimd     path-integral liquid water (PILE-L, 0.25 fs, 300 K): plain and 2i directly, and q-TIP4P/F, with the
+  pimd     path-integral liquid water (PILE-L, 0.25 fs, 300 K): plain and 2i (directly in --quick, by MTS on every
+           bead in the full study, as for ice), and q-TIP4P/F, with the
            same beads; full study also path-integral ice Ih (200 K). Centroid-virial kinetic energies K_cv(H),
            K_cv(O) and ring-polymer radii of gyration with error bars, bead g(r)s; whether 2i changes any of
            them (same / different / undecided when the error bars are wider than 5 % of the value)
@@ -43,18 +45,20 @@ the comparison figures. A finished run folder is reused, an interrupted one
 resumed; the progress goes to stderr.
 
 Cost, measured with the shipped model (2 cores, an otherwise idle machine,
-`--workers auto`: two processes share each 2i call): `symbreak study --quick`
-took 23.5 minutes (1407 s). By part (seconds): gas 72 (NVE 9 ms per step
-plain, 15 ms 2i; MTS 64 ms per 5 fs outer step); liquid 271 (32 H2O, 400 fs
-each: plain 42 ms per 0.5 fs step, the 2i correction by MTS every 4 steps
-1.04 s per 2 fs outer step, q-TIP4P/F 8 ms); ice NVT 96 (96 H2O, 40 steps:
-105 ms plain, 1.85 s 2i); the 6 ice cells' relaxations 280 (plain ~110 ms per
-L-BFGS step, 2i 5 steps at 2.5-3.4 s, q-TIP4P/F ~20 ms); the replay of 8
-frames with plain, i, 2, 2i and 3i 128; pimd 233 (32 H2O, 4 beads, 40 steps =
-10 fs: 4.6 s per 2i step); the vacuum frontier 284 (18 entries of 250 fs);
-analysis and report 40. Single parts vary by 10-30 % between runs on this
-shared machine (an earlier run: 1478 s, with the liquid's correction every 2
-steps, which costs 220 s more: 1.04 s per fs against 0.52).
+`--workers auto`: two torch.distributed ranks share each 2i call in a box, one
+process for the molecule): `symbreak study --quick` took 19.6 minutes (1176 s).
+By part (seconds): gas 65 (NVE 8 ms per step plain); liquid 284 (32 H2O, 400
+fs each: plain 52 ms per 0.5 fs step, the 2i correction by MTS every 4 steps
+1.16 s per 2 fs outer step, q-TIP4P/F 8 ms); ice NVT 82 (96 H2O, 40 steps, plain
+and 2i directly); the 4 ice cells' relaxations 121; the replay of 8 frames
+with plain, i, 2, 2i and 3i 83; pimd 168 (32 H2O, 4 beads, 40 steps = 10 fs:
+3.5 s per 2i step); the vacuum frontier 154 (18 entries of 250 fs); analysis,
+reports and the ice cells' single points 17; polymorphs 140; crystal 62. The
+same study took ~1700 s before: every run then paid ~7 s of start-up (each
+`symbreak serve` and `symbreak reference` imported every subcommand, scipy
+and matplotlib included), and it relaxed 6 ice cells and ran the crystal
+part's 2i relaxations for 40 steps. Single parts vary by 10-30 % between runs
+on this shared machine.
 
 The quick runs decide most verdicts because plain, 2i and q-TIP4P/F start from
 one structure with one seed and are compared block by block (paired errors):
@@ -67,12 +71,11 @@ reported as undecided, with the reason.
 The full study, estimated from the same per-step costs (64 H2O costs about
 twice 32): gas (25 ps, 50000 steps each) ~1 h; liquid 10 ps: plain ~30 min,
 2i by MTS every 4 (5000 outer steps) ~3.5 h, where direct 2i at every step
-would take ~11 h; ice 5 ps (10000 steps) ~5 h for 2i, which is still direct;
+would take ~11 h; ice 5 ps (10000 steps) ~1.5 h for 2i by MTS (direct: ~5 h);
 10 ice cells ~10 min; replay of 100 frames ~20 min; PIMD 1 ps of 64-molecule
-8-bead liquid (4000 steps at ~16 s per 2i step) ~18 h and 0.5 ps of 8-bead
-ice ~9 h, both direct; the frontier (2000 fs in vacuum, 500 fs of 64-molecule
-liquid) ~5 h: about two days on 2 cores in all, most of it the direct 2i of
-PIMD and ice. Use ``--parts`` and more machines (``symbreak run --servers``,
+8-bead liquid ~5 h and 0.5 ps of 8-bead ice ~3 h, both 2i by MTS on every
+bead (direct, at ~16 s per 2i step: ~18 h and ~9 h); the frontier (2000 fs in vacuum, 500 fs of 64-molecule
+liquid) ~5 h: about a day on 2 cores in all. Use ``--parts`` and more machines (``symbreak run --servers``,
 ``symbreak serve`` under torchrun or srun), or shorter runs with ``--scale``.
 """
 
