@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from ..campaign.cases import comparable_case
+from ..symmetry import extras_keys as keys
 from .angular import angular_summary
 from .blocks import block_average, block_means
 from .collector import ObservableCollector
@@ -33,14 +34,13 @@ from .dynamics import mean_squared_displacement, orientation_autocorrelation, po
 from .energy import conserved_drift
 from .errors import error_table
 from .molecules import BrokenMoleculesError, dipole_axes
+from .observables import observable_spec
 from .orientation import anisotropy, orientational_free_energy
 from .pimd import centroid_virial_kinetic_energy, radius_of_gyration
 from .rdf import dipole_correlations, radial_distribution
-from .observables import observable_spec
 from .results import ConvergenceRow, Map, RunAnalysis, number, numbers
 from .run_folder import RunError, RunFolder, extras_series
 from .trajectory import Trajectory
-from ..symmetry import extras_keys as keys
 
 #: frames per block at the least, and the most blocks used for error bars
 MIN_BLOCK_FRAMES = 2

@@ -66,7 +66,6 @@ from ..core.errors import InputError
 from ..ipi.description import RunDescription, TrajectoryOutput
 from ..ipi.input_reader import read_description
 from ..ipi.isolation import looks_isolated
-from ..symmetry import extras_keys as keys
 from ..ipi.outputs import (
     MissingOutput,
     OutputError,
@@ -76,6 +75,7 @@ from ..ipi.outputs import (
     stacked,
     strip_nul_tail,
 )
+from ..symmetry import extras_keys as keys
 from .results import RunKind, Timing
 from .results import number as finite_or_none
 
