@@ -192,7 +192,7 @@ class PimdGroup:
 
     @property
     def averaged_label(self) -> str:
-        """The label of the averaged run: ``2i`` run directly, or ``mts:2i`` (the study's, by multiple time stepping)."""
+        """The label of the averaged run: ``2i`` run directly, or ``mts:2i`` (the full study's, by multiple time stepping)."""
         return GRID if self.row(GRID) is not None or self.row(f"mts:{GRID}") is None else f"mts:{GRID}"
 
     def verdict(self, observable: str, a: str, b: str) -> PimdVerdict | None:
