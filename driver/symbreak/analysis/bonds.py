@@ -18,17 +18,13 @@ import numpy as np
 
 from ..core.errors import InputError
 from .blocks import block_apply
-from .molecules import as_cells, as_frames, minimum_image, water_molecules
+from .molecules import oh_vectors
 
 
 def oh_bond_lengths(positions, numbers, cells=None) -> np.ndarray:
     """``oh_bond_lengths(positions, numbers, cells)``: (T, 2M) O-H distances per frame (A; minimum image)."""
-    positions = as_frames(positions)
-    water_molecules(numbers, positions.shape[1])
-    cells = as_cells(cells, len(positions))
-    mol = positions.reshape(len(positions), -1, 3, 3)
-    oh = minimum_image(mol[:, :, 1:, :] - mol[:, :, :1, :], cells)
-    return np.linalg.norm(oh, axis=-1).reshape(len(positions), -1)
+    oh = oh_vectors(positions, numbers, cells)
+    return np.linalg.norm(oh, axis=-1).reshape(len(oh), -1)
 
 
 @dataclass(frozen=True, eq=False)

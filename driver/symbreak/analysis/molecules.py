@@ -98,13 +98,18 @@ class BrokenMoleculesError(InputError):
     """The atoms are no longer intact O, H, H molecules (a model that dissociates water, or a wrong order)."""
 
 
-def dipole_axes(positions, numbers, cells=None) -> np.ndarray:
-    """``u = dipole_axes(positions, numbers, cells=None)``: (T, M, 3) unit vectors from O to the H midpoint."""
+def oh_vectors(positions, numbers, cells=None) -> np.ndarray:
+    """``oh_vectors(positions, numbers, cells)``: (T, M, 2, 3) O->H vectors of each molecule (minimum image)."""
     positions = as_frames(positions)
     water_molecules(numbers, positions.shape[1])
     cells = as_cells(cells, len(positions))
     mol = positions.reshape(len(positions), -1, 3, 3)
-    oh = minimum_image(mol[:, :, 1:, :] - mol[:, :, :1, :], cells)
+    return minimum_image(mol[:, :, 1:, :] - mol[:, :, :1, :], cells)
+
+
+def dipole_axes(positions, numbers, cells=None) -> np.ndarray:
+    """``u = dipole_axes(positions, numbers, cells=None)``: (T, M, 3) unit vectors from O to the H midpoint."""
+    oh = oh_vectors(positions, numbers, cells)
     r_oh = np.linalg.norm(oh, axis=-1)
     if np.any(r_oh > MAX_OH_DISTANCE):
         t, m, h = np.unravel_index(np.argmax(r_oh), r_oh.shape)
