@@ -52,6 +52,10 @@ class ObservableCollector:
             paired = dict(blocks=numbers(blocks), block_times=numbers(block_times))
         self.scalars[name] = Observable(name, number(value), number(error), spec.unit, **paired)
 
+    def scalar_value(self, name: str, value: ScalarValue) -> None:
+        """Write a :class:`ScalarValue` (e.g. ``ScalarValue.block_mean(series, n_blocks, times)``)."""
+        self.scalar(name, value.value, value.error, value.blocks, value.block_times)
+
     def curve(self, name: str, x, y, y_error=None, y_label: str | None = None) -> None:
         """Write y(x); ``y_label`` replaces the declared label of y (its unit stays the declared one)."""
         spec = self.spec("curve", name)
@@ -72,7 +76,7 @@ class ObservableCollector:
             if value is None:
                 self.note(f"{spec.name} skipped: the molecules broke apart")
             elif spec.kind == "scalar" and isinstance(value, ScalarValue):
-                self.scalar(spec.name, value.value, value.error, value.blocks, value.block_times)
+                self.scalar_value(spec.name, value)
             elif spec.kind == "curve" and isinstance(value, CurveValue):
                 self.curve(spec.name, value.x, value.y, value.y_error)
             else:

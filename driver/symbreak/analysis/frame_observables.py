@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .blocks import block_average, block_means
 from .bonds import bond_length_distribution, oh_bond_lengths
 from .molecules import MAX_OH_DISTANCE
 from .trajectory import CurveValue, ScalarValue, Trajectory
@@ -31,12 +30,7 @@ def mean_oh_bond_length(traj: Trajectory) -> ScalarValue | None:
     lengths = _bond_lengths(traj)
     if lengths is None:
         return None
-    series = lengths.mean(axis=1)
-    if traj.n_blocks is None:
-        return ScalarValue(float(series.mean()))
-    mean, error = block_average(series, traj.n_blocks)
-    return ScalarValue(float(mean), float(error), tuple(block_means(series, traj.n_blocks).tolist()),
-                       tuple(block_means(traj.times, traj.n_blocks).tolist()))
+    return ScalarValue.block_mean(lengths.mean(axis=1), traj.n_blocks, traj.times)
 
 
 def oh_bond_length_distribution(traj: Trajectory) -> CurveValue | None:

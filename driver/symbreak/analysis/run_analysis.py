@@ -40,7 +40,7 @@ from .pimd import centroid_virial_kinetic_energy, radius_of_gyration
 from .rdf import dipole_correlations, radial_distribution
 from .results import ConvergenceRow, Map, RunAnalysis, number, numbers
 from .run_folder import RunError, RunFolder, extras_series
-from .trajectory import Trajectory
+from .trajectory import ScalarValue, Trajectory
 
 #: frames per block at the least, and the most blocks used for error bars
 MIN_BLOCK_FRAMES = 2
@@ -72,12 +72,7 @@ def _mean_err(series, n_blocks) -> tuple[float, float | None]:
 
 def _block_scalar(out: ObservableCollector, name: str, series, n_blocks, times) -> None:
     """Write the block mean of a series with its error, its block values and their mean times (paired comparisons)."""
-    series = np.asarray(series, dtype=float)
-    if n_blocks is None:
-        out.scalar(name, series.mean())
-        return
-    m, e = block_average(series, n_blocks)
-    out.scalar(name, m, e, block_means(series, n_blocks), block_means(times, n_blocks))
+    out.scalar_value(name, ScalarValue.block_mean(series, n_blocks, times))
 
 
 def _rms_err(squares, n_blocks) -> tuple[float, float | None]:
@@ -200,12 +195,10 @@ def _orientation(u: np.ndarray, out: ObservableCollector, with_map: bool) -> Non
                     "phi / rad", "cos theta"))
 
 
-def _frame_observables(run: RunFolder, out: ObservableCollector, positions: np.ndarray, beads=None) -> None:
+def _frame_observables(run: RunFolder, out: ObservableCollector, positions: np.ndarray, cells, times,
+                       beads=None) -> None:
     """The observables declared with a function of the frames alone (:meth:`ObservableCollector.computed`)."""
-    n = len(positions)
-    cells = run.cells()
-    out.computed(Trajectory(run.numbers(), positions, run.frame_times()[:n], None if cells is None else cells[:n],
-                            beads, n_blocks_for(n)))
+    out.computed(Trajectory(run.numbers(), positions, times, cells, beads, n_blocks_for(len(positions))))
 
 
 # --- one function per kind --------------------------------------------------------------------
@@ -234,7 +227,7 @@ def _gas(run: RunFolder, out: ObservableCollector) -> None:
         out.curve(f"L_{name}", times, L[:, axis])
     out.curve("L_direction", times, angle)
     out.curve("torque", times, np.linalg.norm(tau, axis=1))
-    _frame_observables(run, out, positions)
+    _frame_observables(run, out, positions, None, times)
     try:
         u = dipole_axes(positions, run.numbers())
     except BrokenMoleculesError as err:
@@ -257,7 +250,7 @@ def _condensed(run: RunFolder, out: ObservableCollector, positions=None) -> None
         for pair in ("OO", "OH", "HH"):
             g = radial_distribution(x, numbers, cells, pair=pair, r_max=r_max, n_bins=RDF_BINS, n_blocks=n_blocks)
             out.curve(f"g_{pair}", g.r, g.g, g.g_err)
-        _frame_observables(run, out, x)
+        _frame_observables(run, out, x, cells, times)
     try:
         u = dipole_axes(x, numbers, cells)
     except BrokenMoleculesError as err:
@@ -305,7 +298,7 @@ def _pimd(run: RunFolder, out: ObservableCollector) -> None:
         rdf = radial_distribution(beads, numbers, cells, pair=pair, r_max=r_max, n_bins=RDF_BINS, n_blocks=n_blocks)
         out.curve(f"g_{pair}", rdf.r, rdf.g, rdf.g_err, y_label=f"g_{pair}(r), all beads")
     centroids = beads.mean(axis=0)
-    _frame_observables(run, out, centroids, beads)
+    _frame_observables(run, out, centroids, cells, run.frame_times()[:n], beads)
     _condensed(run, out, positions=centroids)
 
 

@@ -3,6 +3,7 @@
     traj = Trajectory(numbers, positions, times, cells=cells, beads=None, n_blocks=5)
     traj.all_beads                      # (P, T, N, 3): the beads of a path-integral run, else (1, T, N, 3)
     ScalarValue(0.97, 0.001, blocks=(...), block_times=(...))   # a mean with its block error (and block values)
+    ScalarValue.block_mean(series, n_blocks=5, times=times)     # the same from a (T,) series
     CurveValue(r, p, p_err)                                      # y(x) with optional errors
 
 A :class:`~symbreak.analysis.observables.ObservableSpec` with ``compute``
@@ -15,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from .blocks import block_average, block_means
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +46,16 @@ class ScalarValue:
     error: float | None = None
     blocks: tuple[float, ...] | None = None
     block_times: tuple[float, ...] | None = None
+
+    @classmethod
+    def block_mean(cls, series, n_blocks: int | None, times) -> "ScalarValue":
+        """The mean of a (T,) series with its block error, block values and their mean times (None: no blocks)."""
+        series = np.asarray(series, dtype=float)
+        if n_blocks is None:
+            return cls(float(series.mean()))
+        mean, error = block_average(series, n_blocks)
+        return cls(float(mean), float(error), tuple(block_means(series, n_blocks).tolist()),
+                   tuple(block_means(times, n_blocks).tolist()))
 
 
 @dataclass(frozen=True, eq=False)
