@@ -28,6 +28,17 @@ from .ranks import RankLayout, this_layout
 from .spawn import LocalRanks
 
 
+def local_potential(local: Potential | None, spec: str, chunk_size: int | None) -> Potential:
+    """Rank 0's own potential: ``local``, or ``spec`` loaded here; with ``chunk_size``, it chunks its share by it."""
+    if local is None:
+        from ..potentials.registry import load_potential
+
+        local = load_potential(spec)
+    if chunk_size:
+        local.chunk_size = chunk_size
+    return local
+
+
 def join_as_root(local: Potential, spec: str, layout: RankLayout, options: RankOptions,
                  children: LocalRanks | None = None) -> DistributedPotential:
     """Rank 0: join the group (with ``children``' store when they are ours), greet every rank, wrap ``local``.
@@ -59,12 +70,7 @@ def start_local_ranks(spec: str, processes: int, *, local: Potential | None = No
     if processes < 1:
         raise InputError(f"--workers must be >= 1, got {processes}")
     backend = choose_backend(options.backend, spec)
-    if local is None:
-        from ..potentials.registry import load_potential
-
-        local = load_potential(spec)
-        if chunk_size:
-            local.chunk_size = chunk_size
+    local = local_potential(local, spec, chunk_size)
     children = LocalRanks.start(spec, processes - 1, threads=threads, chunk_size=chunk_size, backend=backend,
                                 answer_timeout=options.answer_timeout, join_timeout=options.join_timeout)
     layout = RankLayout(0, processes, 0, "127.0.0.1", children.store.port, "spawn")
@@ -86,12 +92,7 @@ def join_launch(spec: str, *, layout: RankLayout | None = None, local: Potential
             raise SystemExit(code)
         return None
     select_device(choose_backend(options.backend, spec), layout)
-    if local is None:
-        from ..potentials.registry import load_potential
-
-        local = load_potential(spec)
-        if chunk_size:
-            local.chunk_size = chunk_size
+    local = local_potential(local, spec, chunk_size)
     return join_as_root(local, spec, layout, options)
 
 

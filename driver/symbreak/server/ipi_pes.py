@@ -45,8 +45,6 @@ class SymbreakDriver(Dummy_driver):
 
             from symbreak.distributed import start_local_ranks
 
-            if chunk:
-                model.chunk_size = chunk  # every rank chunks its own share
             model = start_local_ranks(spec, workers, local=model, chunk_size=chunk)
             atexit.register(model.close)  # QUIT to the ranks when i-PI's process ends
         wrapped = parse_strategy(str(strategy), model, chunk_size=None if workers > 1 else chunk,
