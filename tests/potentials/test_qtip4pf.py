@@ -308,7 +308,7 @@ def test_reference_client_waits_for_the_socket(tmp_path):
     """fix ipi tries to connect once: the client waits for i-PI's UNIX socket first, and says when it never comes."""
     import threading
 
-    from symbreak.commands.reference import wait_for_unix_socket
+    from symbreak.server.protocol import wait_for_unix_socket
     from symbreak.core.errors import DeadlineError
 
     path = tmp_path / "ipi_socket"

@@ -21,11 +21,11 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
 
-from ..core.errors import DeadlineError, InputError, PeerError
+from ..core.errors import InputError, PeerError
+from ..server.protocol import wait_for_unix_socket
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,15 +79,6 @@ def lammps_script(structure, data_path: str, args) -> list[str]:
     return cmds + ["timestep 0.5", "thermo 100000000", fix, "run 2000000000"]
 
 
-def wait_for_unix_socket(path: str, timeout: float) -> None:
-    """Return once ``path`` exists; DeadlineError after ``timeout`` s (fix ipi gives up at once if it is missing)."""
-    deadline = time.monotonic() + timeout
-    while not os.path.exists(path):
-        if time.monotonic() > deadline:
-            raise DeadlineError(f"no i-PI socket at {path} after {timeout:g} s: is i-PI running with this address?")
-        time.sleep(0.02)
-
-
 def run(args) -> int:
     from ..potentials.lammps_env import new_lammps
     from ..potentials.qtip4pf_setup import check_water
@@ -107,7 +98,7 @@ def run(args) -> int:
           file=sys.stderr, flush=True)
     try:
         if args.unix:
-            wait_for_unix_socket(where, args.timeout)
+            wait_for_unix_socket(where, args.timeout, hint="is i-PI running with this address?")
         with tempfile.TemporaryDirectory(prefix="symbreak-ref-") as tmp:
             for cmd in lammps_script(structure, os.path.join(tmp, "data.lmp"), args):
                 try:

@@ -89,6 +89,19 @@ IPI_UNIX_HINT = "start i-PI first (with <ffsocket mode='unix'>) or check --addre
 IPI_TCP_HINT = "start i-PI first (with <ffsocket mode='inet'>) or check --host / --port"
 
 
+def wait_for_unix_socket(path: str, timeout: float, poll: float = 0.02, peer: str = "i-PI",
+                         hint: str = IPI_UNIX_HINT) -> None:
+    """Return once the UNIX socket ``path`` exists, without connecting (LAMMPS' fix ipi connects only once).
+
+    DeadlineError after ``timeout`` s, worded as :func:`connect_unix`'s.
+    """
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise DeadlineError(f"no {peer} socket at {path} after {timeout:g} s: {hint}")
+        time.sleep(poll)
+
+
 def connect_unix(path: str, timeout: float = 60.0, poll: float = 0.1, peer: str = "i-PI",
                  hint: str = IPI_UNIX_HINT) -> socket.socket:
     """Connect to ``peer``'s UNIX socket (i-PI's by default), waiting up to ``timeout`` s for it to appear.
