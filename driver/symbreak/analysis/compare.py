@@ -47,22 +47,6 @@ MIN_PAIRED_BLOCKS = 4
 PAIRED_TIME_TOLERANCE = 0.25
 
 
-def judgement(kind: str, name: str, run_kind: str) -> str | None:
-    """Why runs of ``run_kind`` are not judged on this observable (None: they are).
-
-    From its declaration (:mod:`symbreak.analysis.observables`): a diagnostic of
-    the strategy or the integrator (``compared=False``) is left out silently
-    (returns ""), one with no common meaning in this kind of run gets the
-    declared reason, an undeclared one (an older analysis.json) says so.
-    """
-    spec = find_spec(kind, name)
-    if spec is None:
-        return "not a declared observable"
-    if not spec.compared:
-        return ""
-    return spec.not_comparable.get(run_kind)
-
-
 def _same_values(a, b) -> bool:
     return bool(np.allclose(a, b, rtol=1e-12, atol=0.0, equal_nan=True))
 
@@ -164,10 +148,12 @@ def compare_runs(results: list[RunAnalysis], n_sigma: float = N_SIGMA, group: st
         items = [r.observables if kind == "scalar" else r.curves for r in results]
         shared = set.intersection(*(set(i) for i in items))
         for name in sorted(shared):
-            reason = judgement(kind, name, results[0].kind)
-            if reason is not None:
-                if reason:
-                    not_judged[name] = reason
+            spec = find_spec(kind, name)
+            if spec is not None and not spec.compared:
+                continue  # a diagnostic of the strategy or the integrator: never judged, never listed
+            reason = "not a declared observable" if spec is None else spec.not_comparable.get(results[0].kind)
+            if reason:  # an older analysis.json's name, or no common meaning in this kind of run
+                not_judged[name] = reason
                 continue
             if not all(_has_error(i[name]) for i in items):
                 not_judged[name] = "no error bar"
