@@ -317,3 +317,27 @@ def test_reference_client_waits_for_the_socket(tmp_path):
     assert path.exists()
     with pytest.raises(DeadlineError, match="no i-PI socket"):
         wait_for_unix_socket(str(tmp_path / "never"), timeout=0.1)
+
+
+def test_reference_client_waits_for_a_local_tcp_listener_without_connecting():
+    """Over TCP the client waits until i-PI's port listens, and never connects itself (i-PI would take it as a client)."""
+    import socket
+    import threading
+
+    from symbreak.core.errors import DeadlineError
+    from symbreak.server.protocol import is_local_address, listening_tcp_ports, wait_for_tcp_listener
+
+    if listening_tcp_ports() is None:
+        pytest.skip("no /proc/net/tcp on this OS: the client's own connect is the test there")
+    assert is_local_address("127.0.0.1") and not is_local_address("192.0.2.1")  # TEST-NET-1 is never ours
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    with pytest.raises(DeadlineError, match=f"not listening on 127.0.0.1:{port}"):
+        wait_for_tcp_listener("127.0.0.1", port, timeout=0.1)
+    threading.Timer(0.2, server.listen).start()
+    wait_for_tcp_listener("127.0.0.1", port, timeout=30)
+    server.settimeout(0.2)
+    with pytest.raises(socket.timeout):
+        server.accept()  # nobody connected while waiting
+    server.close()

@@ -25,7 +25,7 @@ import tempfile
 import numpy as np
 
 from ..core.errors import InputError, PeerError
-from ..server.protocol import wait_for_unix_socket
+from ..server.protocol import wait_for_tcp_listener, wait_for_unix_socket
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reset-kspace", action="store_true", help="re-initialise PPPM at every step (variable cell)")
     parser.add_argument("--log", default=None, help="LAMMPS log file (default: none)")
     parser.add_argument("--timeout", type=float, default=60.0,
-                        help="seconds to wait for i-PI's UNIX socket to appear (default: 60): LAMMPS tries only once")
+                        help="seconds to wait for i-PI's socket (UNIX, or a TCP port on this machine) to appear (default: 60): "
+                             "LAMMPS tries only once")
 
 
 def lammps_script(structure, data_path: str, args) -> list[str]:
@@ -99,6 +100,9 @@ def run(args) -> int:
     try:
         if args.unix:
             wait_for_unix_socket(where, args.timeout, hint="is i-PI running with this address?")
+        else:  # LAMMPS' fix ipi connects once: a reference started before i-PI listens must wait here
+            wait_for_tcp_listener(args.host or args.address, args.port, args.timeout,
+                                  hint="is i-PI running with this host and port?")
         with tempfile.TemporaryDirectory(prefix="symbreak-ref-") as tmp:
             for cmd in lammps_script(structure, os.path.join(tmp, "data.lmp"), args):
                 try:

@@ -102,6 +102,52 @@ def wait_for_unix_socket(path: str, timeout: float, poll: float = 0.02, peer: st
         time.sleep(poll)
 
 
+def is_local_address(host: str) -> bool:
+    """Whether ``host`` names an address of this machine (one a socket here can bind to)."""
+    try:
+        family = socket.getaddrinfo(host, None)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+        return True
+    except OSError:
+        return False
+
+
+def listening_tcp_ports() -> set[int] | None:
+    """The TCP ports with a listening socket on this machine (Linux' /proc/net/tcp*); None where unreadable."""
+    ports: set[int] = set()
+    readable = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        readable = True
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 3 and fields[3] == "0A":  # state LISTEN
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports if readable else None
+
+
+def wait_for_tcp_listener(host: str, port: int, timeout: float, poll: float = 0.05, peer: str = "i-PI",
+                          hint: str = IPI_TCP_HINT) -> None:
+    """Return once something listens on ``port`` of this machine, without connecting (LAMMPS connects once).
+
+    Only for a local ``host`` on a machine whose listen table is readable;
+    elsewhere it returns at once (the client's own connect is then the test).
+    DeadlineError after ``timeout`` s, worded as :func:`connect_tcp`'s.
+    """
+    if listening_tcp_ports() is None or not is_local_address(host):
+        return
+    deadline = time.monotonic() + timeout
+    while port not in (listening_tcp_ports() or set()):
+        if time.monotonic() > deadline:
+            raise DeadlineError(f"{peer} is not listening on {host}:{port} after {timeout:g} s: {hint}")
+        time.sleep(poll)
+
+
 def connect_unix(path: str, timeout: float = 60.0, poll: float = 0.1, peer: str = "i-PI",
                  hint: str = IPI_UNIX_HINT) -> socket.socket:
     """Connect to ``peer``'s UNIX socket (i-PI's by default), waiting up to ``timeout`` s for it to appear.
