@@ -28,7 +28,12 @@ rotations by
   sb-calc      ``symbreak.ase.SymbreakCalculator(potential, strategy=STRATEGY)`` called as an
                ASE calculator (``calculate(atoms, ["energy", "forces"], all_changes)``, as
                the two metatomic calculators are): the same batched strategy, through ASE;
-  plain        ``load_potential("metatomic:MODEL").compute([s])``, one evaluation (context).
+  plain        ``load_potential("metatomic:MODEL").compute([s])``, one evaluation (context);
+  floor        the same number of rotated copies through the bare model, nothing else: for
+               the molecule one model system holding all copies (one call, one autograd
+               leaf), for the box the copies in the model's chunked calls. No averaging
+               of these copies can cost less; the FLOOR line says how far below
+               mta-model that is (the most any implementation could reach at equal counts).
 Both MetatomicCalculators use neighbor_skin=0 (metatomic-ase's default is 2 A;
 a Verlet skin cannot be reused across rotated copies). The default
 ``--strategy 2i`` (Euler/Gauss-Legendre order 2 with inversion) has 36 rotations
@@ -107,14 +112,23 @@ float32):
 
 What the ratios say. The molecule meets the goal against metatomic-ase's
 SymmetrizedCalculator (4.8x per evaluation) and i-PI's ffrotations (26x per
-step), not against SymmetrizedModel (2.1x): symbreak's 2i call of a molecule
-(16.7 ms) costs 1.5 single plain calls of the same molecule (11.1 ms: the
-per-call overhead of a metatomic model), so 3x below SymmetrizedModel's 31.6 ms
-would need less than one plain call. For the box each rotated evaluation costs
-what one plain evaluation costs (55.5 ms per copy against 56.4 ms for the plain
-model, best times): no averaging scheme can be 3x cheaper per copy than the model
-itself, so >= 3x there is out of reach; symbreak is 1.5x (calculator) and 1.3x
-(SymmetrizedModel) faster, and 1.06-1.08x faster than i-PI's ffrotations.
+step), not against SymmetrizedModel (2.1x in the table above). The FLOOR line
+shows why no implementation can: the 36 rotated copies of the molecule through
+the bare model in one call (one system, one autograd leaf, nothing else) already
+cost 2.4-2.6x less than SymmetrizedModel's whole call, e.g. (session 9, after the
+packed copies became two stacked autograd leaves; one core busy with a training):
+
+      symbreak      36    36      8.3      8.7      8.3     0.24   parse_strategy('2i', metatomic:MODEL)
+      mta-model     36    36     16.0     17.0     16.0     0.47   SymmetrizedModel(grid=2) + MetatomicCalculator
+      floor         36    36      6.8      6.9      6.7     0.19   the copies through the bare model, nothing else
+      FLOOR   ... no averaging of them can beat mta-model by more than 2.35x (16.0 / 6.8 ms; symbreak is 1.22x the floor)
+
+so >= 3x on a molecule is out of reach at equal rotation counts with this model;
+symbreak reaches 1.9x of the 2.35x possible. For the box each rotated evaluation
+costs what one plain evaluation costs (55.5 ms per copy against 56.4 ms for the
+plain model, best times): no averaging scheme can be 3x cheaper per copy than the
+model itself, so >= 3x there is out of reach too; symbreak is 1.5x (calculator)
+and 1.3x (SymmetrizedModel) faster, and 1.06-1.08x faster than i-PI's ffrotations.
 """
 
 from __future__ import annotations
@@ -215,6 +229,12 @@ def in_process_methods(model_path: str, strategy: str, l_max: int, grid: int, wo
     def plain(structure):
         return lambda: _first(potential.compute([structure]))
 
+    def floor(structure):
+        copies = rotated_copies(structure, n_ours)
+        if structure.cell is None:  # one model system, one autograd leaf: a single plain call of n x the atoms
+            copies = [laid_out(copies, float(getattr(potential, "cutoff", 10.0)))]
+        return lambda: (float(potential.compute(copies).energies.sum()) / n_ours, np.zeros((structure.n_atoms, 3)))
+
     def ase_call(calculator):
         def factory(structure):
             atoms = structure.to_atoms()
@@ -237,7 +257,33 @@ def in_process_methods(model_path: str, strategy: str, l_max: int, grid: int, wo
         "mta-calc": (ase_call(mta_calc), n_calc + 1, n_calc, f"SymmetrizedCalculator(l_max={l_max}, inversion)"),
         "mta-model": (ase_call(mta_model), n_model, n_model, f"SymmetrizedModel(grid={grid}) + MetatomicCalculator"),
         "plain": (plain, 1, 1, "metatomic:MODEL, no averaging"),
+        "floor": (floor, n_ours, n_ours, "the copies through the bare model, nothing else (see FLOOR)"),
     }
+
+
+def rotated_copies(structure, n: int):
+    """n copies of ``structure`` under seeded random rotations (about the centroid; cell rotated too)."""
+    from scipy.spatial.transform import Rotation
+    from symbreak.core.structure import Structure
+
+    out = []
+    centre = structure.positions.mean(axis=0)
+    for r in Rotation.random(n, random_state=0).as_matrix():
+        cell = None if structure.cell is None else structure.cell @ r.T
+        out.append(Structure((structure.positions - centre) @ r.T, structure.numbers, cell))
+    return out
+
+
+def laid_out(copies, cutoff: float):
+    """Isolated copies as one isolated structure, on a cubic grid farther apart than the model's cutoff."""
+    import numpy as np
+    from symbreak.core.structure import Structure
+
+    spacing = max(float(np.ptp(c.positions, axis=0).max()) for c in copies) + cutoff + 1.0
+    side = int(np.ceil(len(copies) ** (1.0 / 3.0) - 1e-9))
+    points = [(i, j, k) for i in range(side) for j in range(side) for k in range(side)][:len(copies)]
+    positions = np.concatenate([c.positions + spacing * np.array(p, dtype=float) for c, p in zip(copies, points)])
+    return Structure(positions, np.concatenate([c.numbers for c in copies]), None)
 
 
 def _first(evaluation):
@@ -292,6 +338,11 @@ def report_in_process(label, methods, times, cpu, results) -> None:
                   f"{per_eval(cpu_best):.2f}x cpu   [{same}{extra}]")
     print(f"  {'sb-calc / symbreak':<21} {med['sb-calc'] / med['symbreak']:.2f}x median, "
           f"{best['sb-calc'] / best['symbreak']:.2f}x best: what going through ASE costs")
+    n_floor = methods["floor"][1]
+    floor_ms, model_ms = 1e3 * best["floor"], 1e3 * best["mta-model"] * n_floor / methods["mta-model"][1]
+    print(f"  {'FLOOR':<21} the same {n_floor} copies through the bare model: {floor_ms:.1f} ms best; at equal "
+          f"counts no averaging of them can beat mta-model by more than {model_ms / floor_ms:.2f}x "
+          f"({model_ms:.1f} / {floor_ms:.1f} ms; symbreak is {1e3 * best['symbreak'] / floor_ms:.2f}x the floor)")
     e_ours = results["symbreak"][0]
     calc_de = abs(results["sb-calc"][0] - e_ours)
     calc_df = float(np.abs(results["sb-calc"][1] - results["symbreak"][1]).max())

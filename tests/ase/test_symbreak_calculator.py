@@ -160,3 +160,25 @@ def test_neb_between_two_geometries_of_a_molecule(molecule):
     assert FIRE(neb, logfile=None).run(fmax=0.05, steps=300)
     energies = [image.get_potential_energy() for image in images]
     assert np.all(np.isfinite(energies))
+
+
+@pytest.mark.slow
+def test_workers_share_the_copies_over_processes_and_close_them(box):
+    serial = box.copy()
+    serial.calc = SymbreakCalculator("toy", strategy="2i")
+    with SymbreakCalculator("toy", strategy="2i", workers=2) as calc:
+        assert calc.potential.ranks == 2
+        shared = box.copy()
+        shared.calc = calc
+        assert shared.get_potential_energy() == pytest.approx(serial.get_potential_energy(), abs=1e-10)
+        np.testing.assert_allclose(shared.get_forces(), serial.get_forces(), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(shared.get_stress(), serial.get_stress(), rtol=0, atol=1e-12)
+        assert calc.potential.shares_sent > 0
+    assert all(p.returncode == 0 for p in calc.potential.group.children.processes)
+
+
+def test_workers_need_a_spec_and_a_positive_count():
+    with pytest.raises(InputError, match="workers must be an integer >= 1, got 0"):
+        SymbreakCalculator("toy", workers=0)
+    with pytest.raises(InputError, match="workers > 1 needs a potential spec"):
+        SymbreakCalculator(load_potential("toy"), workers=2)

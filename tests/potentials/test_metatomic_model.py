@@ -342,3 +342,13 @@ def test_packed_isolated_structures_equal_separate_systems(tiny_pet_model):
         np.testing.assert_allclose(fa, fb, rtol=0, atol=1e-12)
     np.testing.assert_allclose(a.virials, b.virials, rtol=0, atol=1e-12)
     np.testing.assert_allclose(finite_difference_virial(packed, molecules[3]), a.virials[3], atol=1e-8)
+    # copies of different sizes take the per-structure leaves (equal sizes: two stacked ones)
+    dimer = Structure(np.concatenate([molecules[0].positions, molecules[1].positions + [2.9, 0.0, 0.0]]),
+                      np.concatenate([molecules[0].numbers, molecules[1].numbers]), None)
+    mixed = [molecules[2], dimer, molecules[4]]
+    a, b = packed.compute(mixed), separate.compute(mixed)
+    np.testing.assert_allclose(a.energies, b.energies, rtol=0, atol=1e-12)
+    for fa, fb in zip(a.forces, b.forces):
+        np.testing.assert_allclose(fa, fb, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a.virials, b.virials, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(finite_difference_virial(packed, dimer), a.virials[1], atol=1e-5)  # h**2 error

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+from functools import partial
 from typing import Sequence
 
 import numpy as np
@@ -212,7 +213,11 @@ class MetatomicPotential(Potential):
         return self._backward(structures, energies, leaves, strains)
 
     def _packed(self, structures: Sequence[Structure]) -> Evaluation:
-        """Isolated structures as one system, each copy centred on its own grid point, farther apart than the range."""
+        """Isolated structures as one system, each copy centred on its own grid point, farther apart than the range.
+
+        The copies' positions and strains are two stacked autograd leaves (n, k, 3) and (n, 3, 3) when every copy
+        has k atoms (the rotated copies of one structure): a few batched tensor operations instead of a few per copy.
+        """
         import torch
         from metatomic.torch import System
 
@@ -222,17 +227,21 @@ class MetatomicPotential(Potential):
         side = int(np.ceil(n ** (1.0 / 3.0) - 1e-9))
         grid = np.array([(i, j, k) for i in range(side) for j in range(side) for k in range(side)][:n], dtype=float)
         offsets = spacing * (grid - grid.mean(axis=0))
-        leaves, strains, placed = [], [], []
-        for s, offset in zip(structures, offsets):
-            positions = torch.tensor(s.positions, dtype=self.dtype, device=self.device, requires_grad=True)
-            strain = torch.eye(3, dtype=self.dtype, device=self.device, requires_grad=True)
-            centre = torch.tensor(s.positions.mean(axis=0) - offset, dtype=self.dtype, device=self.device)
-            placed.append(positions @ strain - centre)
-            leaves.append(positions)
-            strains.append(strain)
+        centres = np.array([s.positions.mean(axis=0) for s in structures]) - offsets
+        as_tensor = partial(torch.tensor, dtype=self.dtype, device=self.device)
+        if len({s.n_atoms for s in structures}) == 1:
+            positions = as_tensor(np.stack([s.positions for s in structures]), requires_grad=True)
+            strain = torch.eye(3, dtype=self.dtype, device=self.device).repeat(n, 1, 1).requires_grad_(True)
+            placed = (torch.bmm(positions, strain) - as_tensor(centres)[:, None, :]).reshape(-1, 3)
+            leaves, strains, stacked = [positions], [strain], True
+        else:
+            stacked = False
+            leaves = [as_tensor(s.positions, requires_grad=True) for s in structures]
+            strains = [torch.eye(3, dtype=self.dtype, device=self.device, requires_grad=True) for _ in structures]
+            placed = torch.cat([p @ e - as_tensor(c) for p, e, c in zip(leaves, strains, centres)])
         system = System(
             types=torch.tensor(np.concatenate([s.numbers for s in structures]), dtype=torch.int32, device=self.device),
-            positions=torch.cat(placed),
+            positions=placed,
             cell=torch.zeros((3, 3), dtype=self.dtype, device=self.device),
             pbc=torch.zeros(3, dtype=torch.bool, device=self.device),
         )
@@ -243,20 +252,30 @@ class MetatomicPotential(Potential):
         atoms = output.samples.column("atom").to(torch.long)
         values = output.values.reshape(-1)
         energies = torch.zeros(n, dtype=values.dtype, device=values.device).index_add(0, owner[atoms], values)
-        return self._backward(structures, energies, leaves, strains)
+        return self._backward(structures, energies, leaves, strains, stacked)
 
-    def _backward(self, structures, energies, leaves, strains) -> Evaluation:
-        """Forces -dE/dr and virials W = -(dE/dS)^T of every structure from one backward pass."""
+    def _backward(self, structures, energies, leaves, strains, stacked: bool = False) -> Evaluation:
+        """Forces -dE/dr and virials W = -(dE/dS)^T of every structure from one backward pass.
+
+        ``leaves`` and ``strains`` hold one tensor per structure, or with ``stacked`` one tensor (n, k, 3) / (n, 3, 3)
+        each.
+        """
         import torch
 
         grads = torch.autograd.grad(energies.sum(), leaves + strains, allow_unused=True)
         n = len(structures)
+        if stacked:
+            g_pos, g_strain = grads
+            pos = [None] * n if g_pos is None else list(-g_pos.detach().cpu().double().numpy())
+            strain = [None] * n if g_strain is None else list(g_strain.detach().cpu().double().numpy())
+        else:
+            pos = [None if g is None else -g.detach().cpu().double().numpy() for g in grads[:n]]
+            strain = [None if g is None else g.detach().cpu().double().numpy() for g in grads[n:]]
         forces, virials = [], np.zeros((n, 3, 3))
         for b, s in enumerate(structures):
-            g_pos, g_strain = grads[b], grads[n + b]
-            forces.append(np.zeros((s.n_atoms, 3)) if g_pos is None else -g_pos.detach().cpu().double().numpy())
-            if g_strain is not None:
-                virials[b] = -g_strain.detach().cpu().double().numpy().T
+            forces.append(np.zeros((s.n_atoms, 3)) if pos[b] is None else pos[b])
+            if strain[b] is not None:
+                virials[b] = -strain[b].T
         return Evaluation(energies.detach().cpu().double().numpy(), forces, virials, [{} for _ in structures])
 
     def describe(self) -> str:
