@@ -57,6 +57,7 @@ def test_the_answer_deadline_grows_with_a_slow_model():
 def test_the_backend_is_gloo_on_cpu_and_nccl_only_where_asked_and_possible():
     assert wants_cuda("metatomic:model.pt:device=cuda") and wants_cuda("metatomic:model.pt:dtype=float64,device=cuda")
     assert not wants_cuda("toy") and not wants_cuda("metatomic:model.pt")
+    assert wants_cuda("default:device=cuda") and wants_cuda("default:device=cuda:1") and not wants_cuda("default")
     import torch
 
     assert choose_backend("auto", "toy") == "gloo" and choose_backend("gloo", "toy") == "gloo"

@@ -49,6 +49,7 @@ def test_existing_path_is_a_checkpoint(tmp_path):
     "text, path, options",
     [
         ("metatomic:model.pt", "model.pt", ()),
+        ("metatomic:m.pt:dtype=float64,device=cuda:1", "m.pt", (("dtype", "float64"), ("device", "cuda:1"))),
         ("metatomic:models/v1/model.pt:dtype=float64", "models/v1/model.pt", (("dtype", "float64"),)),
         (
             "metatomic:/abs/dir/model.pt:dtype=float32,chunk_size=8,max_atoms=100,device=cpu",
@@ -133,6 +134,9 @@ def test_spec_is_frozen():
         ("metatomic::dtype=float64", ["names no model file"]),
         ("metatomic:m.pt:dtype=float64,chunk_size", ["bad option 'chunk_size'", "key=value"]),
         ("metatomic:m.pt:dtype=", ["bad option 'dtype='"]),
+        ("default:colour=blue", ["unknown default option 'colour'", "device", "chunk_size"]),
+        ("default:max_atoms=3", ["unknown default option 'max_atoms'"]),
+        ("default:", ["bad option ''"]),
     ],
 )
 def test_bad_specs_are_one_line_errors(text, fragments):
@@ -144,6 +148,38 @@ def test_bad_specs_are_one_line_errors(text, fragments):
     assert "\n" not in message
     for fragment in fragments:
         assert fragment in message, message
+
+
+def test_the_shipped_model_and_checkpoints_take_dtype_device_and_chunk_size(tmp_path, monkeypatch):
+    """default:KEY=VALUE,... and PATH:KEY=VALUE,... (a path that exists before the last colon)."""
+    spec = parse_potential_spec("default:device=cpu,dtype=float64,chunk_size=4")
+    assert spec.kind == "default" and spec.options == (("device", "cpu"), ("dtype", "float64"), ("chunk_size", "4"))
+    assert spec.int_option("chunk_size", None) == 4 and spec.label == "default"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run-2").mkdir()
+    spec = parse_potential_spec("run-2:device=cuda:1")
+    assert (spec.kind, spec.path, spec.option("device")) == ("checkpoint", "run-2", "cuda:1")
+    absolute = spec.with_absolute_paths()
+    assert absolute.path == str(tmp_path / "run-2") and absolute.options == spec.options
+    assert parse_potential_spec(absolute.text) == absolute
+    with pytest.raises(PotentialError, match="unknown potential 'missing' in 'missing:device=cpu'"):
+        parse_potential_spec("missing:device=cpu")
+    with pytest.raises(PotentialError, match="default option chunk_size must be a positive integer, got '0'"):
+        load_potential("default:chunk_size=0")
+
+
+def test_the_shipped_models_device_option_is_checked_and_used():
+    """device=cpu gives the same numbers as no option; a device that is not there is one line at load."""
+    import torch
+    from symbreak.potentials.testing import water_molecule
+
+    molecule = water_molecule(seed=3)
+    a, b = load_potential("default").compute([molecule]), load_potential("default:device=cpu").compute([molecule])
+    assert a.energies[0] == b.energies[0] and np.array_equal(a.forces[0], b.forces[0])
+    assert load_potential("default:dtype=float64").dtype == torch.float64
+    assert "device" in one_line_error("default:device=tpu")
+    if not torch.cuda.is_available():
+        assert "sees no CUDA GPU" in one_line_error("default:device=cuda")
 
 
 def test_with_absolute_paths(tmp_path, monkeypatch):

@@ -43,14 +43,14 @@ class RankOptions:
 
 
 def wants_cuda(spec: str) -> bool:
-    """Whether the potential spec asks for a CUDA device (metatomic's device=cuda...)."""
+    """Whether the potential spec asks for a CUDA device (device=cuda... of a metatomic model, default or a checkpoint)."""
     from ..potentials.spec import parse_potential_spec
 
     try:
         parsed = parse_potential_spec(spec)
     except InputError:
         return False
-    return parsed.kind == "metatomic" and str(parsed.option("device", "cpu")).startswith("cuda")
+    return str(parsed.option("device", "cpu")).startswith("cuda")
 
 
 def choose_backend(requested: Backend, spec: str) -> str:

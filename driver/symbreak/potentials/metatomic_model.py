@@ -38,27 +38,6 @@ INSTALL_HINT = "install the extra: pip install -c constraints.txt 'symbreak[meta
 _DTYPES = ("float32", "float64")
 
 
-def _flag(key: str, text: str | None, default: bool) -> bool:
-    if text is None:
-        return default
-    value = text.strip().lower()
-    if value not in ("true", "false", "1", "0", "yes", "no"):
-        raise PotentialError(f"metatomic option {key} must be true or false, got '{text}'")
-    return value in ("true", "1", "yes")
-
-
-def _positive_int(key: str, text: str | None, default: int) -> int:
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise PotentialError(f"metatomic option {key} must be a positive integer, got '{text}'")
-    return value
-
-
 class MetatomicPotential(Potential):
     """``MetatomicPotential("model.pt", dtype=None, device="cpu")``: energies, forces, virials of a metatomic model.
 
@@ -162,11 +141,11 @@ class MetatomicPotential(Potential):
             dtype=spec.option("dtype"),
             device=spec.option("device", "cpu"),
             extensions=spec.option("extensions"),
-            chunk_size=_positive_int("chunk_size", spec.option("chunk_size"), 16),
-            max_atoms=_positive_int("max_atoms", spec.option("max_atoms"), 4096),
+            chunk_size=spec.int_option("chunk_size", 16),
+            max_atoms=spec.int_option("max_atoms", 4096),
             variant=spec.option("variant"),
-            check_consistency=_flag("check_consistency", spec.option("check_consistency"), False),
-            pack=_flag("pack", spec.option("pack"), True),
+            check_consistency=spec.flag_option("check_consistency", False),
+            pack=spec.flag_option("pack", True),
             name=spec.label,
         )
 

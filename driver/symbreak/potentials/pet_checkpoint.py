@@ -108,19 +108,26 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[PETModel, dict]:
     return model_from_checkpoint(ckpt, str(path)).eval(), dict(ckpt.get("metadata") or {})
 
 
-def load_model(path: str | os.PathLike, dtype: str = "float32", chunk_size: int | None = None) -> PETPotential:
-    """pot = load_model("model/" or "model/best.pt", dtype="float32", chunk_size=None): a PETPotential."""
+def pet_options(spec) -> dict:
+    """The keyword arguments of load_model / load_default_model that ``default:...`` or ``PATH:...`` gives."""
+    options = {"dtype": spec.option("dtype"), "device": spec.option("device"), "chunk_size": spec.int_option("chunk_size", None)}
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def load_model(path: str | os.PathLike, dtype: str = "float32", chunk_size: int | None = None,
+               device: str = "cpu") -> PETPotential:
+    """pot = load_model("model/" or "model/best.pt", dtype="float32", chunk_size=None, device="cpu"): a PETPotential."""
     model, _ = load_checkpoint(path)
-    return PETPotential(model, dtype=dtype, chunk_size=chunk_size, name=f"pet:{Path(path).name}")
+    return PETPotential(model, dtype=dtype, chunk_size=chunk_size, name=f"pet:{Path(path).name}", device=device)
 
 
-def load_default_model(dtype: str = "float32", chunk_size: int | None = None) -> PETPotential:
+def load_default_model(dtype: str = "float32", chunk_size: int | None = None, device: str = "cpu") -> PETPotential:
     """pot = load_default_model(dtype="float32"): the model shipped in symbreak/models/default.pt."""
     if not DEFAULT_MODEL.is_file():
         raise MissingFileError(
             f"the default model is not shipped yet ({DEFAULT_MODEL} is missing): "
             "train one with `symbreak train` and pass its directory instead of 'default'"
         )
-    pot = load_model(DEFAULT_MODEL, dtype=dtype, chunk_size=chunk_size)
+    pot = load_model(DEFAULT_MODEL, dtype=dtype, chunk_size=chunk_size, device=device)
     pot.name = "default"
     return pot

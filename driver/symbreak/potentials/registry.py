@@ -30,17 +30,17 @@ def load_potential(spec: str | PotentialSpec, **options) -> Potential:
 
         return ToyWater(**options)
     if parsed.kind == "default":
-        from .pet_checkpoint import load_default_model
+        from .pet_checkpoint import load_default_model, pet_options
 
-        return load_default_model(**options)
+        return load_default_model(**{**pet_options(parsed), **options})
     if parsed.kind == "qtip4pf":
         from .qtip4pf import QTIP4PF
 
         return QTIP4PF(**options)
     if parsed.kind == "checkpoint":
-        from .pet_checkpoint import load_model
+        from .pet_checkpoint import load_model, pet_options
 
-        return load_model(parsed.path, **options)
+        return load_model(parsed.path, **{**pet_options(parsed), **options})
     if parsed.kind == "metatomic":
         from .metatomic_model import MetatomicPotential
 

@@ -7,6 +7,9 @@ Forms (serve, run, study, evaluate, audit and the in-process i-PI PES all take t
 
   toy | default | qtip4pf              the analytic toy water, the shipped model, the LAMMPS reference
   PATH                                 a checkpoint (file or folder) written by `symbreak train`
+  default:KEY=VALUE,... | PATH:KEY=VALUE,...   the shipped model or a checkpoint with options: dtype
+                                       (float32|float64, default float32), device (cpu, cuda, cuda:1; default
+                                       cpu), chunk_size (structures per model call)
   metatomic:PATH[:KEY=VALUE,...]       an exported metatomic model (extra: symbreak[metatomic]); options are
                                        separated by commas or, inside i-PI's own option strings, semicolons; keys:
                                        dtype (float32|float64, default: the model's), device (default cpu),
@@ -51,6 +54,13 @@ METATOMIC_OPTIONS = {
     "pack": "true or false (isolated structures packed into one model system)",
 }
 
+#: option keys of the shipped model and of checkpoints (default:KEY=VALUE,..., PATH:KEY=VALUE,...)
+PET_OPTIONS = {
+    "dtype": "float32 or float64",
+    "device": "a torch device, e.g. cpu or cuda",
+    "chunk_size": "a positive integer",
+}
+
 SPEC_HELP = (
     "toy, default, qtip4pf, a checkpoint path, metatomic:MODEL.pt[:key=value,...] "
     "or ase:MODULE:FACTORY[:JSON-kwargs]"
@@ -74,11 +84,34 @@ class PotentialSpec:
     factory: str | None = None
     #: ase: the factory's keyword arguments, as JSON text (an object)
     arguments: str = "{}"
-    #: metatomic: (key, value) pairs in the order given
+    #: metatomic, default, checkpoint: (key, value) pairs in the order given
     options: tuple[tuple[str, str], ...] = ()
 
     def option(self, key: str, default: str | None = None) -> str | None:
         return dict(self.options).get(key, default)
+
+    def int_option(self, key: str, default: int | None) -> int | None:
+        """The option ``key`` as a positive integer (``default`` when absent); PotentialError otherwise."""
+        text = self.option(key)
+        if text is None:
+            return default
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise PotentialError(f"{self.kind} option {key} must be a positive integer, got '{text}'")
+        return value
+
+    def flag_option(self, key: str, default: bool) -> bool:
+        """The option ``key`` as true/false (1/0, yes/no; ``default`` when absent); PotentialError otherwise."""
+        text = self.option(key)
+        if text is None:
+            return default
+        value = text.strip().lower()
+        if value not in ("true", "false", "1", "0", "yes", "no"):
+            raise PotentialError(f"{self.kind} option {key} must be true or false, got '{text}'")
+        return value in ("true", "1", "yes")
 
     def factory_kwargs(self) -> dict:
         return json.loads(self.arguments)
@@ -87,12 +120,13 @@ class PotentialSpec:
         """The same spec with its files as absolute paths, for processes that run in another folder."""
         if self.kind == "checkpoint":
             path = os.path.abspath(self.path)
-            return PotentialSpec(kind="checkpoint", text=path, path=path)
+            return PotentialSpec(kind="checkpoint", text=path + _options_text(self.options), path=path,
+                                 options=self.options)
         if self.kind == "metatomic":
             path = os.path.abspath(self.path)
             options = tuple((k, os.path.abspath(v) if k == "extensions" else v) for k, v in self.options)
-            tail = (":" + ",".join(f"{k}={v}" for k, v in options)) if options else ""
-            return PotentialSpec(kind="metatomic", text=f"metatomic:{path}{tail}", path=path, options=options)
+            return PotentialSpec(kind="metatomic", text=f"metatomic:{path}{_options_text(options)}", path=path,
+                                 options=options)
         if self.kind == "ase" and self.module.endswith(".py"):
             module = os.path.abspath(self.module)
             return PotentialSpec(kind="ase", text=f"ase:{module}:{self.factory}:{self.arguments}", module=module,
@@ -118,12 +152,19 @@ def parse_potential_spec(text: str) -> PotentialSpec:
         raise PotentialError(f"empty potential: use {SPEC_HELP}")
     if text in POTENTIAL_NAMES:
         return PotentialSpec(kind=text, text=text)
+    if text.startswith("default:"):
+        return PotentialSpec(kind="default", text=text, options=_parse_options(text[len("default:"):], text, "default"))
     if text.startswith("metatomic:"):
         return _parse_metatomic(text)
     if text.startswith("ase:"):
         return _parse_ase(text)
     if os.path.exists(text):
         return PotentialSpec(kind="checkpoint", text=text, path=text)
+    head, tail = _split_options(text)
+    if tail is not None:
+        if not os.path.exists(head):
+            raise PotentialError(f"unknown potential '{head}' in '{text}' (no such name or file): use {SPEC_HELP}")
+        return PotentialSpec(kind="checkpoint", text=text, path=head, options=_parse_options(tail, text, "checkpoint"))
     prefix = text.split(":", 1)[0]
     if ":" in text and prefix not in ("metatomic", "ase"):
         raise PotentialError(f"unknown potential kind '{prefix}:' in '{text}': use {SPEC_HELP}")
@@ -132,17 +173,30 @@ def parse_potential_spec(text: str) -> PotentialSpec:
 
 def _parse_metatomic(text: str) -> PotentialSpec:
     rest = text[len("metatomic:"):]
-    options: tuple[tuple[str, str], ...] = ()
-    # options follow the last colon when that part holds key=value pairs (paths may contain colons)
-    head, sep, tail = rest.rpartition(":")
-    if sep and "=" in tail:
-        rest, options = head, _parse_options(tail, text)
+    rest, tail = _split_options(rest)
+    options = () if tail is None else _parse_options(tail, text, "metatomic")
     if not rest:
         raise PotentialError(f"'{text}' names no model file: use metatomic:PATH[:key=value,...]")
     return PotentialSpec(kind="metatomic", text=text, path=rest, options=options)
 
 
-def _parse_options(tail: str, text: str) -> tuple[tuple[str, str], ...]:
+def _split_options(text: str) -> tuple[str, str | None]:
+    """("model.pt", "device=cuda:1") from "model.pt:device=cuda:1": the options begin at the last colon whose next
+    part holds a "=" (paths and values such as cuda:1 may hold colons); (text, None) without options."""
+    colon = len(text)
+    while (colon := text.rfind(":", 0, colon)) >= 0:
+        if "=" in text[colon + 1:].split(":", 1)[0]:
+            return text[:colon], text[colon + 1:]
+    return text, None
+
+
+def _options_text(options: tuple[tuple[str, str], ...]) -> str:
+    """":key=value,..." as a spec ends with them, "" without options."""
+    return (":" + ",".join(f"{k}={v}" for k, v in options)) if options else ""
+
+
+def _parse_options(tail: str, text: str, kind: str) -> tuple[tuple[str, str], ...]:
+    allowed = METATOMIC_OPTIONS if kind == "metatomic" else PET_OPTIONS
     pairs = []
     # ";" works too: i-PI splits its own option strings (-o, <parameters>) at commas
     for item in tail.replace(";", ",").split(","):
@@ -150,9 +204,9 @@ def _parse_options(tail: str, text: str) -> tuple[tuple[str, str], ...]:
         key, value = key.strip(), value.strip()
         if not eq or not key or not value:
             raise PotentialError(f"bad option '{item}' in '{text}': options are key=value pairs separated by commas")
-        if key not in METATOMIC_OPTIONS:
-            known = ", ".join(f"{k} ({v})" for k, v in METATOMIC_OPTIONS.items())
-            raise PotentialError(f"unknown metatomic option '{key}' in '{text}': known options are {known}")
+        if key not in allowed:
+            known = ", ".join(f"{k} ({v})" for k, v in allowed.items())
+            raise PotentialError(f"unknown {kind} option '{key}' in '{text}': known options are {known}")
         pairs.append((key, value))
     return tuple(pairs)
 

@@ -21,6 +21,7 @@ import torch
 
 from ...core.errors import InputError
 from ..base import Evaluation, Potential, Structure, split_batch
+from ..spec import PotentialError
 from .batch import collate, topology
 from .model import PETModel
 
@@ -36,6 +37,21 @@ def as_dtype(dtype: str | torch.dtype) -> torch.dtype:
     raise InputError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
 
 
+def as_device(device: str | torch.device) -> torch.device:
+    """as_device("cuda") -> torch.device("cuda"); a one-line InputError for a bad name or a device not there."""
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise PotentialError(f"device must be cpu, cuda or cuda:N, got {device!r}") from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise PotentialError(f"device {device} asked for, but this torch ({torch.__version__}) sees no CUDA GPU: use cpu")
+    if parsed.type == "cuda" and parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise PotentialError(f"device {device} asked for, but only {torch.cuda.device_count()} CUDA GPU(s) are visible")
+    if parsed.type not in ("cpu", "cuda"):
+        raise PotentialError(f"device must be cpu, cuda or cuda:N, got {device!r}")
+    return parsed
+
+
 class PETPotential(Potential):
     """PETPotential(model, dtype="float32", chunk_size=None): energies, forces, virials from a PETModel.
 
@@ -46,9 +62,10 @@ class PETPotential(Potential):
     name = "pet"
 
     def __init__(self, model: PETModel, dtype: str | torch.dtype = "float32", chunk_size: int | None = None,
-                 name: str | None = None, max_atoms_per_call: int | None = 800):
+                 name: str | None = None, max_atoms_per_call: int | None = 800, device: str | torch.device = "cpu"):
         self.dtype = as_dtype(dtype)
-        self.model = model.to(self.dtype).eval()
+        self.device = as_device(device)
+        self.model = model.to(dtype=self.dtype, device=self.device).eval()
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.chunk_size = chunk_size
@@ -71,13 +88,14 @@ class PETPotential(Potential):
         h = self.model.hypers
         topologies = [topology(s, h.cutoff) for s in structures]
         batch = collate(topologies, [s.positions for s in structures], [s.cell for s in structures], h.species, self.dtype)
-        energies, forces, virials = self.model.compute(batch)
-        forces = forces.detach().to(torch.float64).numpy()
+        energies, forces, virials = self.model.compute(batch.to(self.device))
+        energies, forces, virials = (t.detach().to(device="cpu", dtype=torch.float64) for t in (energies, forces, virials))
+        forces = forces.numpy()
         splits = np.cumsum([s.n_atoms for s in structures])[:-1]
         return Evaluation(
-            energies.detach().to(torch.float64).numpy(),
+            energies.numpy(),
             [f.copy() for f in np.split(forces, splits)],
-            virials.detach().to(torch.float64).numpy(),
+            virials.numpy(),
             [{} for _ in structures],
         )
 
@@ -87,4 +105,5 @@ class PETPotential(Potential):
         return (
             f"{self.name}: PET-style, {h.n_blocks}x{h.n_layers} layers, width {h.d_model}, "
             f"cutoff {h.cutoff} A, {n_params} parameters, {str(self.dtype).replace('torch.', '')}"
+            + ("" if self.device.type == "cpu" else f", {self.device}")
         )
