@@ -65,10 +65,15 @@ def test_verdict_adds_the_model_error_and_the_nve_drift(toy_probe):
     assert "not trained" not in verdict("toy", [toy_probe("l2")], [error], [], "qtip4pf", foreign=False)[-1]
 
 
-@pytest.mark.parametrize("names", [("l2",), ("invariant",), ("l1", "invariant")])
+@pytest.mark.parametrize("names", [("l2",), ("invariant",), ("l1", "invariant"), ()])
 def test_figure_png_is_a_png_of_the_expected_size(toy_probe, names):
-    """figure_png returns PNG bytes, 11 x 4.2 in at 110 dpi, for broken, invariant and mixed reports."""
-    png = figure_png(make_report([toy_probe(n) for n in names]))
+    """figure_png returns PNG bytes, 11 x 4.2 in at 110 dpi, for broken, invariant, mixed and crystal-only
+    (no probe) reports, without a warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        png = figure_png(make_report([toy_probe(n) for n in names]))
     assert png.startswith(PNG_MAGIC)
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (1210, 462)

@@ -137,7 +137,11 @@ def figure_png(report: AuditReport) -> bytes:
     left.set_xlabel("strategy (evaluations per call)")
     left.set_ylabel("force symmetry error vs 3i / meV/A")
     left.set_title("symmetry error by grid (dashed: model error)", fontsize=10)
-    left.legend(fontsize=8)
+    if report.systems:
+        left.legend(fontsize=8)
+    else:  # a crystal-only audit: its table is on the page, the symmetry-error panel has nothing to draw
+        left.text(0.5, 0.5, "no molecule, liquid or ice probe in this audit", ha="center", va="center",
+                  transform=left.transAxes, fontsize=9)
 
     probes = [p for p in report.systems if not p.invariant]
     if probes:
