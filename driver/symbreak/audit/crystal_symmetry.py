@@ -21,6 +21,7 @@ stops at ``random_steps`` without converging, as such a run would in practice.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 from ..core.structure import Structure
@@ -64,7 +65,10 @@ def _relax(structure: Structure, calculator, cell_relaxed: bool, steps: int, fma
     atoms = structure.to_atoms()
     atoms.calc = calculator
     optimizer = BFGS(FrechetCellFilter(atoms) if cell_relaxed else atoms, logfile=None)
-    converged = bool(optimizer.run(fmax=fmax, steps=steps))
+    with warnings.catch_warnings():
+        # the filter's matrix logarithm of a near-identity deformation: scipy warns of errors of ~1e-13
+        warnings.filterwarnings("ignore", message="logm result may be inaccurate", category=RuntimeWarning)
+        converged = bool(optimizer.run(fmax=fmax, steps=steps))
     energy = float(atoms.get_potential_energy()) / (len(atoms) // 3)
     return Structure.from_atoms(atoms), int(optimizer.nsteps), converged, energy
 
