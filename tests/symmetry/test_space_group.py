@@ -38,3 +38,15 @@ def test_a_perturbation_loses_the_group_at_its_size_and_symmetrizing_restores_it
 def test_an_isolated_structure_has_no_space_group():
     with pytest.raises(InputError, match="periodic"):
         space_group(Structure(np.zeros((3, 3)), np.array([8, 1, 1]), None), 1e-3)
+
+
+def test_no_rms_from_symmetry_where_no_symmetry_is_left():
+    """A structure shaken far beyond 0.1 A is P1 at every tolerance: its distance from 'the symmetrized structure'
+    (itself) is not a measurement, so rms_from_symmetry is None while the raw number is ~0."""
+    crystal = ice_polymorph("II")
+    rng = np.random.default_rng(1)
+    shaken = Structure(crystal.positions + rng.normal(scale=0.3, size=crystal.positions.shape), crystal.numbers,
+                       crystal.cell)
+    scan = space_group_scan(shaken)
+    assert set(scan.numbers) == {1} and scan.rms_displacement < 1e-10 and scan.rms_from_symmetry is None
+    assert space_group_scan(crystal).rms_from_symmetry == space_group_scan(crystal).rms_displacement

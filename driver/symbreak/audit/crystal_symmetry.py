@@ -110,6 +110,10 @@ def crystal_symmetry_probe(potential: str, polymorphs=("XI", "II"), *, steps: in
     return rows
 
 
+def _rms_text(rms: float | None) -> str:
+    return "-" if rms is None else f"{rms:.2e}"
+
+
 def crystal_symmetry_table(rows: list[CrystalSymmetryRow]) -> str:
     """Usage: print(crystal_symmetry_table(rows)) -> the space group of every minimum by tolerance, as text."""
     tolerances = rows[0].scan.tolerances if rows else ()
@@ -120,9 +124,10 @@ def crystal_symmetry_table(rows: list[CrystalSymmetryRow]) -> str:
         lines.append(f"{r.polymorph:8s}{'relaxed' if r.cell_relaxed else 'fixed':8s}{r.method:10s}"
                      + "".join(f"{s:>16s}" for s in r.scan.symbols)
                      + f"{'kept' if r.lost_at is None else format(r.lost_at, '.0e'):>13s}"
-                     + f"{r.scan.rms_displacement:>13.2e}{r.steps:>6d}{'' if r.converged else '*'}")
+                     + f"{_rms_text(r.scan.rms_from_symmetry):>13s}{r.steps:>6d}{'' if r.converged else '*'}")
     lines.append("(* not converged: the step limit; space groups by spglib at each tolerance in A; "
-                 "'lost at': the largest tolerance at which the built crystal's group is not found)")
+                 "'lost at': the largest tolerance at which the built crystal's group is not found; "
+                 "RMS dev: from the structure symmetrized at 1e-1 A, - where no symmetry is left there)")
     return "\n".join(lines)
 
 

@@ -56,10 +56,11 @@ def crystal_verdict(rows) -> str | None:
     for method in dict.fromkeys(r.method for r in rows):
         mine = [r for r in rows if r.method == method]
         worst = max(mine, key=lambda r: -1.0 if r.lost_at is None else r.lost_at)
-        rms = max(r.scan.rms_displacement for r in mine)
+        measured = [r.scan.rms_from_symmetry for r in mine if r.scan.rms_from_symmetry is not None]
         kept = "keeps it at " if worst.lost_at is None else "loses it at "
-        parts.append(f"{method} {kept}{_tolerance(worst.lost_at)} (atoms at most {_g(rms)} A RMS from their "
-                     "symmetrized positions)")
+        where = (f"atoms at most {_g(max(measured))} A RMS from their symmetrized positions" if measured
+                 else "no symmetry left even at 1e-1 A")
+        parts.append(f"{method} {kept}{_tolerance(worst.lost_at)} ({where})")
     crystals = ", ".join(dict.fromkeys(f"{r.polymorph} ({r.crystal_symbol})" for r in rows))
     return (f"Relaxing proton-ordered ice {crystals} at fixed and relaxed cell, each method keeps or loses the "
             "crystal's space group (spglib, 1e-1 to 1e-5 A): " + "; ".join(parts) + ".")
@@ -226,12 +227,14 @@ def write_html(report: AuditReport, path, png: bytes | None = None) -> None:
             "<h2>Crystal symmetry under relaxation (spglib space group by tolerance)</h2>",
             "<p>Each proton-ordered crystal relaxed from GenIce's symmetric cell by each method (BFGS; fixed cell, "
             "and the cell relaxed with FrechetCellFilter). 'lost at': the largest tolerance at which the built "
-            "crystal's space group is not found; RMS: distance of the atoms from the symmetrized minimum.</p>",
+            "crystal's space group is not found; RMS: distance of the atoms from the minimum symmetrized at 1e-1 A "
+            "(-: no symmetry left there).</p>",
             _table(
                 ["crystal", "cell", "method"] + [f"{t:.0e} A" for t in tolerances]
                 + ["lost at (A)", "RMS (A)", "steps", "E (eV/H2O)"],
                 [[r.polymorph, "relaxed" if r.cell_relaxed else "fixed", r.method, *r.scan.symbols,
-                  "kept" if r.lost_at is None else f"{r.lost_at:.0e}", _g(r.scan.rms_displacement, 3),
+                  "kept" if r.lost_at is None else f"{r.lost_at:.0e}",
+                  "-" if r.scan.rms_from_symmetry is None else _g(r.scan.rms_from_symmetry, 3),
                   f"{r.steps}{'' if r.converged else ' (limit)'}", _g(r.energy_per_molecule, 6)] for r in report.crystal],
             ),
         ]

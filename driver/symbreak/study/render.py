@@ -314,10 +314,12 @@ def crystal_table(rows) -> Table:
     """The space group of every relaxed crystal by spglib tolerance, with where the crystal's own is lost."""
     tolerances = rows[0].scan.tolerances
     return Table("Space group (spglib) of each method's minimum by tolerance; 'lost at': the largest tolerance at which "
-                 "the built crystal's group is not found; RMS: the atoms' distance from their symmetrized positions",
+                 "the built crystal's group is not found; RMS: the atoms' distance from their positions symmetrized at 1e-1 A "
+                 "(-: no symmetry left there)",
                  ("crystal", "cell", "method", *(f"{t:.0e} A" for t in tolerances), "lost at / A", "RMS / A", "steps"),
                  tuple((r.polymorph, "relaxed" if r.cell_relaxed else "fixed", r.method, *r.scan.symbols,
-                        "kept" if r.lost_at is None else f"{r.lost_at:.0e}", r.scan.rms_displacement,
+                        "kept" if r.lost_at is None else f"{r.lost_at:.0e}",
+                        "-" if r.scan.rms_from_symmetry is None else r.scan.rms_from_symmetry,
                         f"{r.steps}{'' if r.converged else ' (limit)'}") for r in rows))
 
 

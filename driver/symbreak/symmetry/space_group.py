@@ -35,6 +35,11 @@ class SpaceGroupScan:
     #: A: RMS distance of the atoms from the structure symmetrized at the loosest tolerance (its group there)
     rms_displacement: float
 
+    @property
+    def rms_from_symmetry(self) -> float | None:
+        """``rms_displacement``, or None where even the loosest tolerance finds no symmetry (P1: nothing to measure)."""
+        return None if self.numbers[0] == 1 else self.rms_displacement
+
     def lost_at(self, number: int) -> float | None:
         """The largest tolerance at which space group ``number`` is not found (None: found at every tolerance)."""
         return next((t for t, n in zip(self.tolerances, self.numbers) if n != number), None)
