@@ -15,7 +15,8 @@ energy by averaging), the proton-ordering differences within each phase and how 
 wrong where q-TIP4P/F's difference is at least 0.5 meV/H2O; with --heldout-liquid, the force RMSE of the
 216-molecule held-out liquid as a fraction of the reference force std. Then each goal, met or not:
   tau >= 0.9, relative-energy error <= 1 meV/H2O rms, symmetry error <= 0.01 meV/H2O rms,
-  no proton-ordering sign wrong, liquid force RMSE / std <= 9.3 % (the third model's).
+  no proton-ordering sign wrong, liquid force RMSE / std <= 9.3 % (the third model's), and the cost of an MD
+  step of 64 H2O (plain and 2i) at most 1.5x the shipped model's.
 """
 
 from __future__ import annotations
@@ -48,6 +49,27 @@ def liquid_force_ratio(model: str, path: str) -> tuple[float, int]:
     return rmse / float(np.std(reference)), len(frames)
 
 
+def step_cost(model: str, old: str = "default", repeats: int = 5) -> dict[str, dict[str, float]]:
+    """ms per MD-step call (the server's strategy.compute) of 64 H2O, plain and 2i, for ``old`` and ``model``:
+    the calls interleaved, best of ``repeats`` each (a shared machine's noise hits both models alike)."""
+    from symbreak.potentials import testing
+    from symbreak.potentials.registry import load_potential
+    from symbreak.symmetry.strategies import parse_strategy
+
+    box = testing.water_box(n_per_side=4, seed=1)
+    calls = {(name, strategy): parse_strategy(strategy, load_potential(spec), diagnostics=True)
+             for name, spec in (("old", old), ("new", model)) for strategy in ("plain", "2i")}
+    best = {key: float("inf") for key in calls}
+    for key, call in calls.items():
+        call.compute([box])  # warm-up
+    for _ in range(repeats):
+        for key, call in calls.items():
+            t0 = time.perf_counter()
+            call.compute([box])
+            best[key] = min(best[key], 1000 * (time.perf_counter() - t0))
+    return {name: {strategy: best[(name, strategy)] for strategy in ("plain", "2i")} for name in ("old", "new")}
+
+
 def main(argv=None) -> int:
     from symbreak.analysis.polymorphs import compare_polymorphs, comparison_table
     from symbreak.study.polymorph_energies import REFERENCE, polymorph_cells, polymorph_energies
@@ -64,6 +86,9 @@ def main(argv=None) -> int:
     p.add_argument("--heldout-liquid", default=None, metavar="FILE",
                    help="test.xyz of `symbreak dataset --set heldout`: adds the held-out liquid force error")
     p.add_argument("--json", default=None, metavar="FILE", help="write the figures as JSON too")
+    p.add_argument("--cost-against", default="default", metavar="SPEC",
+                   help="the old model whose cost per MD step (64 H2O, plain and 2i) the model's must stay within "
+                        "1.5x of (default: the shipped model; 'none' skips)")
     a = p.parse_args(argv)
     if len(a.seeds) < 2:
         p.error("--seeds needs at least two proton patterns")
@@ -118,6 +143,13 @@ def main(argv=None) -> int:
         print(f"held-out liquid ({n} frames): force RMSE / reference force std = {100 * ratio:.2f} %")
         figures["heldout_liquid_force_rmse_over_std"] = ratio
         goals.append(("held-out liquid force RMSE / std <= 9.3 %", ratio <= 0.093, f"{100 * ratio:.2f} %"))
+    if a.cost_against != "none":
+        cost = step_cost(a.model, a.cost_against)
+        ratio = max(cost["new"][k] / cost["old"][k] for k in ("plain", "2i"))
+        print("ms per MD-step call of 64 H2O (best of 5, interleaved): " + ", ".join(
+            f"{k} {cost['old'][k]:.0f} -> {cost['new'][k]:.0f}" for k in ("plain", "2i")) + f" (old {a.cost_against})")
+        figures["ms_per_step_64"] = cost
+        goals.append((f"cost per MD step <= 1.5x {a.cost_against}'s (plain and 2i, 64 H2O)", ratio <= 1.5, f"{ratio:.2f}x"))
     print(f"\ngoals ({time.perf_counter() - start:.0f} s):")
     for text, met, value in goals:
         print(f"  [{'met' if met else 'NOT met'}] {text}: {value}")

@@ -5,6 +5,8 @@
 #                                                                 # training-runs/default-v4/run4/) when it exists
 #   DEVICE=cuda bash training-runs/default-v4/train.sh          # the same run on a GPU
 #   MINUTES=60 DATA=/work/data4 OUT=/work/run4 bash training-runs/default-v4/train.sh
+#   ATTEMPT=3 bash training-runs/default-v4/train.sh            # attempt 3: from attempt 2's best.pt (OUT), the
+#                                                                 # consistency term on, into OUT3 (default run4c)
 #
 # The data (q-TIP4P/F by LAMMPS, sampled by i-PI; ~12 minutes of one core) is made first when missing.
 # Every epoch writes OUT/best.pt, OUT/last.pt and OUT/log.tsv; a second call continues from OUT/last.pt.
@@ -29,6 +31,18 @@ if [ ! -f "$OUT/last.pt" ] && [ -f training-runs/default-v4/run4/last.pt ]; then
     cp training-runs/default-v4/run4/{best.pt,last.pt,log.tsv,config.json} "$OUT/"
 fi
 common=(--train "$DATA/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT" --device "$DEVICE" --max-minutes "$MINUTES")
+if [ "${ATTEMPT:-2}" = 3 ]; then
+    # attempt 3: the forces have settled in attempt 2, so the energy weight goes up (relative energies of phases
+    # are learned from the energy labels alone) and the consistency term (|dE/dtheta|^2 per atom, 9x more
+    # invariant energies in session 6's comparison) works on the symmetry goal
+    OUT3=${OUT3:-run4c}
+    common=(--train "$DATA/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT3" --device "$DEVICE" --max-minutes "$MINUTES")
+    if [ -f "$OUT3/last.pt" ]; then
+        exec "$SYMBREAK" train "${common[@]}" --resume --refit-baseline
+    fi
+    exec "$SYMBREAK" train "${common[@]}" --init "$OUT/best.pt" --epochs 3 --lr 5e-5 --batch-size 4 --threads 1 \
+        --seed 5 --energy-weight 300 --consistency-weight 1000 --refit-baseline
+fi
 if [ -f "$OUT/last.pt" ]; then
     "$SYMBREAK" train "${common[@]}" --resume --refit-baseline
 else
