@@ -14,6 +14,8 @@ its symmetry error. The tolerance at which the group is lost measures how far
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,13 +55,23 @@ def _spglib():
     return spglib
 
 
+@contextmanager
+def _quiet_spglib():
+    """spglib 2.x warns (DeprecationWarning) on calls while its module-wide old error handling is on; the None it
+    returns is what we handle, and its global switch is the user's to set."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Set OLD_ERROR_HANDLING", category=DeprecationWarning)
+        yield
+
+
 def space_group(structure: Structure, tolerance: float) -> tuple[int, str]:
     """Usage: space_group(crystal, 1e-3) -> (148, "R-3 (148)"): the space group spglib finds at that tolerance (A)."""
     if structure.cell is None:
         raise InputError("a space group needs a periodic structure (a cell)")
     spglib = _spglib()
     cell = (structure.cell, structure.positions @ np.linalg.inv(structure.cell), structure.numbers)
-    dataset = spglib.get_symmetry_dataset(cell, symprec=tolerance)
+    with _quiet_spglib():
+        dataset = spglib.get_symmetry_dataset(cell, symprec=tolerance)
     if dataset is None:
         return 1, "P1 (1)"
     return int(dataset.number), f"{dataset.international} ({int(dataset.number)})"
@@ -73,7 +85,8 @@ def symmetrized(structure: Structure, tolerance: float) -> Structure:
     """
     spglib = _spglib()
     frac = structure.positions @ np.linalg.inv(structure.cell)
-    symmetry = spglib.get_symmetry((structure.cell, frac, structure.numbers), symprec=tolerance)
+    with _quiet_spglib():
+        symmetry = spglib.get_symmetry((structure.cell, frac, structure.numbers), symprec=tolerance)
     if symmetry is None:
         return structure
     total = np.zeros_like(frac)
