@@ -54,6 +54,12 @@ Then, inside a real i-PI (NVE, 0.5 fs, verbosity high), the time of one MD step:
                within the cutoff);
   ffrotations-batch (only with --ipi-batch N) the same with ``<batch_size>N</batch_size>``
                on the inner ffsocket.
+With ``--ase SPEC`` (e.g. ``--ase 'ase:sevenn.calculator:SevenNetCalculator:{"model": "7net-0"}'``) the
+molecule's averaged call of that ASE model in process is set against one i-PI MD step through ``symbreak
+serve --potential SPEC`` (issue 23: SevenNet-0 took 12-14 s per 2i step through serve against 2.2-6.7 s in
+process, because its copies were rotated about the origin, ~90 A from the molecule in i-PI's box; isolated
+structures are now rotated about their centroid).
+
 Per-step times are i-PI's own ("t/step", every step at verbosity high), median
 over the steps after the first --warmup-steps (the initial force call and the
 TorchScript warm-up); 20 timed steps for the molecule, 4 for the box (a box step
@@ -164,6 +170,10 @@ def parse_args(argv=None):
     parser.add_argument("--ipi-batch", type=int, default=0,
                         help="also run <ffrotations> over an <ffsocket> with this <batch_size> (0: not; default %(default)s)")
     parser.add_argument("--threads", type=int, default=1, help="torch/OpenMP threads everywhere (default: %(default)s)")
+    parser.add_argument("--ase", default=None, metavar="SPEC",
+                        help="also an ase: potential (e.g. SevenNet-0) on the molecule: the averaged call in process "
+                             "against one i-PI MD step through symbreak serve")
+    parser.add_argument("--ase-steps", type=int, default=4, help="timed MD steps with --ase (default: %(default)s)")
     args = parser.parse_args(argv)
     args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     unknown = [s for s in args.systems if s not in SYSTEMS]
@@ -358,8 +368,10 @@ def report_in_process(label, methods, times, cpu, results) -> None:
 # ---------------------------------------------------------------- i-PI
 
 
-def ipi_step_time(workdir: Path, structure, vacuum: bool, config: str, args, model_path: str, steps: int):
-    """(median seconds per MD step after the warm-up steps, potential of step 0 in eV)."""
+def ipi_step_time(workdir: Path, structure, vacuum: bool, config: str, args, model_path: str, steps: int,
+                  potential: str | None = None):
+    """(median seconds per MD step after the warm-up steps, potential of step 0 in eV); ``potential``: the spec
+    served (default metatomic:MODEL_PATH)."""
     import numpy as np
     from symbreak.ipi.inputs import ForceTerm, RotationsSpec, SimulationSpec, SocketSpec, simulation_xml
     from symbreak.ipi.launch import run_simulation, symbreak_command
@@ -371,7 +383,7 @@ def ipi_step_time(workdir: Path, structure, vacuum: bool, config: str, args, mod
     name = unique_socket_name("byom")
     grid = parse_strategy_spec(args.strategy)
     if config == "serve":
-        serve = ["serve", "--potential", f"metatomic:{model_path}", "--strategy", args.strategy, "--no-diagnostics",
+        serve = ["serve", "--potential", potential or f"metatomic:{model_path}", "--strategy", args.strategy, "--no-diagnostics",
                  "--unix", "--address", name, "--quiet", "--threads", str(args.threads)]
         forcefields = [SocketSpec("model", name)]
         servers = [symbreak_command(*serve, *(["--vacuum"] if vacuum else []))]
@@ -408,6 +420,29 @@ def report_ipi(label, times, potentials, n_rot, batch: int, calculator: list[flo
               "than the server through i-PI)")
     diff = max(abs(a - b) for k in times for a, b in zip(potentials["serve"], potentials[k]))
     print(f"  step-0 averaged potential: serve {potentials['serve'][0]:.6f} eV; the others differ by at most {diff:.1e} eV")
+
+
+def report_ase_model(spec: str, args, workdir: Path) -> None:
+    """--ase SPEC: the same averaged call of one molecule in process and as one i-PI MD step through serve."""
+    from symbreak.potentials import testing
+    from symbreak.potentials.registry import load_potential
+    from symbreak.symmetry.strategies import parse_strategy
+
+    molecule = testing.water_molecule(seed=0)
+    averaged = parse_strategy(args.strategy, load_potential(spec), diagnostics=False)
+    averaged.compute([molecule])  # warm-up (model set-up, the first neighbour lists)
+    calls, steps = [], []
+    for r in range(args.repeats):
+        t0 = time.perf_counter()
+        averaged.compute([molecule])
+        calls.append(time.perf_counter() - t0)
+        seconds, _ = ipi_step_time(workdir / f"ase-serve-{r}", molecule, True, "serve", args, "", args.ase_steps,
+                                   potential=spec)
+        steps.append(seconds)
+    print(f"\n{spec}, molecule, {args.strategy}: in process {1e3 * min(calls):.0f} ms per call (best), "
+          f"through serve {1e3 * min(steps):.0f} ms per i-PI MD step (best of {args.repeats} runs of "
+          f"{args.ase_steps} steps); serve / in-process {statistics.median(steps) / statistics.median(calls):.2f}x "
+          f"median, {min(steps) / min(calls):.2f}x best (the server should add little to a slow model)")
 
 
 # ---------------------------------------------------------------- main
@@ -481,6 +516,8 @@ def main(argv=None) -> int:
                         potentials[c].append(energy)
                 report_ipi(f"{label} ({structure.n_atoms} atoms), {steps} timed steps after {args.warmup_steps}",
                            times, potentials, spec.evaluations, args.ipi_batch, calculator_times.get(label))
+        if args.ase:
+            report_ase_model(args.ase, args, Path(tmp))
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (1 min)")
     return 0
 
