@@ -38,7 +38,7 @@ def as_dtype(dtype: str | torch.dtype) -> torch.dtype:
 
 
 def as_device(device: str | torch.device) -> torch.device:
-    """as_device("cuda") -> torch.device("cuda"); a one-line InputError for a bad name or a device not there."""
+    """as_device("cuda") -> torch.device("cuda"); a one-line PotentialError for a bad name or a device not there."""
     try:
         parsed = torch.device(device)
     except (RuntimeError, TypeError):
