@@ -139,10 +139,13 @@ def wait_for_tcp_listener(host: str, port: int, timeout: float, poll: float = 0.
     elsewhere it returns at once (the client's own connect is then the test).
     DeadlineError after ``timeout`` s, worded as :func:`connect_tcp`'s.
     """
-    if listening_tcp_ports() is None or not is_local_address(host):
+    if not is_local_address(host):
         return
     deadline = time.monotonic() + timeout
-    while port not in (listening_tcp_ports() or set()):
+    while True:
+        ports = listening_tcp_ports()
+        if ports is None or port in ports:
+            return
         if time.monotonic() > deadline:
             raise DeadlineError(f"{peer} is not listening on {host}:{port} after {timeout:g} s: {hint}")
         time.sleep(poll)
