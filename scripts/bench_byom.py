@@ -272,28 +272,22 @@ def in_process_methods(model_path: str, strategy: str, l_max: int, grid: int, wo
 
 
 def rotated_copies(structure, n: int):
-    """n copies of ``structure`` under seeded random rotations (about the centroid; cell rotated too)."""
-    from scipy.spatial.transform import Rotation
-    from symbreak.core.structure import Structure
+    """n copies of ``structure`` under seeded Haar-random rotations (cell rotated too)."""
+    import numpy as np
+    from symbreak.symmetry.rotations import haar_rotations
 
-    out = []
-    centre = structure.positions.mean(axis=0)
-    for r in Rotation.random(n, random_state=0).as_matrix():
-        cell = None if structure.cell is None else structure.cell @ r.T
-        out.append(Structure((structure.positions - centre) @ r.T, structure.numbers, cell))
-    return out
+    return [structure.rotated(r) for r in haar_rotations(np.random.default_rng(0), n)]
 
 
 def laid_out(copies, cutoff: float):
-    """Isolated copies as one isolated structure, on a cubic grid farther apart than the model's cutoff."""
+    """Isolated copies as one isolated structure, placed as the metatomic adapter packs them (out of each other's range)."""
     import numpy as np
     from symbreak.core.structure import Structure
+    from symbreak.potentials.metatomic_model import packing_shifts
 
-    spacing = max(float(np.ptp(c.positions, axis=0).max()) for c in copies) + cutoff + 1.0
-    side = int(np.ceil(len(copies) ** (1.0 / 3.0) - 1e-9))
-    points = [(i, j, k) for i in range(side) for j in range(side) for k in range(side)][:len(copies)]
-    positions = np.concatenate([c.positions + spacing * np.array(p, dtype=float) for c, p in zip(copies, points)])
-    return Structure(positions, np.concatenate([c.numbers for c in copies]), None)
+    shifts = packing_shifts(copies, cutoff)
+    return Structure(np.concatenate([c.positions - shift for c, shift in zip(copies, shifts)]),
+                     np.concatenate([c.numbers for c in copies]), None)
 
 
 def _first(evaluation):

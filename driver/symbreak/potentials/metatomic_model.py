@@ -38,6 +38,16 @@ INSTALL_HINT = "install the extra: pip install -c constraints.txt 'symbreak[meta
 _DTYPES = ("float32", "float64")
 
 
+def packing_shifts(structures: Sequence[Structure], cutoff: float) -> np.ndarray:
+    """(n, 3): structure k, moved by minus row k, sits centred on its own point of a cubic grid whose spacing
+    exceeds the structures' extent plus ``cutoff``: isolated structures packed into one system do not interact."""
+    n = len(structures)
+    spacing = max(float(np.ptp(s.positions, axis=0).max()) for s in structures) + cutoff + 1.0
+    side = int(np.ceil(n ** (1.0 / 3.0) - 1e-9))
+    grid = np.array([(i, j, k) for i in range(side) for j in range(side) for k in range(side)][:n], dtype=float)
+    return np.array([s.positions.mean(axis=0) for s in structures]) - spacing * (grid - grid.mean(axis=0))
+
+
 class MetatomicPotential(Potential):
     """``MetatomicPotential("model.pt", dtype=None, device="cpu")``: energies, forces, virials of a metatomic model.
 
@@ -201,12 +211,7 @@ class MetatomicPotential(Potential):
         from metatomic.torch import System
 
         n = len(structures)
-        extent = max(float(np.ptp(s.positions, axis=0).max()) for s in structures)
-        spacing = extent + self.cutoff + 1.0
-        side = int(np.ceil(n ** (1.0 / 3.0) - 1e-9))
-        grid = np.array([(i, j, k) for i in range(side) for j in range(side) for k in range(side)][:n], dtype=float)
-        offsets = spacing * (grid - grid.mean(axis=0))
-        centres = np.array([s.positions.mean(axis=0) for s in structures]) - offsets
+        centres = packing_shifts(structures, self.cutoff)
         as_tensor = partial(torch.tensor, dtype=self.dtype, device=self.device)
         if len({s.n_atoms for s in structures}) == 1:
             positions = as_tensor(np.stack([s.positions for s in structures]), requires_grad=True)
@@ -243,16 +248,13 @@ class MetatomicPotential(Potential):
 
         grads = torch.autograd.grad(energies.sum(), leaves + strains, allow_unused=True)
         n = len(structures)
-        if stacked:
-            g_pos, g_strain = grads
-            pos = [None] * n if g_pos is None else list(-g_pos.detach().cpu().double().numpy())
-            strain = [None] * n if g_strain is None else list(g_strain.detach().cpu().double().numpy())
-        else:
-            pos = [None if g is None else -g.detach().cpu().double().numpy() for g in grads[:n]]
-            strain = [None if g is None else g.detach().cpu().double().numpy() for g in grads[n:]]
+        arrays = [None if g is None else g.detach().cpu().double().numpy() for g in grads]
+        if stacked:  # one (n, ...) array each: its rows are the structures'
+            arrays = [[None] * n if a is None else list(a) for a in arrays]
+        pos, strain = (arrays[0], arrays[1]) if stacked else (arrays[:n], arrays[n:])
         forces, virials = [], np.zeros((n, 3, 3))
         for b, s in enumerate(structures):
-            forces.append(np.zeros((s.n_atoms, 3)) if pos[b] is None else pos[b])
+            forces.append(np.zeros((s.n_atoms, 3)) if pos[b] is None else -pos[b])
             if strain[b] is not None:
                 virials[b] = -strain[b].T
         return Evaluation(energies.detach().cpu().double().numpy(), forces, virials, [{} for _ in structures])
