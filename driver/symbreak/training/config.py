@@ -1,4 +1,4 @@
-"""Training settings (TrainConfig) with documented defaults, and the device check: what every training module reads.
+"""Training settings (TrainConfig) with documented defaults: what every training module reads.
 
     config = TrainConfig(epochs=20, batch_size=4, energy_weight=1000, device="cpu")
     config.validate()                          # InputError naming the first invalid setting
@@ -9,21 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-import torch
-
 from ..core.errors import InputError
-
-
-def check_device(device: str) -> None:
-    """InputError (one line) for a device torch does not know or this machine does not have."""
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InputError(f"--device {device!r} is not a torch device (use cpu, cuda or cuda:N)") from None
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"--device {device}: this torch has no usable CUDA device (torch {torch.__version__})")
-    if parsed.type not in ("cpu", "cuda"):
-        raise InputError(f"--device {device}: only cpu and cuda are supported")
+from ..potentials.pet.potential import as_device
 
 
 @dataclass
@@ -75,7 +62,7 @@ class TrainConfig:
             raise InputError("--rotated-copies > 1 needs the random augmentation (drop --no-augment): unrotated copies are identical")
         if not math.isfinite(self.consistency_weight) or self.consistency_weight < 0:
             raise InputError(f"--consistency-weight must be >= 0, got {self.consistency_weight}")
-        check_device(self.device)
+        as_device(self.device, "--device")
 
 
     @classmethod
@@ -85,4 +72,4 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-__all__ = ["TrainConfig", "check_device"]
+__all__ = ["TrainConfig"]

@@ -37,18 +37,20 @@ def as_dtype(dtype: str | torch.dtype) -> torch.dtype:
     raise InputError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
 
 
-def as_device(device: str | torch.device) -> torch.device:
-    """as_device("cuda") -> torch.device("cuda"); a one-line PotentialError for a bad name or a device not there."""
+def as_device(device: str | torch.device, option: str = "device") -> torch.device:
+    """as_device("cuda") -> torch.device("cuda"); a one-line PotentialError, naming ``option`` (e.g. "--device"),
+    for a name torch does not know, a device type other than cpu and cuda, or a GPU this machine does not have."""
     try:
         parsed = torch.device(device)
     except (RuntimeError, TypeError):
-        raise PotentialError(f"device must be cpu, cuda or cuda:N, got {device!r}") from None
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise PotentialError(f"device {device} asked for, but this torch ({torch.__version__}) sees no CUDA GPU: use cpu")
-    if parsed.type == "cuda" and parsed.index is not None and parsed.index >= torch.cuda.device_count():
-        raise PotentialError(f"device {device} asked for, but only {torch.cuda.device_count()} CUDA GPU(s) are visible")
+        raise PotentialError(f"{option} {device!r} is not a torch device (use cpu, cuda or cuda:N)") from None
     if parsed.type not in ("cpu", "cuda"):
-        raise PotentialError(f"device must be cpu, cuda or cuda:N, got {device!r}")
+        raise PotentialError(f"{option} {device}: only cpu and cuda are supported")
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise PotentialError(f"{option} {device}: no usable CUDA device: this torch ({torch.__version__}) sees no "
+                             "CUDA GPU; use cpu")
+    if parsed.type == "cuda" and parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise PotentialError(f"{option} {device}: only {torch.cuda.device_count()} CUDA GPU(s) are visible")
     return parsed
 
 
