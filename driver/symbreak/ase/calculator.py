@@ -77,10 +77,8 @@ class SymbreakCalculator(Calculator):
         super().__init__(**kwargs)
         if workers > 1:
             from ..distributed import start_local_ranks
-            from ..potentials.spec import parse_potential_spec
 
-            self.potential = start_local_ranks(parse_potential_spec(potential).with_absolute_paths().text, workers,
-                                               chunk_size=chunk_size)
+            self.potential = start_local_ranks(potential, workers, chunk_size=chunk_size)  # children share our cwd
         else:
             self.potential = as_potential(potential)
         self.strategy = parse_strategy(strategy, self.potential, chunk_size=chunk_size, diagnostics=True)
