@@ -33,3 +33,29 @@ def test_tiny_dataset(tmp_path):
     assert all(not a.pbc.any() and 0 <= a.get_potential_energy() < 0.5 for a in gas)
     # a second call reuses the finished runs
     assert generate_dataset(str(tmp_path), config, progress=lambda msg: None) == summary
+
+
+@pytest.mark.slow
+def test_polymorph_minima_are_labelled_minima_of_the_built_cells(tmp_path, capsys):
+    """Built cells and their q-TIP4P/F minima: lower energy, forces near zero, labelled with source "minima"."""
+    import ase.io
+
+    from symbreak.cli import main
+    from symbreak.training.data import read_labelled
+    from symbreak.training.dataset import polymorph_minima
+
+    path = tmp_path / "minima.xyz"
+    count = polymorph_minima(str(path), seeds=(400, 401), densities=(1.0, 1.02), relax_steps=60,
+                             repeats={"Ih": (1, 1, 1), "II": (1, 1, 1)}, progress=lambda _: None)
+    # Ih: 2 patterns x 2 densities x (built, relaxed); II is proton-ordered: one pattern
+    assert count == 8 + 4
+    frames, labelled = ase.io.read(path, ":"), read_labelled(path)
+    assert {d.source for d in labelled} == {"minima"}
+    for k in range(0, count, 2):
+        built, relaxed = frames[k].info, frames[k + 1].info
+        assert (built["stage"], relaxed["stage"]) == ("built", "relaxed")
+        assert built["polymorph"] == relaxed["polymorph"] and built["density_scale"] == relaxed["density_scale"]
+        assert labelled[k + 1].energy < labelled[k].energy
+        assert np.abs(labelled[k + 1].forces).max() < 0.05 < np.abs(labelled[k].forces).max()
+    assert main(["dataset", "--minima"]) == 2
+    assert "--output" in capsys.readouterr().err

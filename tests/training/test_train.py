@@ -179,3 +179,29 @@ def test_device_option(tmp_path, capsys):
     # the checkpoint loads on the CPU and gives what the GPU model gave to float32 precision
     pot = load_potential(str(tmp_path / "gpu"))
     assert np.isfinite(pot.compute([water_molecule(seed=62)]).energies).all()
+
+
+def test_train_cli_refits_the_readout(tmp_path, capsys):
+    train = [water_box(seed=40 + k) for k in range(3)] + [water_molecule(seed=50 + k) for k in range(2)]
+    write_labelled(tmp_path / "train.xyz", train)
+    write_labelled(tmp_path / "valid.xyz", [water_box(seed=60)])
+    out = tmp_path / "model"
+    args = ["train", "--train", str(tmp_path / "train.xyz"), "--valid", str(tmp_path / "valid.xyz"), "--out", str(out)]
+    assert main(args + ["--epochs", "1", "--batch-size", "5", "--hypers", *TINY_HYPERS]) == 0
+    capsys.readouterr()
+    assert main(args + ["--resume", "--refit-readout", "2"]) == 0  # a finished run: only the refit
+    text = capsys.readouterr().out
+    assert "no epoch left (done: 1 of --epochs 1)" in text
+    assert "readout refit" in text and "energies of 5 structures, forces of 2" in text
+    from symbreak.potentials.pet_checkpoint import load_checkpoint
+
+    _, metadata = load_checkpoint(out / "best.pt")
+    fit = metadata["readout_refit"]
+    assert fit["force_frames"] == 2 and fit["loss_after"] <= fit["loss_before"]
+    assert main(args + ["--resume", "--refit-readout", "2", "--readout-rotation-weight", "100"]) == 0
+    assert "energy over 8 orientations" in capsys.readouterr().out
+    assert load_checkpoint(out / "best.pt")[1]["readout_refit"]["rotation_copies"] == 8
+    assert main(args + ["--resume", "--refit-readout", "-1"]) == 2
+    assert "--refit-readout must be >= 0" in capsys.readouterr().err
+    assert main(args + ["--resume", "--refit-readout", "2", "--readout-rotation-weight", "1", "--readout-rotations", "1"]) == 2
+    assert "--readout-rotations >= 2" in capsys.readouterr().err

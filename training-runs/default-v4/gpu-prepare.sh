@@ -3,7 +3,8 @@
 #
 #   DATA=/work/data4 START=training-runs/default-v4/run4/best.pt bash training-runs/default-v4/gpu-prepare.sh
 #
-# gpu-carry/ then holds train.xyz.gz and valid.xyz.gz (the data made by train.sh, gzipped: ASE reads .gz),
+# gpu-carry/ then holds train.xyz.gz (with DATA/minima.xyz when present) and valid.xyz.gz (the data made by
+# train.sh, gzipped: ASE reads .gz),
 # start.pt (the checkpoint the GPU run starts from) and the ASE wheel (the device's python3 has torch, numpy,
 # scipy and matplotlib, not ASE). The device command is printed at the end; gpu-train.sh is what it runs.
 set -euo pipefail
@@ -15,7 +16,11 @@ for f in "$DATA/train.xyz" "$DATA/valid.xyz" "$START"; do
     [ -f "$f" ] || { echo "gpu-prepare: missing $f (make the data with train.sh first)" >&2; exit 2; }
 done
 mkdir -p "$CARRY"
-gzip -c "$DATA/train.xyz" > "$CARRY/train.xyz.gz"
+# the polymorphs' 0 K structures join the training data when they exist (symbreak dataset -o DATA --minima):
+# relaxed cells are where the polymorph ranking is asked, and MD frames do not pin the surface down there
+extra=()
+[ -f "$DATA/minima.xyz" ] && extra=("$DATA/minima.xyz") || echo "gpu-prepare: no $DATA/minima.xyz: MD frames only" >&2
+cat "$DATA/train.xyz" "${extra[@]}" | gzip -c > "$CARRY/train.xyz.gz"
 gzip -c "$DATA/valid.xyz" > "$CARRY/valid.xyz.gz"
 cp "$START" "$CARRY/start.pt"
 ase_version=$(.venv/bin/python -c "import ase; print(ase.__version__)")

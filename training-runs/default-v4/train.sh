@@ -7,6 +7,10 @@
 #   MINUTES=60 DATA=/work/data4 OUT=/work/run4 bash training-runs/default-v4/train.sh
 #   ATTEMPT=3 bash training-runs/default-v4/train.sh            # attempt 3: from attempt 2's best.pt (OUT), the
 #                                                                 # consistency term on, into OUT3 (default run4c)
+#   ATTEMPT=5 bash training-runs/default-v4/train.sh            # attempt 5 (the fourth model): from attempt 2's
+#                                                                 # best.pt, liquid and ice II frames repeated, 2
+#                                                                 # epochs into OUT5 (default run5), then the readout
+#                                                                 # refit
 #
 # The data (q-TIP4P/F by LAMMPS, sampled by i-PI; ~12 minutes of one core) is made first when missing.
 # Every epoch writes OUT/best.pt, OUT/last.pt and OUT/log.tsv; a second call continues from OUT/last.pt.
@@ -31,6 +35,24 @@ if [ ! -f "$OUT/last.pt" ] && [ -f training-runs/default-v4/run4/last.pt ]; then
     cp training-runs/default-v4/run4/{best.pt,last.pt,log.tsv,config.json} "$OUT/"
 fi
 common=(--train "$DATA/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT" --device "$DEVICE" --max-minutes "$MINUTES")
+if [ "${ATTEMPT:-2}" = 5 ]; then
+    # attempt 5: the liquid (held-out liquid forces had got worse) and ice II (15 meV/H2O too low) weigh more: their
+    # frames are repeated (2x, 3x) so that every epoch sees them under more rotations; then the readout refit with
+    # energy weight 1000 and the rotation term (README.md here: the grid that chose them)
+    OUT5=${OUT5:-run5}
+    WEIGHTED=${WEIGHTED:-data5}
+    [ -f "$WEIGHTED/train.xyz" ] || .venv/bin/python training-runs/default-v4/repeat_frames.py "$DATA/train.xyz" \
+        "$WEIGHTED/train.xyz" liquid=2 iceII-=3
+    if [ ! -f "$OUT5/last.pt" ]; then
+        # session 10 stopped this after epoch 2 (for time); left to finish, epoch 3 is the cosine tail of the same run
+        "$SYMBREAK" train --train "$WEIGHTED/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT5" --device "$DEVICE" \
+            --max-minutes "$MINUTES" --init "$OUT/best.pt" --epochs 3 --lr 5e-5 --batch-size 4 --threads 1 --seed 8 \
+            --energy-weight 100
+    fi
+    # the refit alone (no epoch is left to train with --epochs 2), on best.pt, in place
+    exec "$SYMBREAK" train --train "$DATA/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT5" --resume --epochs 2 \
+        --energy-weight 1000 --refit-readout 76 --readout-rotation-weight 1e4
+fi
 if [ "${ATTEMPT:-2}" = 3 ]; then
     # attempt 3: the forces have settled in attempt 2, so the energy weight goes up (relative energies of phases
     # are learned from the energy labels alone) and the consistency term (|dE/dtheta|^2 per atom, 9x more

@@ -6,6 +6,7 @@
     symbreak dataset -o data2/ --set extended --frames-per-run 100   # the second default model's data
     symbreak dataset -o heldout/ --set heldout --split 0 0 1          # unseen box sizes and proton patterns
     symbreak dataset -o data4/ --set polymorphs --frames-per-run 100  # extended + the eight ice polymorphs
+    symbreak dataset -o data4/ --minima                # only data4/minima.xyz: the polymorphs' 0 K structures
 
 Writes data/train.xyz, valid.xyz, test.xyz (bulk liquid and ice) and
 gas_test.xyz (isolated molecules, never in training), extxyz with energy,
@@ -15,9 +16,10 @@ forces and stress. Runs are kept under data/runs/ and reused when present.
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..core.errors import InputError
-from ..training.dataset import RUN_SETS, DatasetConfig, generate_dataset
+from ..training.dataset import RUN_SETS, DatasetConfig, generate_dataset, polymorph_minima
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--equilibration", type=int, default=1000, help="MD steps discarded per run (default 1000 = 0.5 ps)")
     parser.add_argument("--split", type=float, nargs=3, default=[0.8, 0.1, 0.1], metavar=("TRAIN", "VALID", "TEST"))
     parser.add_argument("--seed", type=int, default=0, help="sampling and split seed (default 0)")
+    parser.add_argument("--minima", action="store_true",
+                        help="instead of MD runs, write OUTPUT/minima.xyz: the eight polymorphs' training cells as "
+                             "built and at their q-TIP4P/F minimum (fixed cell), two proton patterns, three "
+                             "densities (~1 minute)")
     parser.add_argument("--kspace-accuracy", type=float, default=1e-6, help="PPPM accuracy of the labels (default 1e-6)")
 
 
@@ -46,6 +52,12 @@ def run(args) -> int:
         return 0
     if args.output is None:
         raise InputError("give an output directory with -o/--output")
+    if args.minima:
+        os.makedirs(args.output, exist_ok=True)
+        path = os.path.join(args.output, "minima.xyz")
+        count = polymorph_minima(path, kspace_accuracy=args.kspace_accuracy)
+        print(f"symbreak dataset: {count} frames in {path}")
+        return 0
     if args.runs:
         known = {r.name: r for r in runs}
         unknown = [n for n in args.runs if n not in known]

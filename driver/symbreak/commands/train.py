@@ -5,6 +5,7 @@
     symbreak train ... --hypers d_model=32 n_blocks=3                              # or a JSON object
     symbreak train ... --rotated-copies 4          # each structure 4x per step, own rotations (4x cost per step)
     symbreak train ... --consistency-weight 1000   # + 1000 mean(|dE/dtheta|^2 / n_atoms), rigid-rotation gradient
+    symbreak train ... --resume --refit-readout 100   # a finished run: its readout solved on energies and 100 forces
 
 The default is the study's: random O(3) augmentation alone. --rotated-copies
 and --consistency-weight are optional training-side symmetry strategies (see
@@ -20,12 +21,16 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 from pathlib import Path
+
+import numpy as np
 
 from ..core.errors import InputError, MissingFileError
 from ..training.config import TrainConfig
 from ..training.data import read_labelled
-from ..training.train import predict_energies, refit_baseline, train
+from ..training.readout import RIDGE, refit_readout
+from ..training.train import refit_baseline, train
 
 # command-line flag -> TrainConfig field; None defaults mean "not given" so that --resume keeps saved values
 _OVERRIDES = {
@@ -72,6 +77,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "with a fresh optimizer and learning-rate schedule")
     parser.add_argument("--refit-baseline", action="store_true",
                         help="after training, refit best.pt's per-species energy baseline on the training residuals")
+    parser.add_argument("--refit-readout", type=int, default=0, metavar="FRAMES",
+                        help="after training (and --refit-baseline), solve the last layers of best.pt's energy heads "
+                             "by least squares: the training loss on every training energy and the forces of FRAMES "
+                             "training structures (one backward pass per readout parameter each: ~10 s of one core "
+                             "for 192 atoms); 0 = off (default)")
+    parser.add_argument("--readout-rotations", type=int, default=8, metavar="K",
+                        help="with --readout-rotation-weight: random O(3) images of each of the FRAMES structures "
+                             "(default 8)")
+    parser.add_argument("--readout-rotation-weight", type=float, default=0.0, metavar="W",
+                        help="with --refit-readout: add W x the variance of the energy per atom (eV^2) over the "
+                             "K images, so that the refit also makes the energy less orientation dependent; "
+                             "0 = off (default)")
+    parser.add_argument("--readout-ridge", type=float, default=RIDGE, metavar="R",
+                        help="with --refit-readout: R x the mean diagonal of the normal equations x |w - w_old|^2 "
+                             f"keeps the readout near the trained one where the data hardly decide it (default {RIDGE:g})")
 
 
 def parse_hypers(items: list[str] | None) -> dict:
@@ -132,6 +152,16 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     return config
 
 
+def valid_errors(model, valid_data) -> str:
+    """'valid E MAE x meV/atom, F MAE y meV/A' of ``model`` on ``valid_data``."""
+    from ..potentials.pet.potential import PETPotential
+
+    result = PETPotential(model, chunk_size=8).compute([d.structure for d in valid_data])
+    e_mae = np.mean([abs(e - d.energy) / d.structure.n_atoms for d, e in zip(valid_data, result.energies)])
+    f_mae = np.mean(np.abs(np.concatenate(result.forces) - np.concatenate([d.forces for d in valid_data])))
+    return f"valid E MAE {1000 * e_mae:.3f} meV/atom, F MAE {1000 * f_mae:.2f} meV/A"
+
+
 def refit_best(path: Path, train_data, valid_data) -> None:
     """Refit the per-species baseline of the checkpoint at ``path`` on the training residuals, in place."""
     from ..potentials.pet_checkpoint import load_checkpoint, save_model
@@ -140,15 +170,34 @@ def refit_best(path: Path, train_data, valid_data) -> None:
     shift = refit_baseline(model, train_data)
     metadata["baseline_refit_eV"] = [float(x) for x in shift]
     save_model(path, model, metadata)
-    errors = [abs(e - d.energy) / d.structure.n_atoms
-              for d, e in zip(valid_data, predict_energies(model, [d.structure for d in valid_data]))]
     print(f"refitted the baseline (shift {', '.join(f'{x * 1000:.2f}' for x in shift)} meV per species): "
-          f"valid E MAE {1000 * sum(errors) / len(errors):.3f} meV/atom -> {path}", flush=True)
+          f"{valid_errors(model, valid_data)} -> {path}", flush=True)
+
+
+def refit_readout_best(path: Path, train_data, valid_data, config: TrainConfig, args: argparse.Namespace) -> None:
+    """Solve the readout of the checkpoint at ``path`` on the training data with the run's loss weights, in place."""
+    from ..potentials.pet_checkpoint import load_checkpoint, save_model
+
+    model, metadata = load_checkpoint(path)
+    print(f"readout refit of {path}: {valid_errors(model, valid_data)} before", flush=True)
+    fit = refit_readout(model, train_data, config.energy_weight, config.force_weight, args.refit_readout,
+                        rotation_copies=args.readout_rotations, rotation_weight=args.readout_rotation_weight,
+                        ridge=args.readout_ridge,
+                        seed=config.seed, log=lambda line: print(line, flush=True))
+    metadata["readout_refit"] = asdict(fit)
+    save_model(path, model, metadata)
+    print(f"{fit.summary()}: {valid_errors(model, valid_data)} -> {path}", flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
     """run(args) -> exit code of `symbreak train`."""
     config = build_config(args)
+    if args.refit_readout < 0:
+        raise InputError(f"--refit-readout must be >= 0 (structures whose forces enter the refit), got {args.refit_readout}")
+    if args.readout_ridge < 0:
+        raise InputError(f"--readout-ridge must be >= 0, got {args.readout_ridge}")
+    if args.readout_rotation_weight < 0 or (args.readout_rotation_weight > 0 and args.readout_rotations < 2):
+        raise InputError("--readout-rotation-weight must be >= 0, and > 0 only with --readout-rotations >= 2")
     train_data = read_labelled(args.train)
     valid_data = read_labelled(args.valid)
     out = Path(args.out)
@@ -163,6 +212,8 @@ def run(args: argparse.Namespace) -> int:
                     log=lambda line: print(line, flush=True), init_from=init)
     if args.refit_baseline:
         refit_best(out / "best.pt", train_data, valid_data)
+    if args.refit_readout:
+        refit_readout_best(out / "best.pt", train_data, valid_data, config, args)
     best = summary["best"]
     if best is not None:
         print(

@@ -305,6 +305,45 @@ def generate_dataset(directory: str, config: DatasetConfig | None = None, progre
     return summary
 
 
-__all__ = ["RunSpec", "DatasetConfig", "default_runs", "extended_runs", "heldout_runs", "polymorph_runs",
+#: proton patterns of the polymorph minima (no MD run and no held-out cell uses them)
+MINIMA_SEEDS = (400, 401)
+#: densities of the polymorph minima relative to the crystal's, as the training runs have
+MINIMA_DENSITIES = (0.98, 1.0, 1.02)
+
+
+def polymorph_minima(path: str, seeds=MINIMA_SEEDS, densities=MINIMA_DENSITIES, relax_steps: int = 300,
+                     kspace_accuracy: float = 1e-6, repeats=None, progress=_progress) -> int:
+    """Usage: polymorph_minima("data/minima.xyz") -> frames written: the polymorphs' 0 K structures, labelled.
+
+    For every polymorph's training cell (``repeats``, default ``POLYMORPH_TRAINING_REPEATS``), each proton
+    pattern of ``seeds`` (one for the ordered phases) and each density of ``densities``: the built cell and its q-TIP4P/F
+    minimum at fixed cell (the published study's relaxation; ``relax_steps`` L-BFGS steps, fmax 5 meV/A),
+    source "minima". MD frames never reach these: a model trained on 60-200 K frames alone extrapolates to
+    the relaxed cells on which the polymorph ranking is asked.
+    """
+    from ..potentials.qtip4pf import QTIP4PF
+    from ..potentials.relaxation import relax
+    from ..structures.polymorphs import POLYMORPHS, density_of, ice_polymorph
+
+    potential = QTIP4PF(kspace_accuracy=kspace_accuracy)
+    frames, meta = [], []
+    for name, cell in (repeats or POLYMORPH_TRAINING_REPEATS).items():
+        for seed in seeds[:1] if POLYMORPHS[name].ordered else seeds:
+            crystal = ice_polymorph(name, cell, seed=seed)
+            for scale in densities:
+                built = ice_polymorph(name, cell, seed=seed, density=density_of(crystal) * scale)
+                minimum = relax(built, potential, steps=relax_steps, fmax=0.005)
+                for stage, structure in (("built", built), ("relaxed", minimum)):
+                    frames.append(structure)
+                    meta.append({"source": "minima", "polymorph": name, "stage": stage, "density_scale": scale,
+                                 "proton_seed": seed, "temperature": 0.0, "nbeads": 1})
+            progress(f"minima: ice {name} seed {seed} ({len(frames)} frames)")
+    _write(path, frames, potential, meta, False)
+    return len(frames)
+
+
+__all__ = ["MINIMA_DENSITIES", "MINIMA_SEEDS", "RunSpec", "DatasetConfig", "default_runs", "extended_runs",
+           "heldout_runs", "polymorph_runs",
            "polymorph_heldout_runs", "polymorph_extended_runs", "POLYMORPH_TRAINING_REPEATS",
-           "POLYMORPH_HELDOUT_REPEATS", "RUN_SETS", "initial_structure", "sample_frames", "generate_dataset"]
+           "POLYMORPH_HELDOUT_REPEATS", "RUN_SETS", "initial_structure", "sample_frames", "generate_dataset",
+           "polymorph_minima"]

@@ -263,7 +263,9 @@ def train(
     n_params = sum(p.numel() for p in model.parameters())
     log(
         f"training {n_params} parameters on {len(train_data)} structures ({len(valid_data)} validation), "
-        f"{steps_per_epoch} steps/epoch, epochs {start_epoch + 1}..{config.epochs}, "
+        f"{steps_per_epoch} steps/epoch, "
+        + (f"epochs {start_epoch + 1}..{config.epochs}, " if start_epoch < config.epochs
+           else f"no epoch left (done: {start_epoch} of --epochs {config.epochs}), ")
         + (f"{config.threads} thread(s)" if config.device == "cpu" else f"device {config.device}")
         + (f", {config.rotated_copies} rotated copies per structure ({config.rotated_copies}x cost per step)" if config.rotated_copies > 1 else "")
         + (f", consistency weight {config.consistency_weight:g}" if config.consistency_weight > 0 else "")

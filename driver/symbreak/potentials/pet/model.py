@@ -133,8 +133,8 @@ class PETModel(nn.Module):
         radial = torch.exp(-(((length - self.radial_centers) / sigma) ** 2))
         return torch.cat([vectors / rc, length / rc, radial], dim=-1)
 
-    def atomic_energies(self, batch: GraphBatch, vectors: torch.Tensor) -> torch.Tensor:
-        """energies (N,) of every atom in the batch, given its edge vectors (E, 3)."""
+    def _block_outputs(self, batch: GraphBatch, vectors: torch.Tensor):
+        """(block, center (N, d), messages (E, d), fc (E,)) for every message-passing block, in order."""
         h = self.hypers
         n, t = batch.n_total_atoms, batch.n_slots
         fc = cutoff_function(vectors.norm(dim=-1), h.cutoff, h.cutoff_width)
@@ -148,7 +148,6 @@ class PETModel(nn.Module):
 
         center = self.center_embedding(batch.species)
         messages = None
-        energy = vectors.new_zeros(n)
         for block in self.blocks:
             edges = block.edge_embedding(features) + block.neighbor_species(z_j) + block.center_species(z_i)
             if messages is not None:
@@ -159,10 +158,51 @@ class PETModel(nn.Module):
                 tokens = layer(tokens, log_w)
             tokens = tokens.view(n * t, h.d_model)
             center, messages = tokens[flat_centers], tokens[flat_edges]
+            yield block, center, messages, fc
+
+    def atomic_energies(self, batch: GraphBatch, vectors: torch.Tensor) -> torch.Tensor:
+        """energies (N,) of every atom in the batch, given its edge vectors (E, 3)."""
+        energy = vectors.new_zeros(batch.n_total_atoms)
+        for block, center, messages, fc in self._block_outputs(batch, vectors):
             edge_energy = (fc * block.edge_head(messages).squeeze(-1))
             energy = energy + block.center_head(center).squeeze(-1)
             energy = energy.index_add(0, batch.edge_i, edge_energy)
         return self.baseline[batch.species] + self.energy_scale * energy
+
+    def readout_heads(self) -> list[nn.Linear]:
+        """The last layers of the energy heads (centre and edge head of every block), in readout_features' order."""
+        return [head[-1] for block in self.blocks for head in (block.center_head, block.edge_head)]
+
+    def readout_features(self, batch: GraphBatch, vectors: torch.Tensor) -> torch.Tensor:
+        """features (N, P) with atomic_energies = baseline[Z] + energy_scale * features @ readout_vector().
+
+        The network energy is linear in the last layers of its energy heads: P =
+        2 n_blocks (d_model + 1) columns, the hidden activations entering those layers
+        (edge heads: summed over the atom's edges, weighted by the cutoff function)
+        and a 1 (edges: the summed cutoff weights) for each bias.
+        """
+        n = batch.n_total_atoms
+        columns = []
+        for block, center, messages, fc in self._block_outputs(batch, vectors):
+            hidden_center = block.center_head[:-1](center)
+            hidden_edges = torch.cat([block.edge_head[:-1](messages), messages.new_ones(len(fc), 1)], 1) * fc[:, None]
+            columns.append(torch.cat([hidden_center, center.new_ones(n, 1)], 1))
+            columns.append(vectors.new_zeros(n, hidden_edges.shape[1]).index_add(0, batch.edge_i, hidden_edges))
+        return torch.cat(columns, 1)
+
+    def readout_vector(self) -> torch.Tensor:
+        """w (P,): the weights and bias of every readout head, concatenated (see readout_features)."""
+        return torch.cat([torch.cat([layer.weight[0], layer.bias]) for layer in self.readout_heads()]).detach()
+
+    def set_readout_vector(self, w: torch.Tensor) -> None:
+        """model.set_readout_vector(w): the inverse of readout_vector, in place."""
+        with torch.no_grad():
+            offset = 0
+            for layer in self.readout_heads():
+                size = layer.weight.shape[1]
+                layer.weight[0].copy_(w[offset:offset + size])
+                layer.bias.copy_(w[offset + size:offset + size + 1])
+                offset += size + 1
 
     def forward(self, batch: GraphBatch) -> torch.Tensor:
         """energies (B,) = model(batch); differentiable in batch.positions and batch.cells."""
