@@ -11,6 +11,8 @@
 #                                                                 # best.pt, liquid and ice II frames repeated, 2
 #                                                                 # epochs into OUT5 (default run5), then the readout
 #                                                                 # refit
+#   ATTEMPT=6 bash training-runs/default-v4/train.sh            # attempt 6: from attempt 5's refitted best.pt, one
+#                                                                 # epoch with the 0 K minima (5x) in the data, OUT6
 #
 # The data (q-TIP4P/F by LAMMPS, sampled by i-PI; ~12 minutes of one core) is made first when missing.
 # Every epoch writes OUT/best.pt, OUT/last.pt and OUT/log.tsv; a second call continues from OUT/last.pt.
@@ -35,6 +37,19 @@ if [ ! -f "$OUT/last.pt" ] && [ -f training-runs/default-v4/run4/last.pt ]; then
     cp training-runs/default-v4/run4/{best.pt,last.pt,log.tsv,config.json} "$OUT/"
 fi
 common=(--train "$DATA/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT" --device "$DEVICE" --max-minutes "$MINUTES")
+if [ "${ATTEMPT:-2}" = 6 ]; then
+    # attempt 6: the polymorphs' 0 K structures (symbreak dataset --minima: built cells and q-TIP4P/F minima), each
+    # 5 times, join run 4's data; one epoch from attempt 5's model (its readout refitted)
+    OUT6=${OUT6:-run6}
+    [ -f "$DATA/minima.xyz" ] || "$SYMBREAK" dataset -o "$DATA" --minima
+    if [ ! -f "$DATA-minima/train.xyz" ]; then
+        .venv/bin/python training-runs/default-v4/repeat_frames.py "$DATA/minima.xyz" "$DATA-minima/minima5.xyz" minima=5
+        cat "$DATA/train.xyz" "$DATA-minima/minima5.xyz" > "$DATA-minima/train.xyz"
+    fi
+    exec "$SYMBREAK" train --train "$DATA-minima/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT6" --device "$DEVICE" \
+        --max-minutes "$MINUTES" --init "${OUT5:-run5}/best.pt" --epochs 1 --lr 3e-5 --batch-size 4 --threads 1 \
+        --seed 9 --energy-weight 100
+fi
 if [ "${ATTEMPT:-2}" = 5 ]; then
     # attempt 5: the liquid (held-out liquid forces had got worse) and ice II (15 meV/H2O too low) weigh more: their
     # frames are repeated (2x, 3x) so that every epoch sees them under more rotations; then the readout refit with
