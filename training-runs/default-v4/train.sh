@@ -46,8 +46,10 @@ if [ "${ATTEMPT:-2}" = 6 ]; then
         .venv/bin/python training-runs/default-v4/repeat_frames.py "$DATA/minima.xyz" "$DATA-minima/minima5.xyz" minima=5
         cat "$DATA/train.xyz" "$DATA-minima/minima5.xyz" > "$DATA-minima/train.xyz"
     fi
+    start=${OUT5:-run5}/best.pt
+    [ -f "$start" ] || start=training-runs/default-v4/run5/best.pt      # the committed one
     exec "$SYMBREAK" train --train "$DATA-minima/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT6" --device "$DEVICE" \
-        --max-minutes "$MINUTES" --init "${OUT5:-run5}/best.pt" --epochs 1 --lr 3e-5 --batch-size 4 --threads 1 \
+        --max-minutes "$MINUTES" --init "$start" --epochs 1 --lr 3e-5 --batch-size 4 --threads 1 \
         --seed 9 --energy-weight 100
 fi
 if [ "${ATTEMPT:-2}" = 5 ]; then
