@@ -75,6 +75,10 @@ def test_density_scales_the_cell_isotropically():
     # the molecules keep their geometry: only the oxygens move with the cell
     oh_a, oh_b = _molecules(a)[:, 1:] - _molecules(a)[:, :1], _molecules(b)[:, 1:] - _molecules(b)[:, :1]
     assert np.allclose(oh_a, oh_b)
+    # density_scale: relative to the crystal's own density, the same cell as the absolute density it means
+    c = ice_polymorph("III", seed=1, density_scale=1.2 / density_of(a))
+    assert np.allclose(c.cell, b.cell, rtol=1e-12) and np.allclose(c.positions, b.positions, rtol=1e-12)
+    assert density_of(ice_polymorph("III", seed=1, density_scale=0.98)) == pytest.approx(0.98 * density_of(a), rel=1e-12)
 
 
 def test_bad_input_is_one_line():
@@ -87,6 +91,10 @@ def test_bad_input_is_one_line():
         ice_polymorph("V", (9, 9, 9))
     with pytest.raises(InputError, match="density"):
         ice_polymorph("Ih", density=-1)
+    with pytest.raises(InputError, match="density_scale"):
+        ice_polymorph("Ih", density_scale=0)
+    with pytest.raises(InputError, match="not both"):
+        ice_polymorph("Ih", density=0.9, density_scale=1.0)
 
 
 def test_ice_rule_checker_catches_a_turned_molecule():

@@ -109,12 +109,13 @@ def _genice_raw(lattice: str, repeats: tuple[int, int, int], seed: int) -> dict:
         np.random.set_state(state)
 
 
-def ice_polymorph(name: str, repeats=(1, 1, 1), *, seed: int = 0, density: float | None = None) -> Structure:
+def ice_polymorph(name: str, repeats=(1, 1, 1), *, seed: int = 0, density: float | None = None,
+                  density_scale: float | None = None) -> Structure:
     """Usage: ice_polymorph("III", (2, 2, 2), seed=1) -> that polymorph's supercell obeying the ice rules, Angstrom.
 
     Molecules are whole (each H within r_OH of its own O, possibly outside the
     cell); the cell rows are GenIce's lattice vectors, scaled to ``density``
-    when given.
+    (g/cm^3) or to ``density_scale`` times the crystal's own density when given.
     """
     kind = polymorph(name)
     reps = _check_repeats(kind.name, repeats)
@@ -124,10 +125,16 @@ def ice_polymorph(name: str, repeats=(1, 1, 1), *, seed: int = 0, density: float
     cell = np.asarray(raw["repcell"], dtype=float) * 10.0  # nm -> A; rows are lattice vectors
     fractional = np.asarray(raw["reppositions"], dtype=float) % 1.0
     n = len(fractional)
+    current = n * _G_PER_CM3_PER_MOLECULE_PER_A3 / abs(np.linalg.det(cell))
+    if density is not None and density_scale is not None:
+        raise InputError("give density or density_scale, not both")
+    if density_scale is not None:
+        if not (math.isfinite(density_scale) and density_scale > 0):
+            raise InputError(f"density_scale must be a finite number > 0, got {density_scale}")
+        density = current * density_scale
     if density is not None:
         if not (math.isfinite(density) and density > 0):
             raise InputError(f"density must be a finite number > 0 (g/cm^3), got {density}")
-        current = n * _G_PER_CM3_PER_MOLECULE_PER_A3 / abs(np.linalg.det(cell))
         cell = cell * (current / density) ** (1.0 / 3.0)
     oxygens = fractional @ cell
     half = np.deg2rad(THETA_EQ) / 2

@@ -180,11 +180,9 @@ def initial_structure(spec: RunSpec, relax_steps: int = 100) -> Structure:
     if spec.kind == "liquid":
         return relax(liquid_box(spec.molecules, density=spec.density, seed=spec.seed), steps=relax_steps)
     if spec.kind == "ice" and spec.polymorph is not None:
-        from ..structures.polymorphs import density_of, ice_polymorph
+        from ..structures.polymorphs import ice_polymorph
 
-        crystal = ice_polymorph(spec.polymorph, spec.repeats, seed=spec.seed)
-        return ice_polymorph(spec.polymorph, spec.repeats, seed=spec.seed,
-                             density=density_of(crystal) * spec.density_scale)
+        return ice_polymorph(spec.polymorph, spec.repeats, seed=spec.seed, density_scale=spec.density_scale)
     if spec.kind == "ice":
         if spec.molecules % 8:
             raise InputError(f"ice needs a multiple of 8 molecules, got {spec.molecules}")
@@ -323,15 +321,14 @@ def polymorph_minima(path: str, seeds=MINIMA_SEEDS, densities=MINIMA_DENSITIES, 
     """
     from ..potentials.qtip4pf import QTIP4PF
     from ..potentials.relaxation import relax
-    from ..structures.polymorphs import POLYMORPHS, density_of, ice_polymorph
+    from ..structures.polymorphs import POLYMORPHS, ice_polymorph
 
     potential = QTIP4PF(kspace_accuracy=kspace_accuracy)
     frames, meta = [], []
     for name, cell in (repeats or POLYMORPH_TRAINING_REPEATS).items():
         for seed in seeds[:1] if POLYMORPHS[name].ordered else seeds:
-            crystal = ice_polymorph(name, cell, seed=seed)
             for scale in densities:
-                built = ice_polymorph(name, cell, seed=seed, density=density_of(crystal) * scale)
+                built = ice_polymorph(name, cell, seed=seed, density_scale=scale)
                 minimum = relax(built, potential, steps=relax_steps, fmax=0.005)
                 for stage, structure in (("built", built), ("relaxed", minimum)):
                     frames.append(structure)
