@@ -6,7 +6,7 @@
 import numpy as np
 import pytest
 import torch
-from symbreak.potentials.pet.batch import collate, topology
+from symbreak.potentials.pet import PETPotential
 from symbreak.potentials.testing import water_box, water_molecule
 from symbreak.training.config import TrainConfig
 from symbreak.training.data import Labelled
@@ -27,13 +27,9 @@ def tiny_model(structures):
 
 def model_labels(model, structures, sources=None):
     """The model's own energies and forces as labels."""
-    topologies = [topology(s, model.hypers.cutoff) for s in structures]
-    batch = collate(topologies, [s.positions for s in structures], [s.cell for s in structures], model.hypers.species,
-                    torch.float64)
-    energies, forces, _ = model.compute(batch)
-    split = np.split(forces.detach().numpy(), np.cumsum([s.n_atoms for s in structures])[:-1])
+    result = PETPotential(model, dtype="float64").compute(structures)
     sources = sources or [None] * len(structures)
-    return [Labelled(s, float(e), f, src) for s, e, f, src in zip(structures, energies.detach().numpy(), split, sources)]
+    return [Labelled(s, float(e), f, src) for s, e, f, src in zip(structures, result.energies, result.forces, sources)]
 
 
 def test_readout_features_reproduce_the_energies_and_forces():

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from ..core.errors import InputError
-from ..potentials.pet.batch import collate, topology
+from ..potentials.pet.batch import structure_batch
 from ..potentials.pet.model import PETModel
 from ..potentials.pet.neighbors import edge_vectors
 from ..symmetry.rotations import haar_rotations
@@ -84,9 +84,7 @@ class ReadoutFit:
 
 
 def _batch(model: PETModel, items: Sequence[Labelled], dtype: torch.dtype):
-    structures = [d.structure for d in items]
-    topologies = [topology(s, model.hypers.cutoff) for s in structures]
-    return collate(topologies, [s.positions for s in structures], [s.cell for s in structures], model.hypers.species, dtype)
+    return structure_batch([d.structure for d in items], model.hypers.cutoff, model.hypers.species, dtype)
 
 
 def structure_features(model: PETModel, batch) -> torch.Tensor:

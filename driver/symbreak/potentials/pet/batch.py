@@ -3,6 +3,7 @@
     topo = [topology(s, cutoff=4.0) for s in structures]
     batch = collate(topo, [s.positions for s in structures], [s.cell for s in structures],
                     species=(1, 8), dtype=torch.float32)
+    batch = structure_batch(structures, cutoff=4.0, species=(1, 8))   # the same, in one call
 
 A :class:`Topology` is the integer part (pairs, shifts, reverse edges, token
 slots) and depends on the structure only up to rotations and inversions, so
@@ -129,3 +130,10 @@ def collate(
         n_structures=len(topologies),
         n_atoms=n_atoms,
     )
+
+
+def structure_batch(structures: Sequence, cutoff: float, species: Sequence[int],
+                    dtype: torch.dtype = torch.float32) -> GraphBatch:
+    """batch = structure_batch(structures, cutoff, species, dtype): their topologies, collated as they are."""
+    topologies = [topology(s, cutoff) for s in structures]
+    return collate(topologies, [s.positions for s in structures], [s.cell for s in structures], species, dtype)

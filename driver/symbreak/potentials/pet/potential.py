@@ -22,7 +22,7 @@ import torch
 from ...core.errors import InputError
 from ..base import Evaluation, Potential, Structure, split_batch
 from ..spec import PotentialError
-from .batch import collate, topology
+from .batch import structure_batch
 from .model import PETModel
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -87,9 +87,7 @@ class PETPotential(Potential):
         return parts[0] if len(parts) == 1 else Evaluation.concatenate(parts)
 
     def _compute_chunk(self, structures: list[Structure]) -> Evaluation:
-        h = self.model.hypers
-        topologies = [topology(s, h.cutoff) for s in structures]
-        batch = collate(topologies, [s.positions for s in structures], [s.cell for s in structures], h.species, self.dtype)
+        batch = structure_batch(structures, self.model.hypers.cutoff, self.model.hypers.species, self.dtype)
         energies, forces, virials = self.model.compute(batch.to(self.device))
         energies, forces, virials = (t.detach().to(device="cpu", dtype=torch.float64) for t in (energies, forces, virials))
         forces = forces.numpy()
