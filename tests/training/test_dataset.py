@@ -59,3 +59,24 @@ def test_polymorph_minima_are_labelled_minima_of_the_built_cells(tmp_path, capsy
         assert np.abs(labelled[k + 1].forces).max() < 0.05 < np.abs(labelled[k].forces).max()
     assert main(["dataset", "--minima"]) == 2
     assert "--output" in capsys.readouterr().err
+
+
+def test_dataset_minima_seeds_reach_the_minima_and_bad_ones_fail_in_one_line(tmp_path, monkeypatch, capsys):
+    """`--minima-seeds` chooses the proton patterns of `--minima` (default MINIMA_SEEDS); misuse is one line."""
+    from symbreak.cli import main
+    from symbreak.commands import dataset as command
+    from symbreak.training.dataset import MINIMA_SEEDS
+
+    calls = []
+    monkeypatch.setattr(command, "polymorph_minima", lambda path, seeds, **kw: calls.append((path, seeds)) or 7)
+    assert main(["dataset", "-o", str(tmp_path), "--minima"]) == 0
+    assert main(["dataset", "-o", str(tmp_path), "--minima", "--minima-seeds", "402", "403", "404"]) == 0
+    assert calls == [(str(tmp_path / "minima.xyz"), MINIMA_SEEDS), (str(tmp_path / "minima.xyz"), (402, 403, 404))]
+    assert "7 frames" in capsys.readouterr().out
+    for argv, message in ((["--minima-seeds", "402"], "add --minima"),
+                          (["--minima", "--minima-seeds", "402", "402"], "distinct non-negative"),
+                          (["--minima", "--minima-seeds", "-1"], "distinct non-negative")):
+        assert main(["dataset", "-o", str(tmp_path)] + argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert len(calls) == 2

@@ -13,6 +13,9 @@
 #                                                                 # refit
 #   ATTEMPT=6 bash training-runs/default-v4/train.sh            # attempt 6: from attempt 5's refitted best.pt, one
 #                                                                 # epoch with the 0 K minima (5x) in the data, OUT6
+#   ATTEMPT=7 EW=100 bash training-runs/default-v4/train.sh     # attempt 7: from attempt 6, 3 epochs with six
+#                                                                 # proton patterns of the minima (3x) and the liquid
+#                                                                 # (2x), energy weight EW, into OUT7 (run7-ewEW)
 #
 # The data (q-TIP4P/F by LAMMPS, sampled by i-PI; ~12 minutes of one core) is made first when missing.
 # Every epoch writes OUT/best.pt, OUT/last.pt and OUT/log.tsv; a second call continues from OUT/last.pt.
@@ -37,6 +40,29 @@ if [ ! -f "$OUT/last.pt" ] && [ -f training-runs/default-v4/run4/last.pt ]; then
     cp training-runs/default-v4/run4/{best.pt,last.pt,log.tsv,config.json} "$OUT/"
 fi
 common=(--train "$DATA/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT" --device "$DEVICE" --max-minutes "$MINUTES")
+if [ "${ATTEMPT:-2}" = 7 ]; then
+    # attempt 7: four more proton patterns of the 0 K minima (seeds 402-405), every minimum 3x, the liquid frames 2x
+    # (the held-out liquid is the goal attempt 6 misses); 3 epochs from attempt 6 at its rate
+    EW=${EW:-100}
+    OUT7=${OUT7:-run7-ew$EW}
+    W=$DATA-attempt7
+    [ -f "$DATA/minima.xyz" ] || "$SYMBREAK" dataset -o "$DATA" --minima
+    [ -f "$W/more/minima.xyz" ] || "$SYMBREAK" dataset -o "$W/more" --minima --minima-seeds 402 403 404 405
+    if [ ! -f "$W/train.xyz" ]; then
+        repeat=training-runs/default-v4/repeat_frames.py
+        .venv/bin/python $repeat "$DATA/train.xyz" "$W/base.xyz" liquid=2
+        .venv/bin/python $repeat "$DATA/minima.xyz" "$W/m1.xyz" minima=3
+        .venv/bin/python $repeat "$W/more/minima.xyz" "$W/m2.xyz" minima=3
+        cat "$W/base.xyz" "$W/m1.xyz" "$W/m2.xyz" > "$W/train.xyz"
+    fi
+    start=${OUT6:-run6}/best.pt
+    [ -f "$start" ] || start=training-runs/default-v4/run6/best.pt      # the committed one
+    [ -f "$OUT7/last.pt" ] && exec "$SYMBREAK" train --train "$W/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT7" \
+        --device "$DEVICE" --max-minutes "$MINUTES" --resume
+    exec "$SYMBREAK" train --train "$W/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT7" --device "$DEVICE" \
+        --max-minutes "$MINUTES" --init "$start" --epochs 3 --lr 3e-5 --batch-size 4 --threads 1 --seed 10 \
+        --energy-weight "$EW"
+fi
 if [ "${ATTEMPT:-2}" = 6 ]; then
     # attempt 6: the polymorphs' 0 K structures (symbreak dataset --minima: built cells and q-TIP4P/F minima), each
     # 5 times, join run 4's data; one epoch from attempt 5's model (its readout refitted)

@@ -7,6 +7,7 @@
     symbreak dataset -o heldout/ --set heldout --split 0 0 1          # unseen box sizes and proton patterns
     symbreak dataset -o data4/ --set polymorphs --frames-per-run 100  # extended + the eight ice polymorphs
     symbreak dataset -o data4/ --minima                # only data4/minima.xyz: the polymorphs' 0 K structures
+    symbreak dataset -o data7/ --minima --minima-seeds 400 401 402 403 404 405   # six proton patterns of them
 
 Writes data/train.xyz, valid.xyz, test.xyz (bulk liquid and ice) and
 gas_test.xyz (isolated molecules, never in training), extxyz with energy,
@@ -19,7 +20,7 @@ import argparse
 import os
 
 from ..core.errors import InputError
-from ..training.dataset import RUN_SETS, DatasetConfig, generate_dataset, polymorph_minima
+from ..training.dataset import MINIMA_SEEDS, RUN_SETS, DatasetConfig, generate_dataset, polymorph_minima
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="instead of MD runs, write OUTPUT/minima.xyz: the eight polymorphs' training cells as "
                              "built and at their q-TIP4P/F minimum (fixed cell), two proton patterns, three "
                              "densities (~1 minute)")
+    parser.add_argument("--minima-seeds", type=int, nargs="+", default=None, metavar="SEED",
+                        help="with --minima: the proton patterns (GenIce seeds; default "
+                             f"{' '.join(map(str, MINIMA_SEEDS))}; the ordered phases use the first)")
     parser.add_argument("--kspace-accuracy", type=float, default=1e-6, help="PPPM accuracy of the labels (default 1e-6)")
 
 
@@ -52,10 +56,15 @@ def run(args) -> int:
         return 0
     if args.output is None:
         raise InputError("give an output directory with -o/--output")
+    seeds = args.minima_seeds
+    if seeds is not None and not args.minima:
+        raise InputError("--minima-seeds chooses the proton patterns of --minima; add --minima")
+    if seeds is not None and (min(seeds) < 0 or len(set(seeds)) != len(seeds)):
+        raise InputError(f"--minima-seeds must be distinct non-negative integers, got {' '.join(map(str, seeds))}")
     if args.minima:
         os.makedirs(args.output, exist_ok=True)
         path = os.path.join(args.output, "minima.xyz")
-        count = polymorph_minima(path, kspace_accuracy=args.kspace_accuracy)
+        count = polymorph_minima(path, seeds=tuple(seeds or MINIMA_SEEDS), kspace_accuracy=args.kspace_accuracy)
         print(f"symbreak dataset: {count} frames in {path}")
         return 0
     if args.runs:
