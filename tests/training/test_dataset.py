@@ -61,22 +61,54 @@ def test_polymorph_minima_are_labelled_minima_of_the_built_cells(tmp_path, capsy
     assert "--output" in capsys.readouterr().err
 
 
-def test_dataset_minima_seeds_reach_the_minima_and_bad_ones_fail_in_one_line(tmp_path, monkeypatch, capsys):
-    """`--minima-seeds` chooses the proton patterns of `--minima` (default MINIMA_SEEDS); misuse is one line."""
+@pytest.mark.slow
+def test_model_minima_are_the_models_minima_labelled_by_the_reference(tmp_path):
+    """With a model: one frame per cell, at a minimum of the model's surface (not the reference's), labelled by
+    q-TIP4P/F; the labels are the reference's energy and forces there."""
+    from symbreak.potentials.qtip4pf import QTIP4PF
+    from symbreak.potentials.registry import load_potential
+    from symbreak.structures.polymorphs import ice_polymorph
+    from symbreak.training.data import read_labelled
+    from symbreak.training.dataset import polymorph_minima
+
+    model = load_potential("default", dtype="float64")
+    path = tmp_path / "model-minima.xyz"
+    count = polymorph_minima(str(path), seeds=(400,), densities=(1.0,), repeats={"Ih": (1, 1, 1)}, model=model,
+                             model_steps=40, progress=lambda _: None)
+    assert count == 1
+    (frame,) = read_labelled(path)
+    built = ice_polymorph("Ih", (1, 1, 1), seed=400)
+    assert model.compute_one(frame.structure)[0] < model.compute_one(built)[0]
+    assert np.abs(model.compute_one(frame.structure)[1]).max() < 0.5 * np.abs(model.compute_one(built)[1]).max()
+    e, f, _ = QTIP4PF(kspace_accuracy=1e-6).compute_one(frame.structure)
+    assert frame.energy == pytest.approx(e, abs=1e-6) and np.allclose(frame.forces, f, atol=1e-5)
+    # not the reference's own minimum (relaxed there to 5 meV/A): the model's minimum is off by tens of meV/A
+    assert np.abs(frame.forces).max() > 0.02
+
+
+def test_dataset_minima_options_reach_the_minima_and_bad_ones_fail_in_one_line(tmp_path, monkeypatch, capsys):
+    """`--minima-seeds` chooses the proton patterns of `--minima` (default MINIMA_SEEDS), `--minima-model` the
+    surface the cells relax on (into model-minima.xyz); misuse is one line."""
     from symbreak.cli import main
     from symbreak.commands import dataset as command
     from symbreak.training.dataset import MINIMA_SEEDS
 
     calls = []
-    monkeypatch.setattr(command, "polymorph_minima", lambda path, seeds, **kw: calls.append((path, seeds)) or 7)
+    monkeypatch.setattr(command, "polymorph_minima",
+                        lambda path, seeds, model=None, **kw: calls.append((path, seeds, type(model).__name__)) or 7)
     assert main(["dataset", "-o", str(tmp_path), "--minima"]) == 0
     assert main(["dataset", "-o", str(tmp_path), "--minima", "--minima-seeds", "402", "403", "404"]) == 0
-    assert calls == [(str(tmp_path / "minima.xyz"), MINIMA_SEEDS), (str(tmp_path / "minima.xyz"), (402, 403, 404))]
+    assert main(["dataset", "-o", str(tmp_path), "--minima", "--minima-model", "toy"]) == 0
+    assert calls == [(str(tmp_path / "minima.xyz"), MINIMA_SEEDS, "NoneType"),
+                     (str(tmp_path / "minima.xyz"), (402, 403, 404), "NoneType"),
+                     (str(tmp_path / "model-minima.xyz"), MINIMA_SEEDS, "ToyWater")]
     assert "7 frames" in capsys.readouterr().out
-    for argv, message in ((["--minima-seeds", "402"], "add --minima"),
+    for argv, message in ((["--minima-seeds", "402"], "--minima-seeds goes with --minima"),
+                          (["--minima-model", "toy"], "--minima-model goes with --minima"),
+                          (["--minima", "--minima-model", str(tmp_path / "nothing.pt")], "nothing.pt"),
                           (["--minima", "--minima-seeds", "402", "402"], "distinct non-negative"),
                           (["--minima", "--minima-seeds", "-1"], "distinct non-negative")):
         assert main(["dataset", "-o", str(tmp_path)] + argv) == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert len(calls) == 2
+    assert len(calls) == 3

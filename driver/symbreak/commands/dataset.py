@@ -8,6 +8,8 @@
     symbreak dataset -o data4/ --set polymorphs --frames-per-run 100  # extended + the eight ice polymorphs
     symbreak dataset -o data4/ --minima                # only data4/minima.xyz: the polymorphs' 0 K structures
     symbreak dataset -o data7/ --minima --minima-seeds 400 401 402 403 404 405   # six proton patterns of them
+    symbreak dataset -o data8/ --minima --minima-model run7/best.pt   # data8/model-minima.xyz: the same cells'
+                                                       # minima on the model's surface, labelled by q-TIP4P/F
 
 Writes data/train.xyz, valid.xyz, test.xyz (bulk liquid and ice) and
 gas_test.xyz (isolated molecules, never in training), extxyz with energy,
@@ -43,6 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--minima-seeds", type=int, nargs="+", default=None, metavar="SEED",
                         help="with --minima: the proton patterns (GenIce seeds; default "
                              f"{' '.join(map(str, MINIMA_SEEDS))}; the ordered phases use the first)")
+    parser.add_argument("--minima-model", default=None, metavar="SPEC",
+                        help="with --minima: write OUTPUT/model-minima.xyz instead, the same cells relaxed on this "
+                             "model's surface (100 L-BFGS steps, as scripts/ice_polymorphs.py) and labelled by "
+                             "q-TIP4P/F: training data where the model's minima are not the reference's")
     parser.add_argument("--kspace-accuracy", type=float, default=1e-6, help="PPPM accuracy of the labels (default 1e-6)")
 
 
@@ -57,14 +63,19 @@ def run(args) -> int:
     if args.output is None:
         raise InputError("give an output directory with -o/--output")
     seeds = args.minima_seeds
-    if seeds is not None and not args.minima:
-        raise InputError("--minima-seeds chooses the proton patterns of --minima; add --minima")
+    for given, name in ((seeds is not None, "--minima-seeds"), (args.minima_model is not None, "--minima-model")):
+        if given and not args.minima:
+            raise InputError(f"{name} goes with --minima; add --minima")
     if seeds is not None and (min(seeds) < 0 or len(set(seeds)) != len(seeds)):
         raise InputError(f"--minima-seeds must be distinct non-negative integers, got {' '.join(map(str, seeds))}")
     if args.minima:
+        from ..potentials.registry import load_potential
+
+        model = None if args.minima_model is None else load_potential(args.minima_model)
         os.makedirs(args.output, exist_ok=True)
-        path = os.path.join(args.output, "minima.xyz")
-        count = polymorph_minima(path, seeds=tuple(seeds or MINIMA_SEEDS), kspace_accuracy=args.kspace_accuracy)
+        path = os.path.join(args.output, "minima.xyz" if model is None else "model-minima.xyz")
+        count = polymorph_minima(path, seeds=tuple(seeds or MINIMA_SEEDS), kspace_accuracy=args.kspace_accuracy,
+                                 model=model)
         print(f"symbreak dataset: {count} frames in {path}")
         return 0
     if args.runs:

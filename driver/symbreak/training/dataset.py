@@ -310,7 +310,8 @@ MINIMA_DENSITIES = (0.98, 1.0, 1.02)
 
 
 def polymorph_minima(path: str, seeds=MINIMA_SEEDS, densities=MINIMA_DENSITIES, relax_steps: int = 300,
-                     kspace_accuracy: float = 1e-6, repeats=None, progress=_progress) -> int:
+                     kspace_accuracy: float = 1e-6, repeats=None, model=None, model_steps: int = 100,
+                     progress=_progress) -> int:
     """Usage: polymorph_minima("data/minima.xyz") -> frames written: the polymorphs' 0 K structures, labelled.
 
     For every polymorph's training cell (``repeats``, default ``POLYMORPH_TRAINING_REPEATS``), each proton
@@ -318,6 +319,10 @@ def polymorph_minima(path: str, seeds=MINIMA_SEEDS, densities=MINIMA_DENSITIES, 
     minimum at fixed cell (the published study's relaxation; ``relax_steps`` L-BFGS steps, fmax 5 meV/A),
     source "minima". MD frames never reach these: a model trained on 60-200 K frames alone extrapolates to
     the relaxed cells on which the polymorph ranking is asked.
+
+    With ``model`` (a potential), each cell's minimum on the model's surface instead (``model_steps`` L-BFGS
+    steps from the built cell, as ``scripts/ice_polymorphs.py`` relaxes), labelled by q-TIP4P/F, stage
+    "model-relaxed": where a model's surface has minima the reference's does not (one round of active learning).
     """
     from ..potentials.qtip4pf import QTIP4PF
     from ..potentials.relaxation import relax
@@ -329,8 +334,11 @@ def polymorph_minima(path: str, seeds=MINIMA_SEEDS, densities=MINIMA_DENSITIES, 
         for seed in seeds[:1] if POLYMORPHS[name].ordered else seeds:
             for scale in densities:
                 built = ice_polymorph(name, cell, seed=seed, density_scale=scale)
-                minimum = relax(built, potential, steps=relax_steps, fmax=0.005)
-                for stage, structure in (("built", built), ("relaxed", minimum)):
+                if model is None:
+                    stages = (("built", built), ("relaxed", relax(built, potential, steps=relax_steps, fmax=0.005)))
+                else:
+                    stages = (("model-relaxed", relax(built, model, steps=model_steps, fmax=0.005)),)
+                for stage, structure in stages:
                     frames.append(structure)
                     meta.append({"source": "minima", "polymorph": name, "stage": stage, "density_scale": scale,
                                  "proton_seed": seed, "temperature": 0.0, "nbeads": 1})
