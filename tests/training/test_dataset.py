@@ -77,6 +77,7 @@ def test_model_minima_are_the_models_minima_labelled_by_the_reference(tmp_path):
                              model_steps=40, progress=lambda _: None)
     assert count == 1
     (frame,) = read_labelled(path)
+    assert frame.source == "model-minima"
     built = ice_polymorph("Ih", (1, 1, 1), seed=400)
     assert model.compute_one(frame.structure)[0] < model.compute_one(built)[0]
     assert np.abs(model.compute_one(frame.structure)[1]).max() < 0.5 * np.abs(model.compute_one(built)[1]).max()

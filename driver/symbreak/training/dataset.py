@@ -321,14 +321,15 @@ def polymorph_minima(path: str, seeds=MINIMA_SEEDS, densities=MINIMA_DENSITIES, 
     the relaxed cells on which the polymorph ranking is asked.
 
     With ``model`` (a potential), each cell's minimum on the model's surface instead (``model_steps`` L-BFGS
-    steps from the built cell, as ``scripts/ice_polymorphs.py`` relaxes), labelled by q-TIP4P/F, stage
-    "model-relaxed": where a model's surface has minima the reference's does not (one round of active learning).
+    steps from the built cell, as ``scripts/ice_polymorphs.py`` relaxes), labelled by q-TIP4P/F, source
+    "model-minima": where a model's surface has minima the reference's does not (one round of active learning).
     """
     from ..potentials.qtip4pf import QTIP4PF
     from ..potentials.relaxation import relax
     from ..structures.polymorphs import POLYMORPHS, ice_polymorph
 
     potential = QTIP4PF(kspace_accuracy=kspace_accuracy)
+    source = "minima" if model is None else "model-minima"
     frames, meta = [], []
     for name, cell in (repeats or POLYMORPH_TRAINING_REPEATS).items():
         for seed in seeds[:1] if POLYMORPHS[name].ordered else seeds:
@@ -340,7 +341,7 @@ def polymorph_minima(path: str, seeds=MINIMA_SEEDS, densities=MINIMA_DENSITIES, 
                     stages = (("model-relaxed", relax(built, model, steps=model_steps, fmax=0.005)),)
                 for stage, structure in stages:
                     frames.append(structure)
-                    meta.append({"source": "minima", "polymorph": name, "stage": stage, "density_scale": scale,
+                    meta.append({"source": source, "polymorph": name, "stage": stage, "density_scale": scale,
                                  "proton_seed": seed, "temperature": 0.0, "nbeads": 1})
             progress(f"minima: ice {name} seed {seed} ({len(frames)} frames)")
     _write(path, frames, potential, meta, False)
