@@ -18,8 +18,10 @@ done
 mkdir -p "$CARRY"
 # the polymorphs' 0 K structures join the training data when they exist (symbreak dataset -o DATA --minima):
 # relaxed cells are where the polymorph ranking is asked, and MD frames do not pin the surface down there
+# (and the same cells relaxed on a model's surface, symbreak dataset -o DATA --minima --minima-model M, when present)
 extra=()
 [ -f "$DATA/minima.xyz" ] && extra=("$DATA/minima.xyz") || echo "gpu-prepare: no $DATA/minima.xyz: MD frames only" >&2
+[ -f "$DATA/model-minima.xyz" ] && extra+=("$DATA/model-minima.xyz")
 cat "$DATA/train.xyz" "${extra[@]}" | gzip -c > "$CARRY/train.xyz.gz"
 gzip -c "$DATA/valid.xyz" > "$CARRY/valid.xyz.gz"
 cp "$START" "$CARRY/start.pt"

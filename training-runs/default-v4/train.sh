@@ -16,6 +16,9 @@
 #   ATTEMPT=7 EW=100 bash training-runs/default-v4/train.sh     # attempt 7: from attempt 6, 3 epochs with six
 #                                                                 # proton patterns of the minima (3x) and the liquid
 #                                                                 # (2x), energy weight EW, into OUT7 (run7-ewEW)
+#   ATTEMPT=8 EW=300 bash training-runs/default-v4/train.sh     # attempt 8: from attempt 7 (EW 100), one epoch with
+#                                                                 # attempt 6's own minima of the same cells (3x)
+#                                                                 # added, energy weight EW, into OUT8 (run8-ewEW)
 #
 # The data (q-TIP4P/F by LAMMPS, sampled by i-PI; ~12 minutes of one core) is made first when missing.
 # Every epoch writes OUT/best.pt, OUT/last.pt and OUT/log.tsv; a second call continues from OUT/last.pt.
@@ -40,6 +43,28 @@ if [ ! -f "$OUT/last.pt" ] && [ -f training-runs/default-v4/run4/last.pt ]; then
     cp training-runs/default-v4/run4/{best.pt,last.pt,log.tsv,config.json} "$OUT/"
 fi
 common=(--train "$DATA/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT" --device "$DEVICE" --max-minutes "$MINUTES")
+if [ "${ATTEMPT:-2}" = 8 ]; then
+    # attempt 8: attempt 6 relaxes the training cells into minima 7-11 meV/H2O too deep for II, III, V, VI and VII
+    # (q-TIP4P/F's energies there); those structures, labelled by q-TIP4P/F, join attempt 7's data (3x)
+    EW=${EW:-300}
+    OUT8=${OUT8:-run8-ew$EW}
+    W=$DATA-attempt7
+    [ -f "$W/train.xyz" ] || { echo "train.sh: run ATTEMPT=7 first (it makes $W/train.xyz)" >&2; exit 2; }
+    model6=${OUT6:-run6}/best.pt
+    [ -f "$model6" ] || model6=training-runs/default-v4/run6/best.pt
+    [ -f "$W/model6/model-minima.xyz" ] || "$SYMBREAK" dataset -o "$W/model6" --minima \
+        --minima-seeds 400 401 402 403 404 405 --minima-model "$model6"
+    if [ ! -f "$W/train8.xyz" ]; then
+        .venv/bin/python training-runs/default-v4/repeat_frames.py "$W/model6/model-minima.xyz" "$W/mm3.xyz" \
+            model-minima=3
+        cat "$W/train.xyz" "$W/mm3.xyz" > "$W/train8.xyz"
+    fi
+    start=${OUT7:-run7-ew100}/best.pt
+    [ -f "$start" ] || start=training-runs/default-v4/run7/best.pt      # the committed one
+    exec "$SYMBREAK" train --train "$W/train8.xyz" --valid "$DATA/valid.xyz" --out "$OUT8" --device "$DEVICE" \
+        --max-minutes "$MINUTES" --init "$start" --epochs 1 --lr 3e-5 --batch-size 4 --threads 1 --seed 11 \
+        --energy-weight "$EW"
+fi
 if [ "${ATTEMPT:-2}" = 7 ]; then
     # attempt 7: four more proton patterns of the 0 K minima (seeds 402-405), every minimum 3x, the liquid frames 2x
     # (the held-out liquid is the goal attempt 6 misses); 3 epochs from attempt 6 at its rate
