@@ -245,13 +245,18 @@ def test_checkpoint_errors(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="incompatible hyperparameters"):
         pet_checkpoint.load_model(tmp_path / "unknown.pt")
     monkeypatch.setattr(pet_checkpoint, "DEFAULT_MODEL", tmp_path / "nothing" / "default.pt")
-    with pytest.raises(FileNotFoundError, match="not shipped yet"):
+    with pytest.raises(FileNotFoundError, match="the model 'default' is not shipped"):
         load_potential("default")
+    monkeypatch.setattr(pet_checkpoint, "SHIPPED_DIR", tmp_path / "nothing")
+    with pytest.raises(FileNotFoundError, match="the model 'default-ice' is not shipped"):
+        load_potential("default-ice:dtype=float64")
 
 
-@pytest.mark.skipif(not pet_checkpoint.DEFAULT_MODEL.is_file(), reason="default model not shipped")
-def test_shipped_default_model_loads_and_runs():
-    pot = load_potential("default")
-    assert pot.name == "default" and pot.species == frozenset({1, 8})
+@pytest.mark.parametrize("name", ["default", "default-ice"])
+def test_shipped_models_load_and_run(name):
+    if not pet_checkpoint.shipped_model_path(name).is_file():
+        pytest.skip(f"{name} model not shipped")
+    pot = load_potential(name)
+    assert pot.name == name and pot.species == frozenset({1, 8})
     out = pot.compute([water_molecule(seed=18), water_box(seed=19)])
     assert np.isfinite(out.energies).all() and np.isfinite(out.forces[1]).all()

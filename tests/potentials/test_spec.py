@@ -155,6 +155,11 @@ def test_the_shipped_model_and_checkpoints_take_dtype_device_and_chunk_size(tmp_
     spec = parse_potential_spec("default:device=cpu,dtype=float64,chunk_size=4")
     assert spec.kind == "default" and spec.options == (("device", "cpu"), ("dtype", "float64"), ("chunk_size", "4"))
     assert spec.int_option("chunk_size", None) == 4 and spec.label == "default"
+    spec = parse_potential_spec("default-ice:dtype=float64")
+    assert (spec.kind, spec.options, spec.label) == ("default-ice", (("dtype", "float64"),), "default-ice")
+    assert parse_potential_spec("default-ice") == PotentialSpec(kind="default-ice", text="default-ice")
+    with pytest.raises(PotentialError, match="unknown default-ice option 'variant'"):
+        parse_potential_spec("default-ice:variant=pbe")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "run-2").mkdir()
     spec = parse_potential_spec("run-2:device=cuda:1")

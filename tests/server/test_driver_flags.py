@@ -94,9 +94,9 @@ def test_ase_mode_needs_module_and_factory():
         spec_from_driver_flags("ase", "module=ase.calculators.emt")
 
 
-@pytest.mark.parametrize("mode", ["toy", "default", "qtip4pf"])
+@pytest.mark.parametrize("mode", ["toy", "default", "default-ice", "qtip4pf"])
 def test_named_modes_take_a_template(mode):
-    """-m toy|default|qtip4pf take only the template, named or positional."""
+    """-m toy|default|default-ice|qtip4pf take only the template, named or positional."""
     assert spec_from_driver_flags(mode, "template=init.xyz") == (mode, "init.xyz")
     assert spec_from_driver_flags(mode, "init.xyz") == (mode, "init.xyz")
     assert spec_from_driver_flags(mode, "") == (mode, None)

@@ -21,7 +21,7 @@ import json
 import sys
 
 from ..core.errors import InputError
-from ..potentials.spec import SPEC_HELP, parse_potential_spec
+from ..potentials.spec import SHIPPED_MODELS, SPEC_HELP, parse_potential_spec
 from ..training.evaluate import (
     angular_orders,
     evaluate_model,
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         data = data[: max(1, args.max_structures)]
     spec = parse_potential_spec(args.model)
     # --dtype is for symbreak's own checkpoints; metatomic specs take dtype=... in the spec
-    options = {"dtype": args.dtype} if spec.kind in ("default", "checkpoint") else {}
+    options = {"dtype": args.dtype} if spec.kind in ("checkpoint", *SHIPPED_MODELS) else {}
     potential = load_potential(spec, **options)
     if args.chunk_size and potential.chunk_size is None:
         potential.chunk_size = args.chunk_size

@@ -73,8 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hypers", nargs="+", default=None, metavar="KEY=VALUE", help="PET hyperparameters (KEY=VALUE ... or one JSON object)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt (model, optimizer, epoch)")
     parser.add_argument("--init", default=None, metavar="MODEL",
-                        help="start from this checkpoint's weights (file or folder, or 'default' for the shipped model) "
-                             "with a fresh optimizer and learning-rate schedule")
+                        help="start from this checkpoint's weights (file or folder, or 'default' / 'default-ice' for a "
+                             "shipped model) with a fresh optimizer and learning-rate schedule")
     parser.add_argument("--refit-baseline", action="store_true",
                         help="after training, refit best.pt's per-species energy baseline on the training residuals")
     parser.add_argument("--refit-readout", type=int, default=0, metavar="FRAMES",
@@ -205,9 +205,10 @@ def run(args: argparse.Namespace) -> int:
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=1) + "\n")
     init = None
     if args.init:
-        from ..potentials.pet_checkpoint import DEFAULT_MODEL
+        from ..potentials.pet_checkpoint import shipped_model_path
+        from ..potentials.spec import SHIPPED_MODELS
 
-        init = DEFAULT_MODEL if args.init == "default" else args.init
+        init = shipped_model_path(args.init) if args.init in SHIPPED_MODELS else args.init
     summary = train(config, train_data, valid_data, out, resume=args.resume,
                     log=lambda line: print(line, flush=True), init_from=init)
     if args.refit_baseline:

@@ -3,6 +3,7 @@
     save_model("model/best.pt", model, metadata={"epoch": 12})
     pot = load_model("model/")              # a file, or a directory holding best.pt
     pot = load_default_model(dtype="float64")
+    pot = load_default_model(name="default-ice")     # the other shipped model (symbreak/models/default-ice.pt)
 
 A checkpoint is one ``torch.save`` file holding
 ``{"format": "symbreak-pet", "version": 1, "hypers": {...}, "state_dict": {...},
@@ -26,7 +27,13 @@ from .pet.potential import PETPotential
 
 FORMAT = "symbreak-pet"
 VERSION = 1
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default.pt"
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_MODEL = SHIPPED_DIR / "default.pt"
+
+
+def shipped_model_path(name: str) -> Path:
+    """shipped_model_path("default-ice") -> symbreak/models/default-ice.pt (whether it exists or not)."""
+    return DEFAULT_MODEL if name == "default" else SHIPPED_DIR / f"{name}.pt"
 
 
 def checkpoint_dict(model: PETModel, metadata: dict | None = None) -> dict:
@@ -121,13 +128,15 @@ def load_model(path: str | os.PathLike, dtype: str = "float32", chunk_size: int 
     return PETPotential(model, dtype=dtype, chunk_size=chunk_size, name=f"pet:{Path(path).name}", device=device)
 
 
-def load_default_model(dtype: str = "float32", chunk_size: int | None = None, device: str = "cpu") -> PETPotential:
-    """pot = load_default_model(dtype="float32"): the model shipped in symbreak/models/default.pt."""
-    if not DEFAULT_MODEL.is_file():
+def load_default_model(dtype: str = "float32", chunk_size: int | None = None, device: str = "cpu",
+                       name: str = "default") -> PETPotential:
+    """pot = load_default_model(dtype="float32", name="default"): a model shipped in symbreak/models/NAME.pt."""
+    path = shipped_model_path(name)
+    if not path.is_file():
         raise MissingFileError(
-            f"the default model is not shipped yet ({DEFAULT_MODEL} is missing): "
-            "train one with `symbreak train` and pass its directory instead of 'default'"
+            f"the model '{name}' is not shipped ({path} is missing): "
+            f"train one with `symbreak train` and pass its directory instead of '{name}'"
         )
-    pot = load_model(DEFAULT_MODEL, dtype=dtype, chunk_size=chunk_size, device=device)
-    pot.name = "default"
+    pot = load_model(path, dtype=dtype, chunk_size=chunk_size, device=device)
+    pot.name = name
     return pot

@@ -2,6 +2,7 @@
 
     load_potential("toy")                           # analytic water with known symmetry breaking
     load_potential("default")                       # the shipped PET-style model
+    load_potential("default-ice")                   # the same fine-tuned on the eight ice polymorphs
     load_potential("qtip4pf")                       # the exactly invariant LAMMPS reference
     load_potential("path/to/model")                 # a checkpoint written by `symbreak train`
     load_potential("metatomic:model.pt:dtype=float64")
@@ -15,7 +16,7 @@ potential is asked for, so a missing optional package never breaks the others.
 from __future__ import annotations
 
 from .base import Potential
-from .spec import POTENTIAL_NAMES, PotentialError, PotentialSpec, parse_potential_spec
+from .spec import POTENTIAL_NAMES, SHIPPED_MODELS, PotentialError, PotentialSpec, parse_potential_spec
 
 __all__ = ["POTENTIAL_NAMES", "PotentialError", "load_potential"]
 
@@ -29,10 +30,10 @@ def load_potential(spec: str | PotentialSpec, **options) -> Potential:
         from .toy import ToyWater
 
         return ToyWater(**options)
-    if parsed.kind == "default":
+    if parsed.kind in SHIPPED_MODELS:
         from .pet_checkpoint import load_default_model, pet_options
 
-        return load_default_model(**{**pet_options(parsed), **options})
+        return load_default_model(**{**pet_options(parsed), **options}, name=parsed.kind)
     if parsed.kind == "qtip4pf":
         from .qtip4pf import QTIP4PF
 

@@ -6,8 +6,10 @@
 Forms (serve, run, study, evaluate, audit and the in-process i-PI PES all take them):
 
   toy | default | qtip4pf              the analytic toy water, the shipped model, the LAMMPS reference
+  default-ice                          the shipped model fine-tuned on the eight ice polymorphs (knows their
+                                       relative energies; its liquid forces are a little worse than default's)
   PATH                                 a checkpoint (file or folder) written by `symbreak train`
-  default:KEY=VALUE,... | PATH:KEY=VALUE,...   the shipped model or a checkpoint with options: dtype
+  default:KEY=VALUE,... | PATH:KEY=VALUE,...   a shipped model (default, default-ice) or a checkpoint with options: dtype
                                        (float32|float64, default float32), device (cpu, cuda, cuda:1; default
                                        cpu), chunk_size (structures per model call)
   metatomic:PATH[:KEY=VALUE,...]       an exported metatomic model (extra: symbreak[metatomic]); options are
@@ -37,10 +39,13 @@ from typing import Literal
 
 from ..core.errors import InputError
 
-PotentialKind = Literal["toy", "default", "qtip4pf", "checkpoint", "metatomic", "ase"]
+PotentialKind = Literal["toy", "default", "default-ice", "qtip4pf", "checkpoint", "metatomic", "ase"]
+
+#: the PET-style checkpoints shipped in symbreak/models (NAME.pt); they take PET_OPTIONS as NAME:KEY=VALUE,...
+SHIPPED_MODELS = ("default", "default-ice")
 
 #: the names that need no path
-POTENTIAL_NAMES = ("toy", "default", "qtip4pf")
+POTENTIAL_NAMES = ("toy", *SHIPPED_MODELS, "qtip4pf")
 
 #: option keys of metatomic specs, with what each takes (for the error messages)
 METATOMIC_OPTIONS = {
@@ -62,7 +67,7 @@ PET_OPTIONS = {
 }
 
 SPEC_HELP = (
-    "toy, default, qtip4pf, a checkpoint path, metatomic:MODEL.pt[:key=value,...] "
+    "toy, default, default-ice, qtip4pf, a checkpoint path, metatomic:MODEL.pt[:key=value,...] "
     "or ase:MODULE:FACTORY[:JSON-kwargs]"
 )
 
@@ -84,7 +89,7 @@ class PotentialSpec:
     factory: str | None = None
     #: ase: the factory's keyword arguments, as JSON text (an object)
     arguments: str = "{}"
-    #: metatomic, default, checkpoint: (key, value) pairs in the order given
+    #: metatomic, shipped models, checkpoint: (key, value) pairs in the order given
     options: tuple[tuple[str, str], ...] = ()
 
     def option(self, key: str, default: str | None = None) -> str | None:
@@ -152,8 +157,9 @@ def parse_potential_spec(text: str) -> PotentialSpec:
         raise PotentialError(f"empty potential: use {SPEC_HELP}")
     if text in POTENTIAL_NAMES:
         return PotentialSpec(kind=text, text=text)
-    if text.startswith("default:"):
-        return PotentialSpec(kind="default", text=text, options=_parse_options(text[len("default:"):], text, "default"))
+    for name in SHIPPED_MODELS:
+        if text.startswith(name + ":"):
+            return PotentialSpec(kind=name, text=text, options=_parse_options(text[len(name) + 1:], text, name))
     if text.startswith("metatomic:"):
         return _parse_metatomic(text)
     if text.startswith("ase:"):

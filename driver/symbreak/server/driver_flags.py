@@ -8,7 +8,7 @@ Modes: ``metatomic`` (i-PI's own option names: template, model, device, extensio
 check_consistency, energy_variant; positional ``template,model`` as i-PI reads them; plus
 symbreak's dtype, chunk_size, max_atoms), ``ase`` (module, factory, and the
 factory's keyword arguments as the remaining key=value pairs), and the named
-potentials ``toy``, ``default``, ``qtip4pf`` (``template`` only). Values of -o
+potentials ``toy``, ``default``, ``default-ice``, ``qtip4pf`` (``template`` only). Values of -o
 follow i-PI: comma-separated, ``key=value`` or positional.
 """
 
@@ -18,7 +18,7 @@ import json
 
 from ..potentials.spec import PotentialError, parse_potential_spec
 
-DRIVER_MODES = ("metatomic", "ase", "toy", "default", "qtip4pf")
+DRIVER_MODES = ("metatomic", "ase", "toy", "default", "default-ice", "qtip4pf")
 
 #: i-PI's metatomic driver option -> symbreak's metatomic spec option
 _METATOMIC_RENAMES = {"device": "device", "extensions": "extensions", "check_consistency": "check_consistency",
