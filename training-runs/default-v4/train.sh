@@ -19,6 +19,9 @@
 #   ATTEMPT=8 EW=300 bash training-runs/default-v4/train.sh     # attempt 8: from attempt 7 (EW 100), one epoch with
 #                                                                 # attempt 6's own minima of the same cells (3x)
 #                                                                 # added, energy weight EW, into OUT8 (run8-ewEW)
+#   ATTEMPT=9 bash training-runs/default-v4/train.sh            # attempt 9 (shipped as default-ice.pt): from
+#                                                                 # attempt 8, one epoch with its own minima (3x)
+#                                                                 # added, into OUT9 (run9-ew300)
 #
 # The data (q-TIP4P/F by LAMMPS, sampled by i-PI; ~12 minutes of one core) is made first when missing.
 # Every epoch writes OUT/best.pt, OUT/last.pt and OUT/log.tsv; a second call continues from OUT/last.pt.
@@ -43,6 +46,26 @@ if [ ! -f "$OUT/last.pt" ] && [ -f training-runs/default-v4/run4/last.pt ]; then
     cp training-runs/default-v4/run4/{best.pt,last.pt,log.tsv,config.json} "$OUT/"
 fi
 common=(--train "$DATA/train.xyz" --valid "$DATA/valid.xyz" --out "$OUT" --device "$DEVICE" --max-minutes "$MINUTES")
+if [ "${ATTEMPT:-2}" = 9 ]; then
+    # attempt 9 (default-ice.pt): the next round of the same: attempt 8's own minima of the same cells (3x) join
+    # attempt 8's data; one epoch from attempt 8 (EW 300)
+    EW=${EW:-300}
+    OUT9=${OUT9:-run9-ew$EW}
+    W=$DATA-attempt7
+    [ -f "$W/train8.xyz" ] || { echo "train.sh: run ATTEMPT=8 first (it makes $W/train8.xyz)" >&2; exit 2; }
+    model8=${OUT8:-run8-ew300}/best.pt
+    [ -f "$model8" ] || model8=training-runs/default-v4/run8/best.pt
+    [ -f "$W/model8/model-minima.xyz" ] || "$SYMBREAK" dataset -o "$W/model8" --minima \
+        --minima-seeds 400 401 402 403 404 405 --minima-model "$model8"
+    if [ ! -f "$W/train9.xyz" ]; then
+        .venv/bin/python training-runs/default-v4/repeat_frames.py "$W/model8/model-minima.xyz" "$W/mm8x3.xyz" \
+            model-minima=3
+        cat "$W/train8.xyz" "$W/mm8x3.xyz" > "$W/train9.xyz"
+    fi
+    exec "$SYMBREAK" train --train "$W/train9.xyz" --valid "$DATA/valid.xyz" --out "$OUT9" --device "$DEVICE" \
+        --max-minutes "$MINUTES" --init "$model8" --epochs 1 --lr 3e-5 --batch-size 4 --threads 1 --seed 12 \
+        --energy-weight "$EW"
+fi
 if [ "${ATTEMPT:-2}" = 8 ]; then
     # attempt 8: attempt 6 relaxes the training cells into minima 7-11 meV/H2O too deep for II, III, V, VI and VII
     # (q-TIP4P/F's energies there); those structures, labelled by q-TIP4P/F, join attempt 7's data (3x)
